@@ -1,0 +1,87 @@
+"""Figures people read: the map of the district and hazardous area over time."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import ListedColormap, LogNorm  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from simulator.scenario import LandUse  # noqa: E402
+
+
+def district_map(setup, density_per_ha: np.ndarray, hazard, title: str):
+    """Land use, expected remnant density, strike points, hazard outlines, legend and scale bar."""
+    grid = setup.grid
+    classes = setup.scenario.land_use.classes
+    xmin, ymin, xmax, ymax = grid.bounds
+    extent = (xmin, xmax, ymin, ymax)
+    fig, ax = plt.subplots(figsize=(10, 9), layout="constrained")
+    colours = ListedColormap([classes[k].colour for k in setup.class_keys])
+    ax.imshow(setup.landuse_codes, cmap=colours, vmin=-0.5, vmax=len(setup.class_keys) - 0.5,
+              extent=extent, interpolation="nearest", alpha=0.55)
+    shown = np.where(density_per_ha > 0, density_per_ha, np.nan)
+    positive = density_per_ha[density_per_ha > 0]
+    if positive.size:
+        lo = max(positive.min(), np.percentile(positive, 1))
+        image = ax.imshow(shown, cmap="inferno_r", norm=LogNorm(vmin=lo, vmax=positive.max()), extent=extent,
+                          interpolation="nearest")
+        fig.colorbar(image, ax=ax, shrink=0.6, label="expected remnants per hectare")
+    if len(hazard):
+        hazard.boundary.plot(ax=ax, color="#0057b8", linewidth=1.0)
+    xs = [p.x for p in setup.strikes]
+    ys = [p.y for p in setup.strikes]
+    ax.scatter(xs, ys, marker="x", color="black", s=30, linewidths=1.2, zorder=5)
+    _scale_bar(ax, xmin, ymin, xmax - xmin, ymax - ymin)
+    handles = [Patch(facecolor=classes[k].colour, alpha=0.55, label=classes[k].name) for k in setup.class_keys]
+    threshold = setup.scenario.hazard.threshold
+    handles += [
+        Line2D([], [], color="#0057b8", label=f"hazard area (P(remnant) >= {threshold:g})"),
+        Line2D([], [], color="black", marker="x", linestyle="", label="strike aim point"),
+    ]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.25, 1.0), frameon=False, fontsize=8)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_xlabel(f"x (m, {grid.crs})")
+    ax.set_ylabel("y (m)")
+    ax.ticklabel_format(useOffset=False, style="plain")
+    ax.set_title(title)
+    return fig
+
+
+def _scale_bar(ax, x0: float, y0: float, width: float, height: float) -> None:
+    length = 10 ** np.floor(np.log10(width / 4))
+    length *= 5 if width / 4 >= 5 * length else (2 if width / 4 >= 2 * length else 1)
+    x, y = x0 + 0.05 * width, y0 + 0.05 * height
+    ax.plot([x, x + length], [y, y], color="black", linewidth=3, solid_capstyle="butt")
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(x + length / 2, y + 0.015 * height, label, ha="center", va="bottom", fontsize=9)
+
+
+def area_over_time(table: pd.DataFrame, land_use: LandUse, title: str):
+    """Contaminated (P5-P95 band, P50 line) and hazardous area per class over time."""
+    fig, ax = plt.subplots(figsize=(10, 5.5), layout="constrained")
+    dates = pd.to_datetime(table["date"].unique())
+    for key, rows in table.groupby("class", sort=False):
+        if rows["contaminated_ha_p95"].max() <= 0 and rows["hazardous_ha"].max() <= 0:
+            continue
+        colour = land_use.classes[key].colour
+        name = land_use.classes[key].name
+        ax.fill_between(dates, rows["contaminated_ha_p5"], rows["contaminated_ha_p95"], step="post",
+                        color=colour, alpha=0.3, linewidth=0)
+        ax.step(dates, rows["contaminated_ha_p50"], where="post", color=colour, linewidth=1.5,
+                label=f"{name}: contaminated (P50, P5-P95)")
+        ax.step(dates, rows["hazardous_ha"], where="post", color=colour, linewidth=1.5, linestyle="--",
+                label=f"{name}: hazardous")
+    ax.set_ylabel("area (ha)")
+    ax.set_xlabel("date")
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig

@@ -1,0 +1,61 @@
+"""The result of a run: the ensemble over the prepared scenario, and what derives from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from simulator.ensemble import Ensemble
+from simulator.hazard import hazard_polygons
+from simulator.setup import Setup
+from simulator.tables import M2_PER_HA, hazardous_area_table, summary
+
+
+@dataclass
+class Result:
+    """Rasters (arrays of ``grid.shape``), hazard polygons and tables of one run."""
+
+    setup: Setup
+    ensemble: Ensemble
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def grid(self):
+        return self.setup.grid
+
+    @cached_property
+    def mean_count(self) -> np.ndarray:
+        """Expected remnants per cell at the end of the time axis."""
+        return self.ensemble.mean_count().reshape(self.grid.shape)
+
+    @cached_property
+    def density_per_ha(self) -> np.ndarray:
+        """Expected remnants per hectare."""
+        return self.mean_count * (M2_PER_HA / self.grid.cell_area_m2)
+
+    @cached_property
+    def p_contaminated(self) -> np.ndarray:
+        """Probability of at least one remnant per cell at the end of the time axis."""
+        return self.ensemble.p_contaminated()[-1].reshape(self.grid.shape)
+
+    @cached_property
+    def hazard_areas(self) -> gpd.GeoDataFrame:
+        """CHA-like polygons where ``p_contaminated`` reaches the scenario's threshold."""
+        return hazard_polygons(
+            self.grid, self.p_contaminated, self.mean_count, self.setup.landuse_codes, self.setup.class_keys,
+            self.setup.scenario.hazard.threshold,
+        )
+
+    @cached_property
+    def hazardous_area(self) -> pd.DataFrame:
+        """Per reporting step and class: contaminated (bands) and hazardous area (ha), remnants."""
+        return hazardous_area_table(self.setup, self.ensemble)
+
+    @cached_property
+    def summary(self) -> dict:
+        """Headline figures (JSON-ready)."""
+        return summary(self.setup, self.ensemble)

@@ -1,0 +1,159 @@
+"""Write a run's outputs into a folder, complete or not at all.
+
+Everything is written into a hidden staging folder beside the target and moved into place
+at the end; an interrupted run leaves the previous outputs as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+
+from simulator import plots
+from simulator.errors import InputError
+from simulator.rasters import hex_to_rgba, write_geotiff
+from simulator.result import Result
+
+OUTPUT_FILES = (
+    "density.tif",
+    "p_contaminated.tif",
+    "landuse.tif",
+    "hazard_areas.gpkg",
+    "hazardous_area.csv",
+    "map.png",
+    "hazardous_area.png",
+    "run.json",
+)
+
+
+def check_writable(target: Path, overwrite: bool, field: str = "--out") -> None:
+    """Refuse, before any work, to replace an existing run without ``overwrite``."""
+    if target.exists() and not overwrite:
+        raise InputError(None, field, str(target), "pass --overwrite to replace it, or choose another --out",
+                         problem="already holds outputs;")
+    if target.exists() and not target.is_dir():
+        raise InputError(None, field, str(target), "choose a folder path for --out", problem="is a file;")
+
+
+@contextmanager
+def staged_directory(target: Path, overwrite: bool) -> Iterator[Path]:
+    """A fresh folder that replaces ``target`` only when the block completes."""
+    check_writable(target, overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if target.exists():
+        retired = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(retired)
+        staging.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        staging.rename(target)
+
+
+def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
+    """Write every output of ``result`` into ``target``; return it."""
+    with staged_directory(target, overwrite) as folder:
+        write_rasters(result, folder)
+        write_vectors(result, folder)
+        result.hazardous_area.to_csv(folder / "hazardous_area.csv", index=False, float_format="%.6g")
+        write_figures(result, folder)
+        write_run_record(result, folder / "run.json", extra or {})
+    return target
+
+
+def write_rasters(result: Result, folder: Path) -> None:
+    grid = result.grid
+    keys = result.setup.class_keys
+    classes = result.setup.scenario.land_use.classes
+    write_geotiff(folder / "density.tif", grid, result.density_per_ha.astype(np.float32),
+                  description="expected remnants per hectare", units="items/ha", nodata=-1.0)
+    write_geotiff(folder / "p_contaminated.tif", grid, result.p_contaminated.astype(np.float32),
+                  description="probability of at least one remnant in the cell", units="probability", nodata=-1.0)
+    colormap = {0: (0, 0, 0, 0)} | {i + 1: hex_to_rgba(classes[k].colour) for i, k in enumerate(keys)}
+    write_geotiff(folder / "landuse.tif", grid, (result.setup.landuse_codes + 1).astype(np.uint8),
+                  description="land-use class code (1 = first class of the scenario)", units="class", nodata=0,
+                  colormap=colormap, category_names=["nodata", *keys])
+
+
+def write_vectors(result: Result, folder: Path) -> None:
+    path = folder / "hazard_areas.gpkg"
+    result.hazard_areas.to_file(path, layer="hazard_areas", driver="GPKG")
+    points = result.setup.strikes
+    strikes = gpd.GeoDataFrame(
+        {
+            "id": [p.id for p in points],
+            "profile": [p.profile for p in points],
+            "date": [result.setup.scenario.strikes[i].date.isoformat() for i in range(len(points))],
+            "on_grid": [p.on_grid for p in points],
+        },
+        geometry=gpd.points_from_xy([p.x for p in points], [p.y for p in points]),
+        crs=result.grid.crs,
+    )
+    strikes.to_file(path, layer="strikes", driver="GPKG")
+
+
+def write_figures(result: Result, folder: Path) -> None:
+    name = result.setup.scenario.name
+    figure = plots.district_map(result.setup, result.density_per_ha, result.hazard_areas,
+                                f"{name}: expected cluster munition remnants ({result.ensemble.realizations} realizations)")
+    figure.savefig(folder / "map.png", dpi=120)
+    plt.close(figure)
+    figure = plots.area_over_time(result.hazardous_area, result.setup.scenario.land_use,
+                                  f"{name}: contaminated and hazardous area by land use")
+    figure.savefig(folder / "hazardous_area.png", dpi=120)
+    plt.close(figure)
+
+
+def scenario_hash(result: Result) -> str:
+    """SHA-256 of the validated scenario and the bytes of its land-use file."""
+    sc = result.setup.scenario
+    digest = hashlib.sha256(sc.model_dump_json().encode())
+    with open(sc.land_use.path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, remnant and the libraries that shape results."""
+    names = ("remnant", "numpy", "numba", "rasterio", "geopandas", "shapely", "pyproj", "pyogrio", "pydantic")
+    found = {"python": platform.python_version()}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def write_run_record(result: Result, path: Path, extra: dict) -> None:
+    sc = result.setup.scenario
+    record = {
+        "scenario": str(result.setup.loaded.path),
+        "scenario_sha256": scenario_hash(result),
+        "seed": sc.simulation.seed,
+        "realizations": result.ensemble.realizations,
+        "versions": versions(),
+        "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+        "land_use": result.setup.land_use.report.lines(),
+        "summary": result.summary,
+        **extra,
+    }
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
