@@ -74,7 +74,8 @@ def run(
 ) -> None:
     """Run a scenario's Monte Carlo ensemble and write maps, hazard polygons and tables."""
     from simulator.loading import load_scenario
-    from simulator.pipeline import simulate
+    from simulator.pipeline import run as run_prepared
+    from simulator.setup import prepare
     from simulator.writer import check_writable, write_outputs
 
     overrides = list(set_ or [])
@@ -87,23 +88,19 @@ def run(
     target = (out_dir or loaded.output_dir).resolve()
     check_writable(target, overwrite)
     show = not quiet and not json_
-    n = loaded.scenario.simulation.realizations
+    setup = prepare(loaded, threads=threads)
+    if show:
+        for line in setup.land_use.report.lines():
+            err.print(f"land use: {line}", highlight=False)
+    off = sum(not p.on_grid for p in setup.strikes)
+    if off and not quiet:
+        err.print(f"[yellow]warning:[/] {off} strike aim points lie outside the study area", highlight=False)
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TimeRemainingColumn(), console=err, disable=not show, transient=False,
+        TextColumn("[bold]realizations"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), console=err, disable=not show,
     ) as bar:
-        task = bar.add_task("preparing", total=n)
-
-        def prepared(setup) -> None:
-            bar.update(task, description="realizations")
-            if show:
-                for line in setup.land_use.report.lines():
-                    err.print(f"land use: {line}", highlight=False)
-                off = sum(not p.on_grid for p in setup.strikes)
-                if off:
-                    err.print(f"[yellow]warning:[/] {off} strike aim points lie outside the study area", highlight=False)
-
-        result = simulate(loaded, threads=threads, progress=lambda k: bar.advance(task, k), on_prepared=prepared)
+        task = bar.add_task("realizations", total=setup.scenario.simulation.realizations)
+        result = run_prepared(setup, threads=threads, progress=lambda k: bar.advance(task, k))
     write_outputs(result, target, overwrite=overwrite, extra={"overrides": overrides, "threads": threads})
     if json_:
         print(json.dumps(result.summary | {"output": str(target)}, indent=2))
@@ -205,7 +202,7 @@ def schema(markdown: Annotated[bool, typer.Option(help="print the Markdown refer
     """Print the scenario file's JSON Schema."""
     from simulator.reference import json_schema, markdown_reference
 
-    print(markdown_reference() if markdown else json.dumps(json_schema(), indent=2))
+    print(markdown_reference() if markdown else json.dumps(json_schema(), indent=2), end="" if markdown else "\n")
 
 
 @app.command()

@@ -20,15 +20,16 @@ class InputError(Exception):
         super().__init__(self.line())
 
     def line(self) -> str:
-        where = ": ".join(part for part in (self.file, self.field) if part)
-        value = _short(self.value)
-        problem = f" {self.problem}" if self.problem else ""
-        head = f"{where}: " if where else ""
-        return f"{head}{value}{problem}; {self.fix}" if value else f"{head}{problem.strip()}; {self.fix}"
+        """``file: field: value problem; fix`` with the empty parts left out."""
+        what = " ".join(part for part in (_short(self.value), self.problem.strip().rstrip(";:")) if part)
+        parts = [part for part in (self.file, self.field, what) if part]
+        if not parts:
+            return self.fix
+        return f"{': '.join(parts)}{'; ' if what else ': '}{self.fix}"
 
 
 def _short(value: object, limit: int = 80) -> str:
     if value is None or value == "":
         return ""
-    text = repr(value) if not isinstance(value, str) else repr(value)
+    text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -34,6 +34,7 @@ _GDAL_ERRORS = (
     pyogrio.errors.CRSError,
 )
 _OSM_SUFFIXES = (".osm", ".pbf")
+_POLYGONAL_KIND = ("polygon", "surface", "unknown")  # layer geometry types that may hold polygons
 _POLYGON, _MULTIPOLYGON = 3, 6  # shapely type ids
 _AREA_OF_USE_MARGIN_DEG = 1.0  # a projected layer may reach this far outside its CRS's area of use
 
@@ -62,7 +63,8 @@ class LandUseReport:
         if self.n_repaired:
             out.append(f"repaired {_count(self.n_repaired, 'invalid geometry', 'invalid geometries')}")
         if self.n_dropped:
-            out.append(f"dropped {_count(self.n_dropped, 'null, empty or non-polygonal geometry', 'null, empty or non-polygonal geometries')}")
+            what = "null, empty or non-polygonal geometr"
+            out.append(f"dropped {_count(self.n_dropped, what + 'y', what + 'ies')}")
         if self.n_default:
             n_unmapped = sum(self.unmapped_values.values())
             parts = [f"{self.n_default - n_unmapped} with no class value"] if self.n_default > n_unmapped else []
@@ -70,10 +72,12 @@ class LandUseReport:
                 top = sorted(self.unmapped_values.items(), key=lambda kv: (-kv[1], kv[0]))
                 listed = ", ".join(f"'{value}' {n}" for value, n in top[:5]) + (", ..." if len(top) > 5 else "")
                 parts.append(f"{n_unmapped} with unmapped values ({listed})")
-            out.append(f"{_count(self.n_default, 'feature')} got the default class '{self.default_class}': {'; '.join(parts)}")
+            default = f"{_count(self.n_default, 'feature')} got the default class '{self.default_class}'"
+            out.append(f"{default}: {'; '.join(parts)}")
         if self.source_crs != self.file_crs:
             declared = _label(self.file_crs) if self.file_crs else "no CRS"
-            out.append(f"took source CRS {_label(self.source_crs)} from land_use.source_crs (the file declares {declared})")
+            took = f"took source CRS {_label(self.source_crs)} from land_use.source_crs"
+            out.append(f"{took} (the file declares {declared})")
         if self.source_crs != self.crs:
             out.append(f"projected from {_label(self.source_crs)} to {_label(self.crs)}")
         return out
@@ -109,18 +113,18 @@ def read_land_use(
     Raises InputError for any input the user must fix.
     """
     path = Path(path)
-    target = _parse_crs(crs, path, "land_use.crs")
+    target = _parse_crs(crs, path, "study_area.crs")
     assigned = _parse_crs(source_crs, path, "land_use.source_crs")
     with _readable(path) as (src, restored_shx):
         layer = _pick_layer(src, path, layer)
         info = _gdal(path, pyogrio.read_info, src, layer=layer)
         if info["features"] == 0:
-            raise InputError(path, "land_use.layer", layer, "choose a layer with land-use polygons", "has no features")
+            raise _no_features(path, layer)
         fields = _class_fields(class_field, [str(f) for f in info["fields"]], path)
         meta, _, wkb, columns = _gdal(path, pyogrio.raw.read, src, layer=layer, columns=fields)
     n_features = len(columns[0])
     if n_features == 0:  # formats that cannot count features cheaply (OSM) report -1 above
-        raise InputError(path, "land_use.layer", layer, "choose a layer with land-use polygons", "has no features")
+        raise _no_features(path, layer)
     geoms, repaired = _polygons(wkb if wkb is not None else np.full(n_features, None, dtype=object))
     keep = ~shapely.is_missing(geoms)
     if not keep.any():
@@ -130,8 +134,8 @@ def read_land_use(
             f"has no polygon features ({_count(n_features, 'feature')}, all null, empty or not polygons)",
         )
     by_field = dict(zip([str(f) for f in meta["fields"]], columns))
-    raw = [next((t for t in texts if t is not None), None) for texts in zip(*(map(_text, by_field[f]) for f in fields))]
-    raw = [value for value, k in zip(raw, keep) if k]
+    texts = zip(*(map(_text, by_field[f]) for f in fields))
+    raw = [next((t for t in row if t is not None), None) for row, k in zip(texts, keep) if k]
     keys = [class_map.get(value, default_class) if value is not None else default_class for value in raw]
     unmapped = Counter(value for value in raw if value is not None and value not in class_map)
 
@@ -139,24 +143,13 @@ def read_land_use(
     if assigned is None and file_crs is None:
         raise InputError(
             path, "land_use.source_crs", None,
-            "set land_use.source_crs to the CRS its coordinates are in (e.g. 'EPSG:4326' for longitude/latitude)",
+            "set land_use.source_crs to the CRS its coordinates are in (e.g. 'EPSG:4326' for lon/lat)",
             "the layer has no CRS",
         )
     src_crs = assigned or CRS.from_user_input(file_crs)
     kept = geoms[keep]
     lon, lat = _check_area_of_use(src_crs, shapely.total_bounds(kept), path, source_crs or file_crs)
-    utm = local_utm_crs(lon, lat)
-    if target is None:
-        target = CRS.from_user_input(utm) if src_crs.is_geographic else src_crs
-        field = "land_use.source_crs"
-    else:
-        field = "land_use.crs"
-    if not _in_metres(target):
-        raise InputError(
-            path, field, _label(target.to_string()),
-            f"cell sizes are in metres: set land_use.crs to a projected CRS in metres, e.g. '{utm}' (local UTM zone)",
-            "is not a projected CRS in metres",
-        )
+    target = _target_crs(target, src_crs, local_utm_crs(lon, lat), path)
     polygons = geopandas.GeoDataFrame({"class_key": keys}, geometry=kept, crs=src_crs)
     if not target.equals(src_crs):
         polygons = polygons.to_crs(target)
@@ -164,7 +157,7 @@ def read_land_use(
         n_features=n_features,
         n_repaired=int(repaired[keep].sum()),
         n_dropped=int((~keep).sum()),
-        n_default=sum(1 for value in raw if value is None or value not in class_map),
+        n_default=raw.count(None) + sum(unmapped.values()),
         unmapped_values=dict(unmapped),
         source_crs=src_crs.to_string(),
         crs=target.to_string(),
@@ -205,7 +198,8 @@ def rasterize_land_use(
     order = np.argsort([-rank[k] for k in keys], kind="stable")  # lowest precedence burnt first
     order = order[on_grid[order]]
     if len(order):
-        rasterize(((geoms[i], codes[keys[i]]) for i in order), out=out, transform=grid.transform, all_touched=False)
+        shapes = ((geoms[i], codes[keys[i]]) for i in order)
+        rasterize(shapes, out=out, transform=grid.transform, all_touched=False)
     return out
 
 
@@ -221,7 +215,7 @@ def _readable(path: Path) -> Iterator[tuple[Path, bool]]:
     if not path.exists():
         raise InputError(path, "land_use.path", str(path), "check land_use.path", "does not exist")
     if path.is_file() and path.stat().st_size == 0:
-        raise InputError(path, "land_use.path", str(path), "export the land-use layer again", "is empty (0 bytes)")
+        raise InputError(path, "land_use.path", str(path), "export the layer again", "is empty (0 bytes)")
     if path.suffix.lower() != ".shp" or any(path.with_suffix(s).exists() for s in (".shx", ".SHX")):
         yield path, False
         return
@@ -243,11 +237,11 @@ def _gdal(path: Path, call, *args, **kwargs):
     try:
         return call(*args, **kwargs)
     except _GDAL_ERRORS as error:
-        detail = " ".join(str(error).split()).replace(f"'{args[0]}'", "file").replace(str(args[0]), "file")[:160]
+        detail = " ".join(str(error).split()).replace(f"'{args[0]}'", "file").replace(str(args[0]), "file")
         raise InputError(
             path, "land_use.path", str(path),
-            "give a vector file GDAL reads (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, OSM PBF) that is not truncated",
-            f"cannot be read (GDAL: {detail})",
+            "give a complete vector file GDAL reads (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, OSM PBF)",
+            f"cannot be read (GDAL: {detail.split(';')[0][:160]})",
         ) from error
 
 
@@ -255,7 +249,7 @@ def _pick_layer(src: Path, path: Path, layer: str | None) -> str:
     listed = _gdal(path, pyogrio.list_layers, src)
     names = [str(name) for name in listed[:, 0]]
     if layer is None:
-        polygonal = [str(n) for n, kind in listed if kind and any(k in kind.lower() for k in ("polygon", "surface", "unknown"))]
+        polygonal = [str(n) for n, kind in listed if kind and any(k in kind.lower() for k in _POLYGONAL_KIND)]
         if len(names) == 1:
             layer = names[0]
         elif path.suffix.lower() in _OSM_SUFFIXES:
@@ -268,22 +262,25 @@ def _pick_layer(src: Path, path: Path, layer: str | None) -> str:
                 f"the file has {len(names)} layers, so which to read must be named",
             )
     if layer not in names:
-        raise InputError(path, "land_use.layer", layer, f"use one of: {_listing(names)}", "is not a layer in the file")
+        raise InputError(path, "land_use.layer", layer, f"use one of: {_listing(names)}", "is not a layer of the file")
     return layer
+
+
+def _no_features(path: Path, layer: str) -> InputError:
+    return InputError(path, "land_use.layer", layer, "choose a layer of land-use polygons", "has no features")
 
 
 def _class_fields(class_field: str, fields: list[str], path: Path) -> list[str]:
     wanted = [name.strip() for name in class_field.split(",") if name.strip()]
+    listing = f"fields in the layer: {_listing(fields)}"
     if not wanted:
-        raise InputError(path, "land_use.class_field", class_field, f"name one of the fields: {_listing(fields)}", "names no field")
+        raise InputError(path, "land_use.class_field", class_field, f"name one; {listing}", "names no field")
     lower = {f.lower(): f for f in fields}
     for name in wanted:
         if name not in fields:
             close = difflib.get_close_matches(name.lower(), list(lower), n=1)
             hint = f"did you mean '{lower[close[0]]}'? " if close else ""
-            raise InputError(
-                path, "land_use.class_field", name, f"{hint}fields in the layer: {_listing(fields)}", "is not a field of the layer"
-            )
+            raise InputError(path, "land_use.class_field", name, hint + listing, "is not a field of the layer")
     return wanted
 
 
@@ -304,7 +301,7 @@ def _polygons(wkb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for i in np.flatnonzero(other):  # keep the polygonal parts of collections
         parts = shapely.get_parts(shapely.get_parts(geoms[i]))
         parts = parts[shapely.get_type_id(parts) == _POLYGON]
-        geoms[i] = shapely.multipolygons(parts) if len(parts) else None
+        geoms[i] = shapely.union_all(parts) if len(parts) else None
     repaired |= other
     geoms[shapely.is_empty(geoms)] = None
     return geoms, repaired
@@ -327,10 +324,23 @@ def _check_area_of_use(crs: CRS, bounds: np.ndarray, path: Path, value: str) -> 
         box = ", ".join(f"{v:.6g}" for v in bounds)
         raise InputError(
             path, "land_use.source_crs", _label(value),
-            "set land_use.source_crs to the CRS the coordinates are really in (e.g. 'EPSG:32635' for metres in UTM zone 35N)",
-            f"does not fit the coordinates (bounds {box} lie outside its area of use), so the CRS is probably wrong",
+            "set land_use.source_crs to the CRS the coordinates are in (e.g. 'EPSG:32635': metres in UTM zone 35N)",
+            f"is probably wrong: the layer's bounds ({box}) lie outside its area of use",
         )
     return (ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2
+
+
+def _target_crs(target: CRS | None, src_crs: CRS, utm: str, path: Path) -> CRS:
+    """The CRS to return polygons in: ``target``, else ``src_crs`` if projected, else ``utm``; in metres."""
+    chosen = target or (CRS.from_user_input(utm) if src_crs.is_geographic else src_crs)
+    if not _in_metres(chosen):
+        problem = "is not a projected CRS in metres" if target else "(the layer's CRS, kept) is not in metres"
+        raise InputError(
+            path, "study_area.crs", _label(chosen.to_string()),
+            f"cell sizes are in metres: set study_area.crs to a projected CRS in metres, e.g. '{utm}' (local UTM)",
+            problem,
+        )
+    return chosen
 
 
 def _parse_crs(value: str | None, path: Path, field: str) -> CRS | None:
@@ -339,7 +349,7 @@ def _parse_crs(value: str | None, path: Path, field: str) -> CRS | None:
     try:
         return CRS.from_user_input(value)
     except CRSError as error:
-        raise InputError(path, field, value, "give a CRS such as 'EPSG:32635'", "is not a CRS pyproj knows") from error
+        raise InputError(path, field, value, "give a CRS like 'EPSG:32635'", "is not a CRS pyproj knows") from error
 
 
 def _in_metres(crs: CRS) -> bool:

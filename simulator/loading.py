@@ -130,13 +130,7 @@ def to_input_error(exc: ValidationError, model: type[BaseModel], raw: dict, path
     if isinstance(value, dict) or isinstance(value, list):
         value = None
     message = error["msg"].removeprefix("Value error, ")
-    return InputError(path, field, value, f"{_fix(kind, message)}", problem="is invalid:" if value is None else "")
-
-
-def _fix(kind: str, message: str) -> str:
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"{message[0].lower()}{message[1:]}"
-    return message[0].lower() + message[1:]
+    return InputError(path, field, value, message[0].lower() + message[1:])
 
 
 def _is_union_tag(part) -> bool:

@@ -1,4 +1,4 @@
-"""One function runs a scenario: load, prepare, simulate; another writes the outputs."""
+"""Run a scenario: load, prepare, simulate. Each stage takes data and returns data."""
 
 from __future__ import annotations
 
@@ -10,28 +10,27 @@ import numba
 from simulator.ensemble import run_ensemble
 from simulator.loading import LoadedScenario
 from simulator.result import Result
-from simulator.setup import prepare
+from simulator.setup import Setup, prepare
 
 
 def simulate(
-    loaded: LoadedScenario,
-    *,
-    threads: int | None = None,
-    progress: Callable[[int], None] | None = None,
-    on_prepared: Callable[[object], None] | None = None,
+    loaded: LoadedScenario, *, threads: int | None = None, progress: Callable[[int], None] | None = None
 ) -> Result:
-    """Run the Monte Carlo ensemble of ``loaded`` and return the result.
-
-    ``threads`` changes speed only, never results; ``progress(n)`` is called after each batch
-    of ``n`` realizations, ``on_prepared(setup)`` once the grid and strikes are ready.
-    """
-    sim = loaded.scenario.simulation
-    threads = threads or numba.config.NUMBA_NUM_THREADS
+    """Prepare ``loaded`` and run its Monte Carlo ensemble."""
     t0 = time.perf_counter()
-    setup = prepare(loaded, threads=threads)
-    if on_prepared is not None:
-        on_prepared(setup)
-    t1 = time.perf_counter()
+    setup = prepare(loaded, threads=threads or numba.config.NUMBA_NUM_THREADS)
+    result = run(setup, threads=threads, progress=progress)
+    result.timings_s["prepare"] = time.perf_counter() - t0 - result.timings_s["ensemble"]
+    return result
+
+
+def run(setup: Setup, *, threads: int | None = None, progress: Callable[[int], None] | None = None) -> Result:
+    """Run the ensemble of a prepared scenario.
+
+    ``threads`` changes speed only, never results; ``progress(n)`` is called after each
+    batch of ``n`` realizations.
+    """
+    sim = setup.scenario.simulation
+    t0 = time.perf_counter()
     ensemble = run_ensemble(setup.kernel, sim.realizations, threads=threads, batch_size=sim.batch_size, progress=progress)
-    t2 = time.perf_counter()
-    return Result(setup, ensemble, {"prepare": t1 - t0, "ensemble": t2 - t1})
+    return Result(setup, ensemble, {"ensemble": time.perf_counter() - t0})

@@ -22,7 +22,7 @@ def district_map(setup, density_per_ha: np.ndarray, hazard, title: str):
     classes = setup.scenario.land_use.classes
     xmin, ymin, xmax, ymax = grid.bounds
     extent = (xmin, xmax, ymin, ymax)
-    fig, ax = plt.subplots(figsize=(10, 9), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9, 9.5), layout="constrained")
     colours = ListedColormap([classes[k].colour for k in setup.class_keys])
     ax.imshow(setup.landuse_codes, cmap=colours, vmin=-0.5, vmax=len(setup.class_keys) - 0.5,
               extent=extent, interpolation="nearest", alpha=0.55)
@@ -32,7 +32,7 @@ def district_map(setup, density_per_ha: np.ndarray, hazard, title: str):
         lo = max(positive.min(), np.percentile(positive, 1))
         image = ax.imshow(shown, cmap="inferno_r", norm=LogNorm(vmin=lo, vmax=positive.max()), extent=extent,
                           interpolation="nearest")
-        fig.colorbar(image, ax=ax, shrink=0.6, label="expected remnants per hectare")
+        fig.colorbar(image, ax=ax, shrink=0.7, pad=0.02, label="expected remnants per hectare")
     if len(hazard):
         hazard.boundary.plot(ax=ax, color="#0057b8", linewidth=1.0)
     xs = [p.x for p in setup.strikes]
@@ -45,7 +45,7 @@ def district_map(setup, density_per_ha: np.ndarray, hazard, title: str):
         Line2D([], [], color="#0057b8", label=f"hazard area (P(remnant) >= {threshold:g})"),
         Line2D([], [], color="black", marker="x", linestyle="", label="strike aim point"),
     ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.25, 1.0), frameon=False, fontsize=8)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=4, frameon=False, fontsize=8)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_xlabel(f"x (m, {grid.crs})")

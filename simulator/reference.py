@@ -34,10 +34,17 @@ def _table(title: str, node: dict, defs: dict) -> str:
         lines += [node["description"].strip(), ""]
     lines += ["| key | type | default | description |", "|---|---|---|---|"]
     for key, prop in node.get("properties", {}).items():
-        default = "required" if key in required else f"`{prop['default']}`" if "default" in prop else ""
+        default = "required" if key in required else _default(prop)
         description = prop.get("description", "").replace("|", "\\|").replace("\n", " ")
         lines.append(f"| `{key}` | {_type(prop)} | {default} | {description} |")
     return "\n".join(lines) + "\n"
+
+
+def _default(prop: dict) -> str:
+    if "default" not in prop or prop["default"] is None:
+        return ""
+    value = prop["default"]
+    return "see its table" if isinstance(value, dict) else f"`{value}`"
 
 
 def _type(prop: dict) -> str:

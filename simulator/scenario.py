@@ -71,10 +71,14 @@ class LandUse(Model):
     """The land-use layer and its classes."""
 
     path: ScenarioPath = Field(description="any vector file GDAL reads (GeoPackage, GeoJSON, Shapefile, OSM PBF...)")
-    layer: str | None = Field(None, description="layer name; default: the only or first polygon layer")
+    layer: str | None = Field(
+        None, description="layer name; default: the only layer, the only polygon layer, or multipolygons for OSM"
+    )
     class_field: str = Field(description="attribute holding the class; 'a,b' tries a then b (OSM landuse,natural)")
     default_class: str = Field(description="class for unmapped values and for cells no polygon covers")
-    source_crs: str | None = Field(None, description="CRS of a layer that has none")
+    source_crs: str | None = Field(
+        None, description="CRS the layer's coordinates are really in, for a layer without CRS or with a wrong one"
+    )
     precedence: list[str] | None = Field(
         None, description="class keys, highest first, deciding overlaps; default: by priority"
     )

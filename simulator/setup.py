@@ -115,6 +115,6 @@ def check_memory(loaded: LoadedScenario, grid: Grid, threads: int) -> None:
         suggested = grid.cell_size_m * np.sqrt(need / (0.5 * have))
         raise InputError(
             loaded.path, "study_area.cell_size_m", grid.cell_size_m,
-            f"use cells of at least {suggested:.0f} m or a smaller extent",
+            f"use cells of at least {suggested:.3g} m or a smaller extent",
             problem=f"needs about {need / 2**30:.1f} GiB for {grid.nx} x {grid.ny} cells, more than this machine's {have / 2**30:.1f} GiB;",
         )

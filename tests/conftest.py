@@ -1,0 +1,120 @@
+"""Shared fixtures: a tiny scenario written afresh for each test that needs one."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+
+TINY_TOML = """\
+name = "tiny"
+description = "A 1 x 1 km test district: farmland west, forest east, a village square."
+
+[study_area]
+crs = "EPSG:32634"
+extent_m = [500000, 4700000, 501000, 4701000]
+cell_size_m = 20
+
+[land_use]
+path = "land_use.geojson"
+class_field = "class"
+default_class = "farmland"
+
+[land_use.classes.residential]
+name = "Residential"
+colour = "#e5b7bf"
+priority = 1
+
+[land_use.classes.farmland]
+name = "Farmland"
+colour = "#e9d66b"
+priority = 2
+
+[land_use.classes.forest]
+name = "Forest"
+colour = "#86b386"
+priority = 3
+values = ["forest", "wood"]
+
+[[strikes]]
+id = "A1"
+date = 2024-03-02
+profile = "artillery-155mm-88"
+aim_point = { x = 500300.0, y = 4700600.0 }
+carriers = 6
+azimuth_deg = 40.0
+dud_rate = { mean = 0.1, spread = 0.03 }
+
+[[strikes]]
+id = "R1"
+date = 2024-06-10
+profile = "rocket-220mm-30"
+aim_point = { x = 500700.0, y = 4700400.0 }
+carriers = 4
+azimuth_deg = 300.0
+dud_rate = { mean = 0.2 }
+
+[[strikes]]
+id = "D1"
+date = 2024-06-10
+profile = "dispenser-202"
+aim_point = { x = 500500.0, y = 4700500.0 }
+carriers = 1
+azimuth_deg = 90.0
+function_altitude_m = 300.0
+
+[simulation]
+realizations = 40
+seed = 7
+batch_size = 16
+
+[time]
+start = 2024-01-01
+end = 2025-01-01
+step_months = 3
+
+[hazard]
+threshold = 0.2
+"""
+
+
+def write_tiny(folder: Path, text: str = TINY_TOML) -> Path:
+    """Write the tiny scenario and its land-use layer into ``folder``; return the scenario path."""
+    layer = gpd.GeoDataFrame(
+        {"class": ["farmland", "wood", "residential"]},
+        geometry=[box(500000, 4700000, 500500, 4701000), box(500500, 4700000, 501000, 4701000),
+                  box(500200, 4700500, 500400, 4700700)],
+        crs="EPSG:32634",
+    )
+    layer.to_file(folder / "land_use.geojson", driver="GeoJSON")
+    path = folder / "tiny.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def tiny(tmp_path) -> Path:
+    """Path of a freshly written tiny scenario."""
+    return write_tiny(tmp_path)
+
+
+@pytest.fixture
+def remnant(monkeypatch, capsys):
+    """Call the ``remnant`` CLI in-process: returns (exit code, stdout, stderr)."""
+    from simulator.cli import main
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["remnant", *map(str, args)])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return invoke

@@ -1,0 +1,91 @@
+"""The remnant command end to end on the tiny scenario: outputs, exit codes, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def test_run_writes_every_output_and_a_json_summary(remnant, tiny, tmp_path):
+    out = tmp_path / "out"
+    code, stdout, stderr = remnant("run", tiny, "--out", out, "--json", "--threads", "1")
+    assert code == 0, stderr
+    summary = json.loads(stdout)
+    assert summary["scenario"] == "tiny" and summary["realizations"] == 40
+    expected = 6 * 88 + 4 * 30 + 1 * 202
+    assert summary["items_dropped"] == expected
+    names = {p.name for p in out.iterdir()}
+    assert names == {"density.tif", "p_contaminated.tif", "landuse.tif", "hazard_areas.gpkg", "hazardous_area.csv",
+                     "map.png", "hazardous_area.png", "run.json"}
+    record = json.loads((out / "run.json").read_text())
+    assert record["seed"] == 7 and len(record["scenario_sha256"]) == 64 and record["versions"]["numba"]
+
+
+def test_summary_table_and_progress(remnant, tiny, tmp_path):
+    code, stdout, stderr = remnant("run", tiny, "--out", tmp_path / "o", "--realizations", "8")
+    assert code == 0
+    assert "Farmland" in stdout and "expected duds" in stdout and "8 realizations" in stdout
+
+
+def test_existing_outputs_are_kept_without_overwrite(remnant, tiny, tmp_path):
+    out = tmp_path / "out"
+    assert remnant("run", tiny, "--out", out, "--quiet", "--realizations", "4")[0] == 0
+    before = (out / "run.json").read_bytes()
+    code, _, stderr = remnant("run", tiny, "--out", out, "--quiet", "--realizations", "5")
+    assert code == 2 and "--overwrite" in stderr and (out / "run.json").read_bytes() == before
+    assert remnant("run", tiny, "--out", out, "--quiet", "--realizations", "5", "--overwrite")[0] == 0
+    assert json.loads((out / "run.json").read_text())["realizations"] == 5
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("carriers = 6", "carriers = 6\ncarrier = 2", "strikes[0].carrier"),
+        ("realizations = 40", 'realizations = "many"', "simulation.realizations"),
+        ('path = "land_use.geojson"', 'path = "missing.gpkg"', "land_use.path"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2_and_nothing_written(remnant, tiny, tmp_path, old, new, field):
+    tiny.write_text(tiny.read_text().replace(old, new, 1))
+    out = tmp_path / "out"
+    code, stdout, stderr = remnant("run", tiny, "--out", out)
+    assert code == 2
+    assert len(stderr.strip().splitlines()) == 1 and field in stderr and "Traceback" not in stderr
+    assert not out.exists()
+
+
+def test_set_and_seed_change_results(remnant, tiny, tmp_path):
+    runs = {}
+    for name, extra in {"a": [], "b": ["--seed", "8"], "c": ["--set", "strikes[0].dud_rate.mean=0.3"]}.items():
+        code, stdout, _ = remnant("run", tiny, "--out", tmp_path / name, "--json", *extra)
+        assert code == 0
+        runs[name] = json.loads(stdout)["expected_duds"]
+    assert runs["a"] != runs["b"] and runs["c"] > runs["a"]
+
+
+def test_validate_catalog_schema(remnant, tiny):
+    code, stdout, _ = remnant("validate", tiny)
+    assert code == 0 and "valid" in stdout and "50 x 50 cells" in stdout
+    code, stdout, _ = remnant("catalog")
+    assert code == 0 and "rocket-227mm-644" in stdout and "HRW" in stdout
+    code, stdout, _ = remnant("catalog", "--json")
+    families = {p["family"] for p in json.loads(stdout).values()}
+    assert families == {"artillery-projectile", "rocket", "air-dropped-dispenser"}
+    code, stdout, _ = remnant("schema")
+    assert code == 0 and "strikes" in json.loads(stdout)["properties"]
+
+
+def test_init_writes_a_scenario_that_validates_and_runs(remnant, tmp_path):
+    folder = tmp_path / "mine"
+    assert remnant("init", folder)[0] == 0
+    assert remnant("validate", folder / "scenario.toml")[0] == 0
+    code, stdout, stderr = remnant("run", folder / "scenario.toml", "--realizations", "3", "--out", tmp_path / "o", "--json")
+    assert code == 0, stderr and json.loads(stdout)["scenario"] == "starter"
+    assert remnant("init", folder)[0] == 2
+
+
+def test_too_many_threads_is_refused(remnant, tiny, tmp_path):
+    code, _, stderr = remnant("run", tiny, "--threads", "999", "--out", tmp_path / "o")
+    assert code == 2 and "--threads" in stderr
