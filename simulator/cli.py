@@ -74,6 +74,7 @@ def run(
 ) -> None:
     """Run a scenario's Monte Carlo ensemble and write maps, hazard polygons and tables."""
     from simulator.loading import load_scenario
+    from simulator.pipeline import progress_total
     from simulator.pipeline import run as run_prepared
     from simulator.setup import prepare
     from simulator.writer import check_writable, write_outputs
@@ -99,7 +100,7 @@ def run(
         TextColumn("[bold]realizations"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TimeRemainingColumn(), console=err, disable=not show,
     ) as bar:
-        task = bar.add_task("realizations", total=setup.scenario.simulation.realizations)
+        task = bar.add_task("realizations", total=progress_total(setup))
         result = run_prepared(setup, threads=threads, progress=lambda k: bar.advance(task, k))
     write_outputs(result, target, overwrite=overwrite, extra={"overrides": overrides, "threads": threads})
     if json_:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from simulator.errors import InputError
 from simulator.profiles import Catalog, DeliveryProfile, builtin_catalog, read_catalog
-from simulator.scenario import Scenario, StrikeError
+from simulator.scenario import Scenario, LocatedError
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def to_input_error(exc: ValidationError, model: type[BaseModel], raw: dict, path
     """The first error of ``exc`` as one line: field, value, fix."""
     error = exc.errors()[0]
     cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, StrikeError):
+    if isinstance(cause, LocatedError):
         return InputError(path, format_loc(cause.loc), cause.value, cause.fix)
     loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
     field = format_loc(loc) or None

@@ -9,6 +9,7 @@ import numba
 
 from simulator.ensemble import run_ensemble
 from simulator.loading import LoadedScenario
+from simulator.release import make_plan, run_land_release
 from simulator.result import Result
 from simulator.setup import Setup, prepare
 
@@ -33,4 +34,17 @@ def run(setup: Setup, *, threads: int | None = None, progress: Callable[[int], N
     sim = setup.scenario.simulation
     t0 = time.perf_counter()
     ensemble = run_ensemble(setup.kernel, sim.realizations, threads=threads, batch_size=sim.batch_size, progress=progress)
-    return Result(setup, ensemble, {"ensemble": time.perf_counter() - t0})
+    timings = {"ensemble": time.perf_counter() - t0}
+    release = None
+    if setup.scenario.clearance is not None:
+        t0 = time.perf_counter()
+        plan = make_plan(setup, ensemble)
+        release = run_land_release(setup, plan, sim.realizations, threads, sim.batch_size, progress)
+        timings["land_release"] = time.perf_counter() - t0
+    return Result(setup, ensemble, timings, release)
+
+
+def progress_total(setup: Setup) -> int:
+    """Realizations a run passes through: twice when land release is simulated."""
+    n = setup.scenario.simulation.realizations
+    return 2 * n if setup.scenario.clearance is not None else n

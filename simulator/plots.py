@@ -85,3 +85,53 @@ def area_over_time(table: pd.DataFrame, land_use: LandUse, title: str):
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
     ax.grid(alpha=0.3)
     return fig
+
+
+ROUTES = (("cancelled_ha", "cancelled (NTS)", ":"), ("reduced_ha", "reduced (TS)", "-."), ("cleared_ha", "cleared (BAC)", "--"))
+
+
+def land_release(table: pd.DataFrame, land_use: LandUse, title: str):
+    """Hazardous area remaining per class (P50 line, P5-P95 band) and land released by route."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5), layout="constrained", sharex=True)
+    for key, rows in table.groupby("class", sort=False):
+        if key == "all" or rows["remaining_ha_p95"].max() <= 0:
+            continue
+        dates = pd.to_datetime(rows["date"])
+        colour, name = land_use.classes[key].colour, land_use.classes[key].name
+        left.fill_between(dates, rows["remaining_ha_p5"], rows["remaining_ha_p95"], step="post", color=colour,
+                          alpha=0.3, linewidth=0)
+        left.step(dates, rows["remaining_ha_p50"], where="post", color=colour, linewidth=1.6, label=name)
+    total = table[table["class"] == "all"]
+    dates = pd.to_datetime(total["date"])
+    for column, label, style in ROUTES:
+        right.fill_between(dates, total[f"{column}_p5"], total[f"{column}_p95"], step="post", color="grey",
+                           alpha=0.2, linewidth=0)
+        right.step(dates, total[f"{column}_p50"], where="post", color="black", linestyle=style, label=label)
+    right.step(dates, total["remaining_ha_p50"], where="post", color="#b30000", linewidth=2,
+               label="hazardous land remaining")
+    left.set_title("hazardous (unusable) land remaining by land use")
+    right.set_title("land released by route, all classes")
+    for ax in (left, right):
+        ax.set_ylabel("area (ha, P50 with P5-P95 band)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, frameon=False)
+    fig.suptitle(title)
+    return fig
+
+
+def completion(table: pd.DataFrame, deadline, title: str):
+    """Probability that all hazardous land is released by each date, with the deadline."""
+    fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+    dates = pd.to_datetime(table["date"])
+    ax.step(dates, table["p_all_released"], where="post", color="black", linewidth=1.8)
+    if deadline is not None:
+        p = float(table.loc[pd.to_datetime(table["date"]) <= pd.Timestamp(deadline), "p_all_released"].max())
+        ax.axvline(pd.Timestamp(deadline), color="#b30000", linestyle="--")
+        ax.text(pd.Timestamp(deadline), 0.03, f" deadline {deadline}: P(done) = {p:.0%}", color="#b30000",
+                fontsize=9)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("P(all hazardous land released)")
+    ax.set_xlabel("date")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return fig

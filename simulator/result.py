@@ -11,6 +11,8 @@ import pandas as pd
 
 from simulator.ensemble import Ensemble
 from simulator.hazard import hazard_polygons
+from simulator.release import LandRelease
+from simulator.release_tables import completion_table, land_release_table, release_summary
 from simulator.setup import Setup
 from simulator.tables import M2_PER_HA, hazardous_area_table, summary
 
@@ -22,6 +24,7 @@ class Result:
     setup: Setup
     ensemble: Ensemble
     timings_s: dict[str, float] = field(default_factory=dict)
+    land_release: LandRelease | None = None
 
     @property
     def grid(self):
@@ -56,6 +59,19 @@ class Result:
         return hazardous_area_table(self.setup, self.ensemble)
 
     @cached_property
+    def land_release_table(self) -> pd.DataFrame | None:
+        """Per step and class: remaining and released area by route, items found and left (bands)."""
+        return None if self.land_release is None else land_release_table(self.setup, self.land_release)
+
+    @cached_property
+    def completion(self) -> pd.DataFrame | None:
+        """Per reporting date: the share of realizations with all hazardous land released."""
+        return None if self.land_release is None else completion_table(self.setup, self.land_release)
+
+    @cached_property
     def summary(self) -> dict:
         """Headline figures (JSON-ready)."""
-        return summary(self.setup, self.ensemble)
+        figures = summary(self.setup, self.ensemble)
+        if self.land_release is not None:
+            figures["land_release"] = release_summary(self.setup, self.land_release)
+        return figures

@@ -23,7 +23,9 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.clearance import Clearance
 from simulator.model import Model
+from simulator.policies import POLICIES
 from simulator.profiles import DeliveryProfile
 
 
@@ -198,6 +200,7 @@ class Scenario(Model):
     simulation: Simulation = Simulation()
     time: TimeAxis
     hazard: Hazard = Hazard()
+    clearance: Clearance | None = Field(None, description="land release by survey and clearance; none: contamination only")
     output: Output = Output()
 
     @model_validator(mode="after")
@@ -208,15 +211,34 @@ class Scenario(Model):
             raise ValueError(f"strike ids must be unique; repeated: {duplicates}")
         for i, strike in enumerate(self.strikes):
             if not self.time.start <= strike.date <= self.time.end:
-                raise StrikeError(i, "date", strike.date, f"set it between time.start {self.time.start} and time.end {self.time.end}")
+                raise LocatedError(("strikes", i, "date"), strike.date,
+                                   f"set it between time.start {self.time.start} and time.end {self.time.end}")
+        if self.clearance is not None:
+            self._check_clearance(self.clearance)
         return self
 
+    def _check_clearance(self, clearance: Clearance) -> None:
+        classes = self.land_use.classes
+        known = ", ".join(classes)
+        if clearance.policy not in POLICIES:
+            raise LocatedError(("clearance", "policy"), clearance.policy, f"use one of: {', '.join(POLICIES)}")
+        for key in clearance.productivity_by_class:
+            if key not in classes:
+                raise LocatedError(("clearance", "productivity_by_class", key), None, f"use a land-use class: {known}")
+        if clearance.near_class is not None and clearance.near_class not in classes:
+            raise LocatedError(("clearance", "near_class"), clearance.near_class, f"use a land-use class: {known}")
+        if clearance.suspect_threshold > self.hazard.threshold:
+            raise LocatedError(("clearance", "suspect_threshold"), clearance.suspect_threshold,
+                               f"set it at or below hazard.threshold ({self.hazard.threshold:g})")
+        if not self.time.start <= clearance.start <= self.time.end:
+            raise LocatedError(("clearance", "start"), clearance.start, "set it between time.start and time.end")
 
-class StrikeError(ValueError):
-    """A cross-field error located at one strike's field."""
 
-    def __init__(self, index: int, field: str, value: object, fix: str):
-        self.loc = ("strikes", index, *field.split("."))
+class LocatedError(ValueError):
+    """A cross-field error located at one field: its path, the value and the fix."""
+
+    def __init__(self, loc: tuple, value: object, fix: str):
+        self.loc = loc
         self.value = value
         self.fix = fix
         super().__init__(fix)

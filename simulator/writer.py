@@ -36,6 +36,9 @@ OUTPUT_FILES = (
     "hazardous_area.png",
     "run.json",
 )
+"""Written by every run; a run with clearance adds ``RELEASE_FILES``."""
+
+RELEASE_FILES = ("land_release.csv", "completion.csv", "land_release.png", "completion.png")
 
 
 def check_writable(target: Path, overwrite: bool, field: str = "--out") -> None:
@@ -74,6 +77,8 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
         write_vectors(result, folder)
         result.hazardous_area.to_csv(folder / "hazardous_area.csv", index=False, float_format="%.6g")
         write_figures(result, folder)
+        if result.land_release is not None:
+            write_land_release(result, folder)
         write_run_record(result, folder / "run.json", extra or {})
     return target
 
@@ -118,6 +123,20 @@ def write_figures(result: Result, folder: Path) -> None:
     figure = plots.area_over_time(result.hazardous_area, result.setup.scenario.land_use,
                                   f"{name}: contaminated and hazardous area by land use")
     figure.savefig(folder / "hazardous_area.png", dpi=120)
+    plt.close(figure)
+
+
+def write_land_release(result: Result, folder: Path) -> None:
+    name = result.setup.scenario.name
+    result.land_release_table.to_csv(folder / "land_release.csv", index=False, float_format="%.6g")
+    result.completion.to_csv(folder / "completion.csv", index=False, float_format="%.6g")
+    figure = plots.land_release(result.land_release_table, result.setup.scenario.land_use,
+                                f"{name}: land release ({result.ensemble.realizations} realizations)")
+    figure.savefig(folder / "land_release.png", dpi=120)
+    plt.close(figure)
+    figure = plots.completion(result.completion, result.setup.scenario.clearance.deadline,
+                              f"{name}: when is all hazardous land released?")
+    figure.savefig(folder / "completion.png", dpi=120)
     plt.close(figure)
 
 

@@ -1,0 +1,171 @@
+"""Land release in each realization: survey and clearance of work units, step by step.
+
+Units are worked in the planner's order (fixed before the run, from the hazard map). Each
+goes through non-technical survey (NTS), which looks for evidence of items in the unit's
+suspected-only land and cancels it when none is seen (evidence sends it to clearance);
+technical survey (TS), which searches a sample of the confirmed land and reduces the unit
+when nothing is found (only units the hazard map expects few items in get TS first); and
+battle area clearance (BAC), which finds each item with the detection probability. Team-
+days per step and method are spent on units in order; work carries over steps. Items
+missed stay as residual contamination in released land.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from kernels.jit import jit
+from kernels.rng import binomial, seed_stream
+
+RELEASE_STREAM = 1 << 62
+"""Stream index of the land-release draws of a realization, apart from any strike's."""
+
+# stages of a unit
+WAITING, NTS, TS, BAC, RELEASED = 0, 1, 2, 3, 4
+
+# metrics per step and class, in this order
+REMAINING_M2, CANCELLED_M2, REDUCED_M2, CLEARED_M2, FOUND, IN_HAZARDOUS, RESIDUAL, UNSUSPECTED = range(8)
+N_METRICS = 8
+
+
+@jit
+def _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual):
+    """Add the remnants of epoch ``e`` to units (or to residual, in land already released)."""
+    for u in range(n_units):
+        new_sha = items[e, 2 * u]
+        new_cha = items[e, 2 * u + 1]
+        if stage[u] == RELEASED:
+            residual[unit_class[u]] += new_sha + new_cha
+        else:
+            sha_items[u] += new_sha
+            cha_items[u] += new_cha
+    for c in range(background.shape[0]):
+        background[c] += items[e, 2 * n_units + c]
+
+
+@jit
+def _realization(
+    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, ts_fraction, p_detect, p_evidence,
+    state, epoch_step, out,
+):
+    n_units = unit_class.shape[0]
+    n_steps = capacity.shape[0]
+    n_classes = out.shape[1]
+    stage = np.zeros(n_units, np.int64)
+    left = np.zeros(n_units)
+    area = np.zeros(n_units)
+    sha_items = np.zeros(n_units, np.int64)
+    cha_items = np.zeros(n_units, np.int64)
+    background = np.zeros(n_classes, np.int64)
+    released = np.zeros((n_classes, 3))
+    found = np.zeros(n_classes, np.int64)
+    residual = np.zeros(n_classes, np.int64)
+    for s in range(n_steps):
+        for e in range(epoch_step.shape[0]):
+            if epoch_step[e] == s:
+                _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual)
+        for u in range(n_units):
+            if stage[u] == WAITING and unit_step[u] <= s:
+                stage[u] = NTS
+                left[u] = (area_sha[u] + area_cha[u]) * rate[u, 0]
+        for m in range(3):
+            budget = capacity[s, m]
+            for u in range(n_units):
+                if budget <= 0.0:
+                    break
+                if stage[u] != m + 1:
+                    continue
+                spent = min(budget, left[u])
+                budget -= spent
+                left[u] -= spent
+                if left[u] > 1e-9 * spent:
+                    continue
+                c = unit_class[u]
+                if m == 0:
+                    area[u] = area_cha[u]
+                    cha_items[u] += sha_items[u]
+                    if binomial(state, sha_items[u], p_evidence) == 0:
+                        released[c, 0] += area_sha[u]
+                        residual[c] += sha_items[u]
+                        cha_items[u] -= sha_items[u]
+                        evidence = False
+                    else:
+                        area[u] += area_sha[u]
+                        evidence = True
+                    sha_items[u] = 0
+                    if area[u] <= 0.0:
+                        stage[u] = RELEASED
+                    elif ts_first[u] and not evidence and ts_fraction > 0.0:
+                        stage[u] = TS
+                        left[u] = ts_fraction * area[u] * rate[u, 1]
+                    else:
+                        stage[u] = BAC
+                        left[u] = area[u] * rate[u, 2]
+                elif m == 1:
+                    hit = binomial(state, binomial(state, cha_items[u], ts_fraction), p_detect)
+                    found[c] += hit
+                    cha_items[u] -= hit
+                    if hit == 0:
+                        released[c, 1] += area[u]
+                        residual[c] += cha_items[u]
+                        cha_items[u] = 0
+                        stage[u] = RELEASED
+                    else:
+                        stage[u] = BAC
+                        left[u] = (1.0 - ts_fraction) * area[u] * rate[u, 2]
+                else:
+                    hit = binomial(state, cha_items[u], p_detect)
+                    found[c] += hit
+                    residual[c] += cha_items[u] - hit
+                    cha_items[u] = 0
+                    released[c, 2] += area[u]
+                    stage[u] = RELEASED
+        for c in range(n_classes):
+            out[s, c, CANCELLED_M2] = released[c, 0]
+            out[s, c, REDUCED_M2] = released[c, 1]
+            out[s, c, CLEARED_M2] = released[c, 2]
+            out[s, c, FOUND] = found[c]
+            out[s, c, RESIDUAL] = residual[c]
+            out[s, c, UNSUSPECTED] = background[c]
+        for u in range(n_units):
+            c = unit_class[u]
+            if stage[u] == WAITING:
+                out[s, c, UNSUSPECTED] += sha_items[u] + cha_items[u]
+            elif stage[u] == NTS:
+                out[s, c, IN_HAZARDOUS] += cha_items[u] + sha_items[u]
+                out[s, c, REMAINING_M2] += area_sha[u] + area_cha[u]
+            elif stage[u] != RELEASED:
+                out[s, c, IN_HAZARDOUS] += cha_items[u]
+                out[s, c, REMAINING_M2] += area[u]
+
+
+@jit(parallel=True)
+def release_ensemble(
+    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, ts_fraction, p_detect, p_evidence,
+    key0, key1, r_offset, epoch_step, out,
+):
+    """Land release in each realization of a batch.
+
+    Inputs: ``items`` (int64 [realization, epoch, zone]) remnants landing per epoch in zone
+    ``2u`` (suspected-only land of unit ``u``), ``2u + 1`` (its confirmed land) and
+    ``2 n_units + c`` (land of class ``c`` never suspected); per unit, in work order: class,
+    appearance step, suspected-only and confirmed areas (m2), whether technical survey comes
+    first (``ts_first``; else straight to clearance), ``rate`` (float64 [unit, 3]) team-days
+    per m2 of NTS, TS and BAC; ``capacity`` (float64 [step, 3]) team-days per step and
+    method; ``ts_fraction`` of confirmed land that TS searches; ``p_detect`` per item
+    searched; ``p_evidence`` that NTS sees evidence of an item; ``epoch_step`` the reporting
+    step of each epoch; root key and the batch's first realization index.
+
+    Output ``out`` (float64 [realization, step, class, 8]), the state at the end of each
+    step: remaining hazardous area, cumulative area cancelled, reduced and cleared (m2),
+    cumulative items found, items in hazardous land, residual items in released land, and
+    items in land not (yet) suspected. Each realization has its own random stream.
+    """
+    for r in numba.prange(items.shape[0]):
+        state = np.empty(4, np.uint64)
+        seed_stream(state, key0, key1, r_offset + r, RELEASE_STREAM)
+        _realization(
+            items[r], unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, ts_fraction, p_detect,
+            p_evidence, state, epoch_step, out[r],
+        )
