@@ -118,3 +118,7 @@ def remnant(monkeypatch, capsys):
         return code, captured.out, captured.err
 
     return invoke
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files from the current code")
