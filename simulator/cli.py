@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sys
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,9 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
+INTERRUPTED = 130
+"""Exit code of a run stopped by Ctrl-C (128 + SIGINT)."""
+
 ScenarioArg = Annotated[Path | None, typer.Argument(help="scenario TOML file; default: the embedded demo district")]
 
 
@@ -39,14 +43,14 @@ def demo_scenario() -> Path:
 
 def main() -> None:
     """Entry point: bad input is one line on stderr and exit code 2, never a traceback."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except InputError as exc:
         err.print(f"[bold red]remnant: error:[/] {exc.line()}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        err.print("remnant: interrupted; no outputs were written or changed")
-        sys.exit(130)
+        code = INTERRUPTED
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, EOFError):
@@ -58,6 +62,11 @@ def main() -> None:
             exc.show()
             sys.exit(2)
         raise
+    if code == INTERRUPTED:  # typer turns Ctrl-C into this exit code
+        err.print("remnant: interrupted; no outputs were written or changed. "
+                  "Run the same command with --resume to finish from the last checkpoint.", highlight=False)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 @app.command()
@@ -69,44 +78,77 @@ def run(
     seed: Annotated[int | None, typer.Option(help="random seed", min=0)] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (results do not depend on it)", min=1)] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing output folder")] = False,
+    resume: Annotated[bool, typer.Option(help="finish an interrupted run from its checkpoint")] = False,
+    checkpoint_every: Annotated[int, typer.Option(help="save a checkpoint every N realizations", min=1)] = 1000,
+    check: Annotated[Path | None, typer.Option(help="rerun the run in this folder and compare its outputs")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar or summary table")] = False,
     json_: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
 ) -> None:
     """Run a scenario's Monte Carlo ensemble and write maps, hazard polygons and tables."""
     from simulator.loading import load_scenario
-    from simulator.pipeline import progress_total
-    from simulator.pipeline import run as run_prepared
-    from simulator.setup import prepare
-    from simulator.writer import check_writable, write_outputs
+    from simulator.writer import check_writable
 
+    threads = checked_threads(threads)
+    if check is not None:
+        from simulator.rerun import check_run
+
+        identical = check_run(check, threads, out)
+        raise typer.Exit(0 if identical else 1)
     overrides = list(set_ or [])
     if realizations is not None:
         overrides.append(f"simulation.realizations={realizations}")
     if seed is not None:
         overrides.append(f"simulation.seed={seed}")
-    threads = checked_threads(threads)
     loaded = load_scenario(scenario or demo_scenario(), overrides)
     target = (out_dir or loaded.output_dir).resolve()
     check_writable(target, overwrite)
-    show = not quiet and not json_
+    result = execute(loaded, target, overrides, threads, resume=resume, checkpoint_every=checkpoint_every,
+                     show=not quiet and not json_, warn=not quiet, overwrite=overwrite)
+    if json_:
+        print(json.dumps(result.summary | {"output": str(target)}, indent=2))
+    elif not quiet:
+        print_summary(result.summary, target)
+
+
+def execute(loaded, target: Path, overrides: list[str], threads: int, *, resume: bool = False,
+            checkpoint_every: int | None = None, show: bool = False, warn: bool = False, overwrite: bool = False):
+    """Prepare, run with checkpoints, and write the outputs of ``loaded`` into ``target``."""
+    from simulator.checkpoint import Checkpoint
+    from simulator.pipeline import progress_total
+    from simulator.pipeline import run as run_prepared
+    from simulator.provenance import scenario_hash
+    from simulator.setup import prepare
+    from simulator.writer import write_outputs
+
     setup = prepare(loaded, threads=threads)
     if show:
         for line in setup.land_use.report.lines():
             err.print(f"land use: {line}", highlight=False)
     off = sum(not p.on_grid for p in setup.strikes)
-    if off and not quiet:
+    if off and warn:
         err.print(f"[yellow]warning:[/] {off} strike aim points lie outside the study area", highlight=False)
+    sim = setup.scenario.simulation
+    checkpoint = Checkpoint(target, {"scenario_sha256": scenario_hash(setup), "seed": sim.seed,
+                                     "realizations": sim.realizations})
+    if resume and not checkpoint.matches():
+        raise InputError(None, "--resume", str(target), "run without --resume to start afresh",
+                         problem="has no checkpoint of this scenario, seed and number of realizations;")
+    if not resume:
+        if checkpoint.exists() and warn:
+            err.print("note: an interrupted run's checkpoint was found and is replaced; use --resume to continue one",
+                      highlight=False)
+        checkpoint.start()
     with Progress(
         TextColumn("[bold]realizations"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TimeRemainingColumn(), console=err, disable=not show,
     ) as bar:
         task = bar.add_task("realizations", total=progress_total(setup))
-        result = run_prepared(setup, threads=threads, progress=lambda k: bar.advance(task, k))
-    write_outputs(result, target, overwrite=overwrite, extra={"overrides": overrides, "threads": threads})
-    if json_:
-        print(json.dumps(result.summary | {"output": str(target)}, indent=2))
-    elif not quiet:
-        print_summary(result.summary, target)
+        result = run_prepared(setup, threads=threads, progress=lambda k: bar.advance(task, k),
+                              checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+    write_outputs(result, target, overwrite=overwrite or resume,
+                  extra={"overrides": overrides, "threads": threads})
+    checkpoint.clear()
+    return result
 
 
 def checked_threads(threads: int | None) -> int:

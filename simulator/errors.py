@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 
 class InputError(Exception):
     """A bad input: which file, which field, which value, and the fix.
 
-    The CLI prints ``str(error)`` as one line and exits with code 2.
+    The CLI prints ``line()`` as one line and exits with code 2.
     """
 
     def __init__(self, file: str | Path | None, field: str | None, value: object, fix: str, problem: str = ""):
@@ -17,19 +19,70 @@ class InputError(Exception):
         self.value = value
         self.fix = fix
         self.problem = problem
-        super().__init__(self.line())
+        super().__init__(self.text())
 
-    def line(self) -> str:
-        """``file: field: value problem; fix`` with the empty parts left out."""
+    def text(self) -> str:
+        """``file: field: value problem; fix`` with the empty parts left out, always one line."""
         what = " ".join(part for part in (_short(self.value), self.problem.strip().rstrip(";:")) if part)
         parts = [part for part in (self.file, self.field, what) if part]
         if not parts:
-            return self.fix
-        return f"{': '.join(parts)}{'; ' if what else ': '}{self.fix}"
+            return one_line(self.fix)
+        return one_line(f"{': '.join(parts)}{'; ' if what else ': '}{self.fix}")
+
+    def line(self) -> str:
+        """``text()`` for a rich console: brackets rich would take for markup (``[xmin ...]``) escaped.
+
+        The CLI prints this line with rich markup on, so a value such as ``'[/]'`` or a fix such as
+        ``[xmin, ymin, xmax, ymax]`` must not be read as a style tag; printed, it reads as ``text()``.
+        """
+        return _escape_markup(self.text())
+
+
+class LocatedError(ValueError):
+    """A cross-field error found by a validator, located at one field below the validated model.
+
+    ``loc`` is relative to the model whose validator raised it (``()`` for the model itself); the
+    loader prefixes the model's own location. ``value`` is the offending value (None: not shown),
+    ``problem`` what is wrong with it and ``fix`` what to do.
+    """
+
+    def __init__(self, loc: tuple, value: object, fix: str, problem: str = ""):
+        self.loc = tuple(loc)
+        self.value = value
+        self.fix = fix
+        self.problem = problem
+        super().__init__(fix)
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters shown as escapes, so it stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _short(value: object, limit: int = 80) -> str:
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and value == ""):
         return ""
-    text = repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, bool):
+        text = str(value).lower()
+    elif isinstance(value, int) and abs(value) >= 10**limit:
+        text = f"an integer of {math.floor(math.log10(abs(value))) + 1} digits"
+    elif isinstance(value, str):
+        text = repr(value)
+    else:
+        try:
+            text = str(value)
+        except ValueError:  # e.g. a list holding an integer too long to print
+            text = f"a {type(value).__name__}"
+    text = one_line(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_MARKUP_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+
+
+def _escape_markup(text: str) -> str:
+    """``text`` with what rich would parse as markup tags escaped (as ``rich.markup.escape`` does)."""
+    text = _MARKUP_TAG.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)
+    return text + "\\" if text.endswith("\\") and not text.endswith("\\\\") else text

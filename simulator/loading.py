@@ -60,37 +60,48 @@ def read_toml(path: Path, what: str) -> dict:
 def apply_override(raw: dict, override: str, path: Path) -> None:
     """Set ``a.b[2].c=value`` in ``raw``; the value is parsed as TOML, else taken as a string."""
     key, sep, text = override.partition("=")
-    if not sep or not key.strip():
+    key = key.strip()
+    parts = parse_key_path(key) if sep and key else []
+    if not parts:
         raise InputError(None, "--set", override, "write --set key.path=value, e.g. --set simulation.realizations=500")
     try:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         value = text
-    parts = parse_key_path(key.strip())
     node = raw
-    for here, nxt in zip(parts, parts[1:]):
-        if isinstance(here, int):
-            if not isinstance(node, list) or not -len(node) <= here < len(node):
-                raise InputError(path, key, override, "the index is out of range for this scenario")
-            node = node[here]
+    for depth, part in enumerate(parts):
+        here = format_loc(tuple(parts[:depth])) or "the scenario"
+        if isinstance(part, int):
+            if not isinstance(node, list):
+                raise InputError(path, key, override, f"{here} is not a list; drop the [{part}]",
+                                 problem="indexes no list;")
+            if not -len(node) <= part < len(node):
+                raise InputError(path, key, override, "the index is out of range for this scenario",
+                                 problem=f"indexes {here}, which has {len(node)} entries;")
+        elif not isinstance(node, dict):
+            kind = "a list: give an index, e.g. [0]" if isinstance(node, list) else "not a table"
+            raise InputError(path, key, override, f"{here} is {kind}", problem="cannot be set;")
+        if depth == len(parts) - 1:
+            node[part] = value
+        elif isinstance(part, int):
+            node = node[part]
         else:
-            node = node.setdefault(here, [] if isinstance(nxt, int) else {})
-    last = parts[-1]
-    if isinstance(last, int):
-        if not isinstance(node, list) or not -len(node) <= last < len(node):
-            raise InputError(path, key, override, "the index is out of range for this scenario")
-    node[last] = value
+            node = node.setdefault(part, [] if isinstance(parts[depth + 1], int) else {})
 
 
 def parse_key_path(key: str) -> list[str | int]:
-    """``strikes[3].dud_rate.mean`` -> ``["strikes", 3, "dud_rate", "mean"]``."""
+    """``strikes[3].dud_rate.mean`` -> ``["strikes", 3, "dud_rate", "mean"]``; InputError if malformed."""
     parts: list[str | int] = []
     for piece in key.split("."):
         name, _, rest = piece.partition("[")
         if name:
             parts.append(name)
         for index in filter(None, rest.replace("]", "").split("[")) if rest else []:
-            parts.append(int(index))
+            try:
+                parts.append(int(index))
+            except ValueError:
+                raise InputError(None, "--set", key, "write list indexes as whole numbers, e.g. strikes[0].carriers",
+                                 problem=f"has index [{index}], not a number;") from None
     return parts
 
 

@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 
 import numba
+import numpy as np
 
-from simulator.ensemble import run_ensemble
+from simulator.checkpoint import Checkpoint
+from simulator.ensemble import Ensemble, run_ensemble
 from simulator.loading import LoadedScenario
-from simulator.release import make_plan, run_land_release
+from simulator.release import LandRelease, make_plan, release_cost, run_land_release
 from simulator.result import Result
 from simulator.setup import Setup, prepare
 
@@ -21,27 +23,66 @@ def simulate(
     t0 = time.perf_counter()
     setup = prepare(loaded, threads=threads or numba.config.NUMBA_NUM_THREADS)
     result = run(setup, threads=threads, progress=progress)
-    result.timings_s["prepare"] = time.perf_counter() - t0 - result.timings_s["ensemble"]
+    result.timings_s["prepare"] = time.perf_counter() - t0 - sum(result.timings_s.values())
     return result
 
 
-def run(setup: Setup, *, threads: int | None = None, progress: Callable[[int], None] | None = None) -> Result:
-    """Run the ensemble of a prepared scenario.
+def run(
+    setup: Setup,
+    *,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    checkpoint: Checkpoint | None = None,
+    checkpoint_every: int | None = None,
+) -> Result:
+    """Run the ensemble of a prepared scenario, then its land release if it has clearance.
 
     ``threads`` changes speed only, never results; ``progress(n)`` is called after each
-    batch of ``n`` realizations.
+    batch of ``n`` realizations. With a ``checkpoint``, the state is saved every
+    ``checkpoint_every`` realizations and a matching saved state is resumed from.
     """
     sim = setup.scenario.simulation
+    total = sim.realizations
+    every = checkpoint_every or total
     t0 = time.perf_counter()
-    ensemble = run_ensemble(setup.kernel, sim.realizations, threads=threads, batch_size=sim.batch_size, progress=progress)
+    ensemble = checkpoint.load_ensemble() if checkpoint is not None else None
+    if ensemble is not None and progress is not None:
+        progress(ensemble.realizations)
+    for start in range(ensemble.realizations if ensemble else 0, total, every):
+        part = run_ensemble(setup.kernel, min(every, total - start), first=start, threads=threads,
+                            batch_size=sim.batch_size, progress=progress)
+        ensemble = part if ensemble is None else ensemble.merge(part)
+        if checkpoint is not None:
+            checkpoint.save_ensemble(ensemble)
     timings = {"ensemble": time.perf_counter() - t0}
     release = None
     if setup.scenario.clearance is not None:
         t0 = time.perf_counter()
-        plan = make_plan(setup, ensemble)
-        release = run_land_release(setup, plan, sim.realizations, threads, sim.batch_size, progress)
+        release = land_release(setup, ensemble, threads, progress, checkpoint, every)
         timings["land_release"] = time.perf_counter() - t0
     return Result(setup, ensemble, timings, release)
+
+
+def land_release(
+    setup: Setup, ensemble: Ensemble, threads: int | None, progress: Callable[[int], None] | None,
+    checkpoint: Checkpoint | None, every: int,
+) -> LandRelease:
+    """Plan from the hazard map, then release land in every realization (resuming a checkpoint)."""
+    sim = setup.scenario.simulation
+    plan = make_plan(setup, ensemble)
+    done = checkpoint.load_release() if checkpoint is not None else None
+    parts = [] if done is None else [done]
+    start = 0 if done is None else len(done)
+    if start and progress is not None:
+        progress(start)
+    for first in range(start, sim.realizations, every):
+        parts.append(run_land_release(setup, plan, min(every, sim.realizations - first), first, threads,
+                                      sim.batch_size, progress))
+        if checkpoint is not None:
+            state = np.concatenate(parts)
+            checkpoint.save_release(state, len(state))
+    state = np.concatenate(parts)
+    return LandRelease(plan, state, release_cost(state, setup.scenario.clearance))
 
 
 def progress_total(setup: Setup) -> int:

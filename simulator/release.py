@@ -102,10 +102,11 @@ def make_plan(setup: Setup, ensemble: Ensemble) -> Plan:
 
 
 def run_land_release(
-    setup: Setup, plan: Plan, realizations: int, threads: int | None = None, batch_size: int = 64,
+    setup: Setup, plan: Plan, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
     progress: Callable[[int], None] | None = None,
-) -> LandRelease:
-    """Scatter the realizations again, counting items per work unit, and release land in each."""
+) -> np.ndarray:
+    """Scatter realizations ``first .. first + realizations - 1`` again, counting items per work
+    unit, and release land in each; return their state (see ``LandRelease``)."""
     clearance = setup.scenario.clearance
     k = setup.kernel
     threads = threads or numba.config.NUMBA_NUM_THREADS
@@ -131,19 +132,20 @@ def run_land_release(
     )
     for start in range(0, realizations, batch_size):
         n = min(batch_size, realizations - start)
+        index = first + start
         items = np.zeros((n, k.n_epochs, n_zones), np.int64)
         cells = np.zeros_like(items)
         totals = np.zeros((n, 3), np.int64)
         scatter_ensemble(
-            k.f, k.ti, key0, key1, start, n, threads, k.x0, k.y0, k.cell_size_m, k.nx, k.ny, k.cell_class,
+            k.f, k.ti, key0, key1, index, n, threads, k.x0, k.y0, k.cell_size_m, k.nx, k.ny, k.cell_class,
             k.class_mult, zone_of_cell, n_zones, k.n_epochs, sum_count, sum_sq, hits, items, cells, totals,
         )
         K.release_ensemble(
-            items, *args, key0, key1, start, setup.epoch_steps.astype(np.int64), state[start:start + n],
+            items, *args, key0, key1, index, setup.epoch_steps.astype(np.int64), state[start:start + n],
         )
         if progress is not None:
             progress(n)
-    return LandRelease(plan, state, release_cost(state, clearance))
+    return state
 
 
 def release_cost(state: np.ndarray, clearance: Clearance) -> np.ndarray:

@@ -6,15 +6,12 @@ at the end; an interrupted run leaves the previous outputs as they were.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import platform
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,6 +20,7 @@ import numpy as np
 
 from simulator import plots
 from simulator.errors import InputError
+from simulator.provenance import scenario_hash, versions
 from simulator.rasters import hex_to_rgba, write_geotiff
 from simulator.result import Result
 
@@ -140,33 +138,11 @@ def write_land_release(result: Result, folder: Path) -> None:
     plt.close(figure)
 
 
-def scenario_hash(result: Result) -> str:
-    """SHA-256 of the validated scenario and the bytes of its land-use file."""
-    sc = result.setup.scenario
-    digest = hashlib.sha256(sc.model_dump_json().encode())
-    with open(sc.land_use.path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python, remnant and the libraries that shape results."""
-    names = ("remnant", "numpy", "numba", "rasterio", "geopandas", "shapely", "pyproj", "pyogrio", "pydantic")
-    found = {"python": platform.python_version()}
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
 def write_run_record(result: Result, path: Path, extra: dict) -> None:
     sc = result.setup.scenario
     record = {
         "scenario": str(result.setup.loaded.path),
-        "scenario_sha256": scenario_hash(result),
+        "scenario_sha256": scenario_hash(result.setup),
         "seed": sc.simulation.seed,
         "realizations": result.ensemble.realizations,
         "versions": versions(),
