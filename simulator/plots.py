@@ -37,13 +37,14 @@ def district_map(setup, density_per_ha: np.ndarray, hazard, title: str):
         hazard.boundary.plot(ax=ax, color="#0057b8", linewidth=1.0)
     xs = [p.x for p in setup.strikes]
     ys = [p.y for p in setup.strikes]
-    ax.scatter(xs, ys, marker="x", color="black", s=30, linewidths=1.2, zorder=5)
+    ax.scatter(xs, ys, marker="X", facecolor="white", edgecolor="black", s=60, linewidths=1.0, zorder=5)
     _scale_bar(ax, xmin, ymin, xmax - xmin, ymax - ymin)
     handles = [Patch(facecolor=classes[k].colour, alpha=0.55, label=classes[k].name) for k in setup.class_keys]
     threshold = setup.scenario.hazard.threshold
     handles += [
         Line2D([], [], color="#0057b8", label=f"hazard area (P(remnant) >= {threshold:g})"),
-        Line2D([], [], color="black", marker="x", linestyle="", label="strike aim point"),
+        Line2D([], [], markerfacecolor="white", markeredgecolor="black", marker="X", markersize=8, linestyle="",
+               label="strike aim point"),
     ]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=4, frameon=False, fontsize=8)
     ax.set_xlim(xmin, xmax)

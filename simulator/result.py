@@ -69,6 +69,23 @@ class Result:
         return None if self.land_release is None else completion_table(self.setup, self.land_release)
 
     @cached_property
+    def area_by_class(self) -> pd.DataFrame:
+        """Per land-use class at the end of the time axis: class area, contaminated (P50) and hazardous hectares."""
+        final = self.hazardous_area[self.hazardous_area["step"] == self.hazardous_area["step"].max()]
+        classes = self.setup.scenario.land_use.classes
+        cells = np.bincount(self.setup.landuse_codes.ravel(), minlength=len(self.setup.class_keys))
+        return pd.DataFrame({
+            "class": final["class"].to_numpy(),
+            "name": [classes[k].name for k in final["class"]],
+            "area_ha": cells * self.grid.cell_area_m2 / M2_PER_HA,
+            "contaminated_ha_p5": final["contaminated_ha_p5"].to_numpy(),
+            "contaminated_ha_p50": final["contaminated_ha_p50"].to_numpy(),
+            "contaminated_ha_p95": final["contaminated_ha_p95"].to_numpy(),
+            "hazardous_ha": final["hazardous_ha"].to_numpy(),
+            "expected_remnants": final["remnants_mean"].to_numpy(),
+        })
+
+    @cached_property
     def summary(self) -> dict:
         """Headline figures (JSON-ready)."""
         figures = summary(self.setup, self.ensemble)

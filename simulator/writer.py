@@ -18,7 +18,7 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 
-from simulator import plots
+from simulator import plots, styles
 from simulator.errors import InputError
 from simulator.provenance import scenario_hash, versions
 from simulator.rasters import hex_to_rgba, write_geotiff
@@ -30,6 +30,9 @@ OUTPUT_FILES = (
     "landuse.tif",
     "hazard_areas.gpkg",
     "hazardous_area.csv",
+    "hazardous_area_by_class.csv",
+    "density.qml",
+    "hazard_areas.qml",
     "map.png",
     "hazardous_area.png",
     "run.json",
@@ -74,6 +77,7 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
         write_rasters(result, folder)
         write_vectors(result, folder)
         result.hazardous_area.to_csv(folder / "hazardous_area.csv", index=False, float_format="%.6g")
+        result.area_by_class.to_csv(folder / "hazardous_area_by_class.csv", index=False, float_format="%.6g")
         write_figures(result, folder)
         if result.land_release is not None:
             write_land_release(result, folder)
@@ -87,6 +91,7 @@ def write_rasters(result: Result, folder: Path) -> None:
     classes = result.setup.scenario.land_use.classes
     write_geotiff(folder / "density.tif", grid, result.density_per_ha.astype(np.float32),
                   description="expected remnants per hectare", units="items/ha", nodata=-1.0)
+    (folder / "density.qml").write_text(styles.density_qml(result.density_per_ha))
     write_geotiff(folder / "p_contaminated.tif", grid, result.p_contaminated.astype(np.float32),
                   description="probability of at least one remnant in the cell", units="probability", nodata=-1.0)
     colormap = {0: (0, 0, 0, 0)} | {i + 1: hex_to_rgba(classes[k].colour) for i, k in enumerate(keys)}
@@ -98,6 +103,9 @@ def write_rasters(result: Result, folder: Path) -> None:
 def write_vectors(result: Result, folder: Path) -> None:
     path = folder / "hazard_areas.gpkg"
     result.hazard_areas.to_file(path, layer="hazard_areas", driver="GPKG")
+    qml = styles.hazard_qml(result.setup.scenario.hazard.threshold)
+    (folder / "hazard_areas.qml").write_text(qml)
+    styles.store_in_geopackage(path, "hazard_areas", qml, "remnant hazard areas")
     points = result.setup.strikes
     strikes = gpd.GeoDataFrame(
         {

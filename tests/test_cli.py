@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from simulator.writer import OUTPUT_FILES
+
 
 def test_run_writes_every_output_and_a_json_summary(remnant, tiny, tmp_path):
     out = tmp_path / "out"
@@ -16,8 +18,7 @@ def test_run_writes_every_output_and_a_json_summary(remnant, tiny, tmp_path):
     expected = 6 * 88 + 4 * 30 + 1 * 202
     assert summary["items_dropped"] == expected
     names = {p.name for p in out.iterdir()}
-    assert names == {"density.tif", "p_contaminated.tif", "landuse.tif", "hazard_areas.gpkg", "hazardous_area.csv",
-                     "map.png", "hazardous_area.png", "run.json"}
+    assert names == set(OUTPUT_FILES)
     record = json.loads((out / "run.json").read_text())
     assert record["seed"] == 7 and len(record["scenario_sha256"]) == 64 and record["versions"]["numba"]
 

@@ -16,12 +16,14 @@ from shapely.geometry import box
 from simulator.loading import load_scenario
 from simulator.pipeline import simulate
 from simulator.writer import write_outputs
+from tests.conftest import write_tiny
 
 
-@pytest.fixture
-def run_dir(tiny, tmp_path):
-    result = simulate(load_scenario(tiny), threads=1)
-    return write_outputs(result, tmp_path / "out"), result
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("outputs")
+    result = simulate(load_scenario(write_tiny(folder)), threads=1)
+    return write_outputs(result, folder / "out"), result
 
 
 def read(path):
@@ -101,3 +103,22 @@ def test_figures_are_pngs(run_dir):
     out, _ = run_dir
     for name in ("map.png", "hazardous_area.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_qgis_styles_parse_and_are_stored_in_the_geopackage(run_dir):
+    out, _ = run_dir
+    for name in ("density.qml", "hazard_areas.qml"):
+        root = ET.parse(out / name).getroot()
+        assert root.tag == "qgis"
+    assert ET.parse(out / "density.qml").find(".//rasterrenderer").get("type") == "singlebandpseudocolor"
+    styles = gpd.read_file(out / "hazard_areas.gpkg", layer="layer_styles")
+    assert list(styles["f_table_name"]) == ["hazard_areas"] and styles["useAsDefault"].all()
+    ET.fromstring(styles["styleQML"][0])
+
+
+def test_area_by_class_table(run_dir):
+    out, result = run_dir
+    table = pd.read_csv(out / "hazardous_area_by_class.csv")
+    assert list(table["class"]) == ["residential", "farmland", "forest"]
+    assert table["area_ha"].sum() == pytest.approx(result.grid.n_cells * result.grid.cell_area_m2 / 1e4)
+    assert (table["hazardous_ha"] <= table["area_ha"]).all()
