@@ -93,9 +93,15 @@ def gamma(state, shape):
 
 @jit
 def beta(state, a, b):
-    """Beta(``a``, ``b``) variate."""
+    """Beta(``a``, ``b``) variate.
+
+    With tiny shapes both gamma draws can underflow to 0; the Beta mass then sits at the
+    ends, at 1 with probability ``a / (a + b)``.
+    """
     x = gamma(state, a)
     y = gamma(state, b)
+    if x + y == 0.0:
+        return 1.0 if uniform(state) * (a + b) < a else 0.0
     return x / (x + y)
 
 

@@ -13,8 +13,8 @@ Method, one strike at a time: on a window of square sub-cells (``cell / 4``, coa
 when the window would be too large) aligned to the grid, the pattern's mass per sub-cell
 (supersampled) is convolved by FFT with the mass per sub-cell of the carriers' impact laws
 (truncated at ``ERROR_SDS`` standard deviations), summed to cells and added into the grid.
-Without delivery error each carrier's pattern is placed directly. Mass landing outside the
-grid is not on the grid.
+Without delivery error each carrier's pattern is placed directly. Remnants landing outside
+the grid are left out (the Monte Carlo counts them apart).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 from kernels import strike_table as T
 from simulator.errors import InputError
 from simulator.grid import Grid
+from simulator.setup import Setup
 
 SUBCELLS = (4, 2, 1)
 """Sub-cells per cell side, tried finest first until a strike's window fits ``MAX_FFT_POINTS``."""
@@ -43,12 +44,12 @@ Window = tuple[int, int, np.ndarray]
 """(first row, first column, values per cell) of a rectangle of cells, possibly beyond the grid."""
 
 
-def expected_count(setup) -> np.ndarray:
+def expected_count(setup: Setup) -> np.ndarray:
     """Expected remnants per cell (float64, ``setup.grid.shape``), from ``setup.kernel``'s strike table.
 
-    A strike of ``n`` carriers of ``m`` submunitions with mean dud probability ``p`` puts
-    ``n * m * min(1, p * g_c)`` remnants in expectation, spread as described in the module
-    docstring, where ``g_c`` is the dud multiplier of the landing cell's class. This is exact
+    A strike's carriers x submunitions, each a remnant with probability ``min(1, p * g_c)``
+    (``p`` its mean dud rate, ``g_c`` the dud multiplier of the landing cell's class), are
+    spread as described in the module docstring. This is exact
     (up to the sub-cell integration and the truncation of the normal errors at
     ``ERROR_SDS``) for a fixed dud rate, or when ``p * g_c`` cannot exceed 1; with a Beta
     spread and a multiplier that lets ``p * g_c`` exceed 1, the Monte Carlo's
@@ -64,8 +65,11 @@ def expected_count(setup) -> np.ndarray:
     return out
 
 
-def analytic_total(setup) -> float:
-    """Expected remnants on and off the grid when every dud multiplier is 1: sum of carriers x submunitions x dud mean."""
+def analytic_total(setup: Setup) -> float:
+    """Expected remnants on and off the grid when every dud multiplier is 1.
+
+    The sum over strikes of carriers x submunitions x mean dud rate; exact, Beta spread or not.
+    """
     f, ti = setup.kernel.f, setup.kernel.ti
     return float((ti[:, T.CARRIERS] * ti[:, T.SUBMUNITIONS] * f[:, T.DUD_MEAN]).sum())
 
@@ -73,16 +77,20 @@ def analytic_total(setup) -> float:
 def strike_windows(f: np.ndarray, n_carriers: int, kind: int, grid: Grid, path: Path | None = None) -> list[Window]:
     """Expected submunitions per cell of one strike row ``f``, counting one per carrier.
 
-    The windows sum to ``n_carriers`` (less what lands beyond them is nil); those that miss
-    the grid entirely are left out. ``path`` names the scenario in a too-large-window error.
+    The windows sum to ``n_carriers``; those that miss the grid entirely are left out.
+    ``path`` names the scenario in a too-large-window error.
     """
+    if n_carriers == 0:
+        return []
     along = (np.arange(n_carriers) - 0.5 * (n_carriers - 1)) * f[T.CARRIER_SPACING]
     offsets, counts = np.unique(along, return_counts=True)
     cov = impact_covariance(f)
     if cov.any():
         windows = [_window(f, kind, grid, path, offsets, counts, cov)]
     else:
-        windows = [_window(f, kind, grid, path, offsets[i : i + 1], counts[i : i + 1], None) for i in range(offsets.size)]
+        windows = [
+            _window(f, kind, grid, path, offsets[i : i + 1], counts[i : i + 1], None) for i in range(offsets.size)
+        ]
     return [w for w in windows if w is not None]
 
 
@@ -98,7 +106,8 @@ def impact_covariance(f: np.ndarray) -> np.ndarray:
 
 
 def _window(f, kind, grid, path, offsets, counts, cov) -> Window | None:
-    """Cells of the carriers at ``offsets`` (m along the azimuth; ``counts`` of each) with impact covariance ``cov``.
+    """Expected submunitions per cell of the carriers at ``offsets`` (m along the azimuth,
+    ``counts`` of each) with impact covariance ``cov`` (m^2); None if it misses the grid.
 
     ``cov`` None: no delivery error, one offset, whose pattern is placed directly.
     """
@@ -142,12 +151,12 @@ def _plan(f, grid, path, cx, cy, offsets, cov):
             return m, rows, cols, half
     raise InputError(
         path, "study_area.cell_size_m", grid.cell_size_m, "use larger cells for the analytic density",
-        problem=f"a strike's footprint spans {points:,} cells, more than the analytic window's {MAX_FFT_POINTS:,};",
+        problem=f"a strike's footprint needs an FFT of {points:,} cells, more than {MAX_FFT_POINTS:,};",
     )
 
 
 def _span(lo: float, hi: float, cell: float, m: int) -> tuple[int, int]:
-    """Sub-cell indices ``(first, end)`` covering ``[lo, hi]`` (m from the grid edge), whole cells of ``m`` sub-cells."""
+    """Sub-cell indices ``(first, end)`` covering ``[lo, hi]`` (m from the grid edge), in whole cells of ``m``."""
     return int(np.floor(lo / cell)) * m, (int(np.floor(hi / cell)) + 1) * m
 
 
@@ -182,8 +191,8 @@ def _pattern_weight(f, kind):
 def _impact_mass(f, offsets, counts, cov, lr, lc, h) -> np.ndarray:
     """Expected carriers per sub-cell offset ``[-lr..lr, -lc..lc]`` (row south, column east) from the aim point.
 
-    Standard deviations under ``h / 4`` (a degenerate direction) are raised to it so the
-    density can be sampled; it then falls in one sub-cell, as it should.
+    Standard deviations under ``h / 4`` (a degenerate direction) are raised to it so that the
+    density can be sampled; its spread then stays within about a sub-cell.
     """
     lam, vec = np.linalg.eigh(cov)
     lam = np.maximum(lam, (h / 4.0) ** 2)

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kernels import strike_table as T
-from naive import naive_scatter, run_kernel, strike_tables
+from kernels.scatter import scatter_ensemble
+from tests.naive import naive_scatter, run_kernel, strike_tables
 
 KEY = (0x0123456789ABCDEF, 0xFEDCBA9876543210)  # key0 above 2**63 checks uint64 handling
 ACCUMULATORS = ("sum_count", "sum_sq", "hits", "zone_items", "zone_cells", "totals")
@@ -191,8 +192,6 @@ def test_batches_equal_one_call():
 def test_accumulators_are_added_to():
     f, ti = strike_tables(MIXED)
     once = run_kernel(f, ti, KEY, 3, *GRID_40x30, n_epochs=3)
-    from kernels.scatter import scatter_ensemble
-
     n = 40 * 30
     acc = [np.zeros((2, n), np.int64), np.zeros((2, n), np.int64), np.zeros((2, 3, n), np.int32)]
     per = [np.zeros((3, 3, 1), np.int64), np.zeros((3, 3, 1), np.int64), np.zeros((3, 3), np.int64)]
@@ -234,7 +233,12 @@ def test_point_lands_in_hand_computed_cell():
 
 @pytest.mark.parametrize(
     "az, expected",
-    [(0, [(2, 4), (1, 4), (0, 4)]), (90, [(1, 5), (1, 4), (1, 3)]), (180, [(0, 4), (1, 4), (2, 4)])],
+    [
+        (0, [(2, 4), (1, 4), (0, 4)]),
+        (45, [(2, 3), (1, 4), (0, 5)]),
+        (90, [(1, 3), (1, 4), (1, 5)]),
+        (135, [(0, 3), (1, 4), (2, 5)]),
+    ],
 )
 def test_stick_follows_azimuth(az, expected):
     # Three carriers 10 m apart; the first carrier is the rearmost, so the stick runs along
