@@ -81,6 +81,7 @@ def run(
     resume: Annotated[bool, typer.Option(help="finish an interrupted run from its checkpoint")] = False,
     checkpoint_every: Annotated[int, typer.Option(help="save a checkpoint every N realizations", min=1)] = 1000,
     check: Annotated[Path | None, typer.Option(help="rerun the run in this folder and compare its outputs")] = None,
+    analytic: Annotated[bool, typer.Option(help="fast preview: the expected density computed without sampling")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar or summary table")] = False,
     json_: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
 ) -> None:
@@ -102,12 +103,30 @@ def run(
     loaded = load_scenario(scenario or demo_scenario(), overrides)
     target = (out_dir or loaded.output_dir).resolve()
     check_writable(target, overwrite)
+    if analytic:
+        summary = preview(loaded, target, overrides, threads, overwrite)
+        if json_:
+            print(json.dumps(summary | {"output": str(target)}, indent=2))
+        elif not quiet:
+            out.print(f"analytic preview: {summary['expected_duds_on_grid']:,.1f} expected duds on the grid; "
+                      f"outputs: {target}", highlight=False)
+        return
     result = execute(loaded, target, overrides, threads, resume=resume, checkpoint_every=checkpoint_every,
                      show=not quiet and not json_, warn=not quiet, overwrite=overwrite)
     if json_:
         print(json.dumps(result.summary | {"output": str(target)}, indent=2))
     elif not quiet:
         print_summary(result.summary, target)
+
+
+def preview(loaded, target: Path, overrides: list[str], threads: int, overwrite: bool) -> dict:
+    """The analytic expected density of ``loaded``, written to ``target``."""
+    from simulator.analytic import expected_count
+    from simulator.setup import prepare
+    from simulator.writer import write_analytic
+
+    setup = prepare(loaded, threads=threads)
+    return write_analytic(setup, expected_count(setup), target, overwrite=overwrite, extra={"overrides": overrides})
 
 
 def execute(loaded, target: Path, overrides: list[str], threads: int, *, resume: bool = False,
@@ -179,6 +198,26 @@ def print_summary(summary: dict, target: Path) -> None:
         f"(SE {summary['expected_duds_se']:.1f}), of which outside the study area: {summary['duds_outside_grid_mean']:.1f}",
         highlight=False,
     )
+    release = summary.get("land_release")
+    if release:
+        def years(value):
+            return f"{value:.1f} years" if value is not None else "beyond the time horizon"
+
+        out.print(
+            f"land release ({release['policy']}, from {release['clearance_start']}): all hazardous land released in "
+            f"{years(release['years_to_completion_p50'])} (P50), {years(release['years_to_completion_p90'])} (P90)",
+            highlight=False,
+        )
+        if release["deadline"]:
+            deadline = release["deadline"]
+            out.print(f"probability of meeting the {deadline['date']} deadline: {deadline['p_released_by_deadline']:.0%}",
+                      highlight=False)
+        out.print(
+            f"items found: {release['items_found_mean']:,.0f}   residual items in released land: "
+            f"{release['residual_items_mean']:,.0f}   in land never suspected: {release['items_in_unsuspected_land_mean']:,.0f}"
+            f"   cost: {release['cost_mean']:,.0f} (mean)",
+            highlight=False,
+        )
     out.print(f"outputs: {target}", highlight=False)
 
 

@@ -33,16 +33,17 @@ def district_map(setup, density_per_ha: np.ndarray, hazard, title: str):
         image = ax.imshow(shown, cmap="inferno_r", norm=LogNorm(vmin=lo, vmax=positive.max()), extent=extent,
                           interpolation="nearest")
         fig.colorbar(image, ax=ax, shrink=0.7, pad=0.02, label="expected remnants per hectare")
-    if len(hazard):
+    if hazard is not None and len(hazard):
         hazard.boundary.plot(ax=ax, color="#0057b8", linewidth=1.0)
     xs = [p.x for p in setup.strikes]
     ys = [p.y for p in setup.strikes]
     ax.scatter(xs, ys, marker="X", facecolor="white", edgecolor="black", s=60, linewidths=1.0, zorder=5)
     _scale_bar(ax, xmin, ymin, xmax - xmin, ymax - ymin)
     handles = [Patch(facecolor=classes[k].colour, alpha=0.55, label=classes[k].name) for k in setup.class_keys]
-    threshold = setup.scenario.hazard.threshold
+    if hazard is not None:
+        threshold = setup.scenario.hazard.threshold
+        handles.append(Line2D([], [], color="#0057b8", label=f"hazard area (P(remnant) >= {threshold:g})"))
     handles += [
-        Line2D([], [], color="#0057b8", label=f"hazard area (P(remnant) >= {threshold:g})"),
         Line2D([], [], markerfacecolor="white", markeredgecolor="black", marker="X", markersize=8, linestyle="",
                label="strike aim point"),
     ]

@@ -23,6 +23,7 @@ from simulator.errors import InputError
 from simulator.provenance import scenario_hash, versions
 from simulator.rasters import hex_to_rgba, write_geotiff
 from simulator.result import Result
+from simulator.tables import M2_PER_HA
 
 OUTPUT_FILES = (
     "density.tif",
@@ -85,6 +86,31 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
     return target
 
 
+def write_analytic(setup, expected: np.ndarray, target: Path, *, overwrite: bool = False, extra: dict | None = None) -> dict:
+    """Write the analytic preview (expected density, land use, map, run.json); return its summary."""
+    grid = setup.grid
+    density = expected * (M2_PER_HA / grid.cell_area_m2)
+    per_class = np.bincount(setup.landuse_codes.ravel(), weights=expected.ravel(), minlength=len(setup.class_keys))
+    summary = {
+        "scenario": setup.scenario.name,
+        "mode": "analytic",
+        "expected_duds_on_grid": round(float(expected.sum()), 3),
+        "by_class": [{"class": k, "expected_duds": round(float(v), 3)} for k, v in zip(setup.class_keys, per_class)],
+    }
+    with staged_directory(target, overwrite) as folder:
+        write_geotiff(folder / "density.tif", grid, density.astype(np.float32),
+                      description="expected remnants per hectare (analytic)", units="items/ha", nodata=-1.0)
+        (folder / "density.qml").write_text(styles.density_qml(density))
+        write_landuse(setup, folder)
+        figure = plots.district_map(setup, density, None, f"{setup.scenario.name}: expected remnants (analytic preview)")
+        figure.savefig(folder / "map.png", dpi=120)
+        plt.close(figure)
+        record = {"scenario": str(setup.loaded.path), "scenario_sha256": scenario_hash(setup), "versions": versions(),
+                  "summary": summary, **(extra or {})}
+        (folder / "run.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return summary
+
+
 def write_rasters(result: Result, folder: Path) -> None:
     grid = result.grid
     keys = result.setup.class_keys
@@ -94,8 +120,14 @@ def write_rasters(result: Result, folder: Path) -> None:
     (folder / "density.qml").write_text(styles.density_qml(result.density_per_ha))
     write_geotiff(folder / "p_contaminated.tif", grid, result.p_contaminated.astype(np.float32),
                   description="probability of at least one remnant in the cell", units="probability", nodata=-1.0)
+    write_landuse(result.setup, folder)
+
+
+def write_landuse(setup, folder: Path) -> None:
+    keys = setup.class_keys
+    classes = setup.scenario.land_use.classes
     colormap = {0: (0, 0, 0, 0)} | {i + 1: hex_to_rgba(classes[k].colour) for i, k in enumerate(keys)}
-    write_geotiff(folder / "landuse.tif", grid, (result.setup.landuse_codes + 1).astype(np.uint8),
+    write_geotiff(folder / "landuse.tif", setup.grid, (setup.landuse_codes + 1).astype(np.uint8),
                   description="land-use class code (1 = first class of the scenario)", units="class", nodata=0,
                   colormap=colormap, category_names=["nodata", *keys])
 

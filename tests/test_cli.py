@@ -90,3 +90,15 @@ def test_init_writes_a_scenario_that_validates_and_runs(remnant, tmp_path):
 def test_too_many_threads_is_refused(remnant, tiny, tmp_path):
     code, _, stderr = remnant("run", tiny, "--threads", "999", "--out", tmp_path / "o")
     assert code == 2 and "--threads" in stderr
+
+
+def test_analytic_preview_agrees_with_the_monte_carlo(remnant, tiny, tmp_path):
+    code, stdout, stderr = remnant("run", tiny, "--analytic", "--json", "--out", tmp_path / "a")
+    assert code == 0, stderr
+    analytic = json.loads(stdout)
+    assert {p.name for p in (tmp_path / "a").iterdir()} == {"density.tif", "density.qml", "landuse.tif", "map.png",
+                                                           "run.json"}
+    code, stdout, _ = remnant("run", tiny, "--json", "--realizations", "400", "--out", tmp_path / "mc")
+    mc = json.loads(stdout)
+    on_grid = mc["expected_duds"] - mc["duds_outside_grid_mean"]
+    assert abs(analytic["expected_duds_on_grid"] - on_grid) < 4 * mc["expected_duds_se"]
