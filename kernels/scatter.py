@@ -52,14 +52,15 @@ def _realization(
     """Scatter all strikes of one realization into ``count``; fold into the accumulators."""
     n_touched = 0
     for s in range(f.shape[0]):
-        seed_stream(state, key0, key1, r_global, s)
+        seed_stream(state, key0, key1, r_global, ti[s, T.STREAM])
+        home = ti[s, T.HOME]
         epoch = ti[s, T.EPOCH]
         n_carriers = ti[s, T.CARRIERS]
         n_sub = ti[s, T.SUBMUNITIONS]
         kind = ti[s, T.PATTERN]
         sin_az = f[s, T.SIN_AZ]
         cos_az = f[s, T.COS_AZ]
-        totals[r_local, 0] += n_carriers * n_sub
+        totals[r_local, 0] += home * n_carriers * n_sub
         ex, ey = normal_pair(state)
         aim_x = f[s, T.AIM_X] + ex * f[s, T.AIM_SD]
         aim_y = f[s, T.AIM_Y] + ey * f[s, T.AIM_SD]
@@ -89,10 +90,11 @@ def _realization(
                     m = class_mult[cell_class[idx]]
                 if not uniform_mult and uniform(state) * q >= min(1.0, p * m):
                     continue
-                totals[r_local, 1] += 1
                 if not inside:
-                    totals[r_local, 2] += 1
+                    totals[r_local, 1] += home
+                    totals[r_local, 2] += home
                     continue
+                totals[r_local, 1] += 1
                 z = zone[idx]
                 zone_items[r_local, epoch, z] += 1
                 if count[idx] == 0:
@@ -129,10 +131,12 @@ def scatter_ensemble(
     r_offset``): ``zone_items`` and ``zone_cells`` (int64 [n_real, n_epochs, n_zones]):
     remnants landed and cells newly contaminated per epoch and zone; ``totals`` (int64
     [n_real, 3]): submunitions dropped, remnants (duds) including outside the grid, and
-    remnants outside the grid.
+    remnants outside the grid. A strike whose ``HOME`` is 0 (a copy run for another tile)
+    adds only the remnants it places on this grid, so tiles sum to the whole.
 
-    Chunk ``k`` runs a fixed slice of realizations; each (realization, strike) has its own
-    random stream, so the sums are identical for any number of threads or chunks.
+    Chunk ``k`` runs a fixed slice of realizations; each (realization, strike ``STREAM``)
+    has its own random stream, so the sums are identical for any number of threads, chunks,
+    tiles or strike order.
     """
     n_cells = nx * ny
     mult_hi = max(1.0, class_mult.max())

@@ -28,7 +28,9 @@ CARRIERS = 0  # carriers in the strike
 SUBMUNITIONS = 1  # submunitions per carrier
 PATTERN = 2  # pattern code, see below
 EPOCH = 3  # index of the strike's epoch (its first reporting step), non-decreasing
-N_INT = 4
+STREAM = 4  # the strike's random stream: its index in the scenario, whatever subset or order is run
+HOME = 5  # 1 if this call counts the strike's submunitions and duds in ``totals`` (0 for a copy in another tile)
+N_INT = 6
 
 # pattern codes
 UNIFORM_ELLIPSE = 0

@@ -58,9 +58,10 @@ def beta_parameters(mean: float, spread: float) -> tuple[float, float]:
 
 
 def strike_rows(
-    strike: Strike, profile: DeliveryProfile, x: float, y: float, epoch: int
+    strike: Strike, profile: DeliveryProfile, x: float, y: float, epoch: int, stream: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The float and int rows of the kernel's strike table for one strike at (x, y) (m)."""
+    """The float and int rows of the kernel's strike table for one strike at (x, y) (m);
+    ``stream`` is the strike's index in the scenario."""
     f = np.zeros(T.N_FLOAT)
     i = np.zeros(T.N_INT, dtype=np.int64)
     FAMILIES[profile.family](f, strike, profile)
@@ -74,4 +75,6 @@ def strike_rows(
     i[T.SUBMUNITIONS] = profile.submunitions_per_carrier
     i[T.PATTERN] = PATTERN_CODES[profile.pattern.kind]
     i[T.EPOCH] = epoch
+    i[T.STREAM] = stream
+    i[T.HOME] = 1
     return f, i

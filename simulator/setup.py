@@ -57,7 +57,7 @@ def prepare(loaded: LoadedScenario, threads: int = 1) -> Setup:
     spec = sc.land_use
     layer = read_land_use(
         spec.path, layer=spec.layer, class_field=spec.class_field, class_map=spec.class_map(),
-        default_class=spec.default_class, crs=sc.study_area.crs, source_crs=spec.source_crs,
+        default_class=spec.default_class, crs=sc.study_area.crs, source_crs=spec.source_crs, scenario=loaded.path,
     )
     extent = sc.study_area.extent_m or tuple(layer.polygons.total_bounds)
     grid = Grid.from_extent(layer.crs, extent, sc.study_area.cell_size_m)
@@ -69,9 +69,9 @@ def prepare(loaded: LoadedScenario, threads: int = 1) -> Setup:
     points = strike_points(loaded, grid)
     epoch_steps = np.unique([p.step for p in points])
     f_rows, i_rows = [], []
-    for point, strike in sorted(zip(points, sc.strikes), key=lambda pair: pair[0].step):
+    for index, point, strike in sorted(zip(range(len(points)), points, sc.strikes), key=lambda row: row[1].step):
         epoch = int(np.searchsorted(epoch_steps, point.step))
-        f, i = strike_rows(strike, loaded.profiles[strike.profile], point.x, point.y, epoch)
+        f, i = strike_rows(strike, loaded.profiles[strike.profile], point.x, point.y, epoch, index)
         f_rows.append(f)
         i_rows.append(i)
     flat = landuse.ravel()

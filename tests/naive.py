@@ -29,7 +29,8 @@ def strike_tables(strikes: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     fraction [0.5]; ``k`` truncation in SD [2]; ``aim_sd``, ``sd_along``, ``sd_across``,
     ``spacing`` [0]; ``p`` dud mean [0.1]; ``alpha``, ``beta`` [0: fixed rate];
     ``carriers`` [1]; ``sub`` submunitions per carrier [10]; ``kind`` [UNIFORM_ELLIPSE];
-    ``epoch`` [0].
+    ``epoch`` [0]; ``stream`` the random stream [its index in ``strikes``]; ``home`` whether
+    the strike's totals are counted [1].
     """
     f = np.zeros((len(strikes), T.N_FLOAT))
     ti = np.zeros((len(strikes), T.N_INT), np.int64)
@@ -54,6 +55,8 @@ def strike_tables(strikes: list[dict]) -> tuple[np.ndarray, np.ndarray]:
         ti[i, T.SUBMUNITIONS] = s.get("sub", 10)
         ti[i, T.PATTERN] = s.get("kind", T.UNIFORM_ELLIPSE)
         ti[i, T.EPOCH] = s.get("epoch", 0)
+        ti[i, T.STREAM] = s.get("stream", i)
+        ti[i, T.HOME] = s.get("home", 1)
     order = np.argsort(ti[:, T.EPOCH], kind="stable")
     return f[order], ti[order]
 
@@ -120,16 +123,17 @@ def naive_scatter(
 
     for r in range(n_real):
         dropped = 0
-        remnants = []  # (cell or None, epoch) of every remnant, in order of landing
+        remnants = []  # (cell or None, epoch, home) of every remnant, in order of landing
         for s in range(len(f)):
             row = f[s]
+            home = bool(ti[s, T.HOME])
             state = np.empty(4, np.uint64)
-            seed_stream(state, key0, key1, r_offset + r, s)
+            seed_stream(state, key0, key1, r_offset + r, int(ti[s, T.STREAM]))
             n_carriers = int(ti[s, T.CARRIERS])
             n_sub = int(ti[s, T.SUBMUNITIONS])
             epoch = int(ti[s, T.EPOCH])
             sin_az, cos_az = row[T.SIN_AZ], row[T.COS_AZ]
-            dropped += n_carriers * n_sub
+            dropped += n_carriers * n_sub if home else 0
 
             # Unit vectors of the pattern's axes in grid (east, north) coordinates.
             along_dir = (sin_az, cos_az)  # the azimuth, clockwise from north
@@ -169,12 +173,13 @@ def naive_scatter(
                         # Keep with probability min(1, p m) / q, i.e. when u q < min(1, p m).
                         if not uniform(state) * q < min(1.0, p * m):
                             continue
-                    remnants.append((idx, epoch))
+                    remnants.append((idx, epoch, home))
 
-        totals[r] = (dropped, len(remnants), sum(1 for idx, _ in remnants if idx is None))
+        outside = sum(1 for idx, _, h in remnants if idx is None and h)
+        totals[r] = (dropped, sum(1 for idx, _, h in remnants if idx is not None or h), outside)
         counts: dict[int, int] = {}
         first_epoch: dict[int, int] = {}
-        for idx, epoch in remnants:
+        for idx, epoch, _ in remnants:
             if idx is None:
                 continue
             counts[idx] = counts.get(idx, 0) + 1
