@@ -46,8 +46,8 @@ def pattern_offset(state, kind, half_along, half_across, inner_fraction, truncat
 
 @jit
 def _realization(
-    f, ti, key0, key1, r_global, r_local, x0, y0, cell, nx, ny, cell_class, class_mult, mult_hi, uniform_mult,
-    zone, count, touched, state, sum_count, sum_sq, hits, zone_items, zone_cells, totals,
+    f, ti, key0, key1, r_global, r_local, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult, mult_hi,
+    uniform_mult, zone, count, touched, state, sum_count, sum_sq, hits, zone_items, zone_cells, totals,
 ):
     """Scatter all strikes of one realization into ``count``; fold into the accumulators."""
     n_touched = 0
@@ -83,16 +83,23 @@ def _realization(
                 fx = (cx + u * sin_az + v * cos_az - x0) / cell
                 fy = (y0 - (cy + u * cos_az - v * sin_az)) / cell
                 inside = fx >= 0.0 and fx < nx and fy >= 0.0 and fy < ny
+                in_tile = False
                 idx = 0
                 m = 1.0
                 if inside:
-                    idx = np.int64(fy) * nx + np.int64(fx)
-                    m = class_mult[cell_class[idx]]
+                    col = np.int64(fx) - tc0
+                    row = np.int64(fy) - tr0
+                    in_tile = col >= 0 and col < tnx and row >= 0 and row < tny
+                    if in_tile:
+                        idx = row * tnx + col
+                        m = class_mult[cell_class[idx]]
                 if not uniform_mult and uniform(state) * q >= min(1.0, p * m):
                     continue
                 if not inside:
                     totals[r_local, 1] += home
                     totals[r_local, 2] += home
+                    continue
+                if not in_tile:
                     continue
                 totals[r_local, 1] += 1
                 z = zone[idx]
@@ -113,20 +120,21 @@ def _realization(
 
 @jit(parallel=True)
 def scatter_ensemble(
-    f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, cell_class, class_mult, zone, n_zones,
+    f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, zone, n_zones,
     n_epochs, sum_count, sum_sq, hits, zone_items, zone_cells, totals,
 ):
     """Run realizations ``r_offset .. r_offset + n_real - 1`` and add them to the accumulators.
 
     Inputs: strike tables ``f`` (float64) and ``ti`` (int64) laid out as in
     ``kernels.strike_table``; root key ``key0, key1`` (uint64); grid origin ``x0, y0`` (m,
-    upper-left corner), ``cell`` size (m), ``nx`` by ``ny`` cells; per cell (flat, row-major)
-    ``cell_class`` (uint8 index into ``class_mult``, the dud multipliers) and ``zone``
-    (int32 in ``[0, n_zones)``).
+    upper-left corner), ``cell`` size (m), ``nx`` by ``ny`` cells; ``tile`` (int64[4]:
+    first column, first row, columns, rows) the window of the grid this call accumulates,
+    the whole grid or one tile of it; per tile cell (flat, row-major) ``cell_class`` (uint8
+    index into ``class_mult``, the dud multipliers) and ``zone`` (int32 in ``[0, n_zones)``).
 
     Accumulators, added to (never reset), one slice per chunk so threads never share one:
-    ``sum_count`` and ``sum_sq`` (int64 [n_chunks, cells]): sums over realizations of the
-    remnant count and its square; ``hits`` (int32 [n_chunks, n_epochs, cells]): realizations
+    ``sum_count`` and ``sum_sq`` (int64 [n_chunks, tile cells]): sums over realizations of the
+    remnant count and its square; ``hits`` (int32 [n_chunks, n_epochs, tile cells]): realizations
     in which the cell first held a remnant at that epoch. Per realization (index ``r -
     r_offset``): ``zone_items`` and ``zone_cells`` (int64 [n_real, n_epochs, n_zones]):
     remnants landed and cells newly contaminated per epoch and zone; ``totals`` (int64
@@ -138,7 +146,8 @@ def scatter_ensemble(
     has its own random stream, so the sums are identical for any number of threads, chunks,
     tiles or strike order.
     """
-    n_cells = nx * ny
+    tc0, tr0, tnx, tny = tile[0], tile[1], tile[2], tile[3]
+    n_cells = tnx * tny
     mult_hi = max(1.0, class_mult.max())
     uniform_mult = np.all(class_mult == 1.0)
     for k in numba.prange(n_chunks):
@@ -147,7 +156,7 @@ def scatter_ensemble(
         state = np.empty(4, np.uint64)
         for r in range(k * n_real // n_chunks, (k + 1) * n_real // n_chunks):
             _realization(
-                f, ti, key0, key1, r_offset + r, r, x0, y0, cell, nx, ny, cell_class, class_mult, mult_hi,
-                uniform_mult, zone, count, touched, state, sum_count[k], sum_sq[k], hits[k], zone_items, zone_cells,
+                f, ti, key0, key1, r_offset + r, r, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult,
+                mult_hi, uniform_mult, zone, count, touched, state, sum_count[k], sum_sq[k], hits[k], zone_items, zone_cells,
                 totals,
             )

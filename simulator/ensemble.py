@@ -14,30 +14,8 @@ import numba
 import numpy as np
 
 from kernels import scatter_ensemble
-
-
-@dataclass(frozen=True)
-class KernelInputs:
-    """Everything the scatter kernel reads, prepared from a scenario.
-
-    ``f``/``ti``: strike tables sorted by epoch; ``key``: the root random key (two uint64);
-    ``cell_class``: per cell (flat) index into ``class_mult``, the dud multipliers; ``zone``:
-    per cell reporting zone in ``[0, n_zones)``.
-    """
-
-    f: np.ndarray
-    ti: np.ndarray
-    key: tuple[int, int]
-    x0: float
-    y0: float
-    cell_size_m: float
-    nx: int
-    ny: int
-    cell_class: np.ndarray
-    class_mult: np.ndarray
-    zone: np.ndarray
-    n_zones: int
-    n_epochs: int
+from simulator.kernel_inputs import KernelInputs
+from simulator.tiles import tile_kernels
 
 
 @dataclass
@@ -45,7 +23,7 @@ class Ensemble:
     """Summed results of ``realizations`` realizations.
 
     ``sum_count``/``sum_sq`` (int64 per cell): sums of the remnant count and its square;
-    ``hits`` (int64 [epoch, cell]): realizations whose cell first held a remnant at that
+    ``hits`` (int32 [epoch, cell]): realizations whose cell first held a remnant at that
     epoch; ``zone_items``/``zone_cells`` (int64 [realization, epoch, zone]): remnants and
     newly contaminated cells; ``totals`` (int64 [realization, 3]): dropped, remnants,
     remnants outside the grid.
@@ -74,6 +52,11 @@ class Ensemble:
         """Probability of at least one remnant per cell (flat) after every epoch [epoch, cell]."""
         return np.cumsum(self.hits, axis=0) / self.realizations
 
+    def p_after(self, epoch: int) -> np.ndarray:
+        """Probability of at least one remnant per cell (flat) after ``epoch`` (-1: the last)."""
+        epoch = epoch % len(self.hits)
+        return self.hits[: epoch + 1].sum(axis=0) / self.realizations
+
     def merge(self, other: Ensemble) -> Ensemble:
         """The ensemble of both sets of realizations (``other`` follows ``self``)."""
         return Ensemble(
@@ -87,6 +70,10 @@ class Ensemble:
         )
 
 
+TILE_CELLS = 1024
+"""Side of the tiles (cells) that grids larger than one tile are run in."""
+
+
 def run_ensemble(
     inputs: KernelInputs,
     realizations: int,
@@ -94,11 +81,60 @@ def run_ensemble(
     threads: int | None = None,
     batch_size: int = 64,
     progress: Callable[[int], None] | None = None,
+    tile_cells: int = TILE_CELLS,
 ) -> Ensemble:
-    """Run realizations ``first .. first + realizations - 1``; call ``progress(n)`` after each batch."""
+    """Run realizations ``first .. first + realizations - 1``; call ``progress(n)`` after each batch.
+
+    A grid wider or taller than ``tile_cells`` is run tile by tile (see ``simulator.tiles``);
+    the result is the same ensemble.
+    """
+    if inputs.tile is None and max(inputs.nx, inputs.ny) > tile_cells:
+        tiles = tile_kernels(inputs, tile_cells)
+        return assemble(inputs, realizations, tiles,
+                        lambda tile: _run_window(tile, realizations, first, threads, batch_size, None), progress)
+    return _run_window(inputs, realizations, first, threads, batch_size, progress)
+
+
+def assemble(
+    inputs: KernelInputs, realizations: int, tiles: list[KernelInputs], run: Callable[[KernelInputs], Ensemble],
+    progress: Callable[[int], None] | None = None,
+) -> Ensemble:
+    """The whole grid's ensemble, running ``run(tile)`` for each tile and keeping one tile's result at a time.
+
+    ``progress`` is told the realizations' share of each tile done, in whole realizations.
+    """
+    shape = (inputs.ny, inputs.nx)
+    sum_count = np.zeros(shape, np.int64)
+    sum_sq = np.zeros(shape, np.int64)
+    hits = np.zeros((inputs.n_epochs, *shape), np.int32)
+    per_real = (realizations, inputs.n_epochs, inputs.n_zones)
+    zone_items, zone_cells = np.zeros(per_real, np.int64), np.zeros(per_real, np.int64)
+    totals = np.zeros((realizations, 3), np.int64)
+    reported = 0
+    for k, tile in enumerate(tiles, start=1):
+        ensemble = run(tile)
+        c0, r0, tnx, tny = tile.tile
+        window = (slice(r0, r0 + tny), slice(c0, c0 + tnx))
+        sum_count[window] = ensemble.sum_count.reshape(tny, tnx)
+        sum_sq[window] = ensemble.sum_sq.reshape(tny, tnx)
+        hits[(slice(None), *window)] = ensemble.hits.reshape(-1, tny, tnx)
+        zone_items += ensemble.zone_items
+        zone_cells += ensemble.zone_cells
+        totals += ensemble.totals
+        if progress is not None:
+            due = realizations * k // len(tiles)
+            progress(due - reported)
+            reported = due
+    if progress is not None and reported < realizations:
+        progress(realizations - reported)
+    return Ensemble(realizations, sum_count.ravel(), sum_sq.ravel(), hits.reshape(inputs.n_epochs, -1), zone_items,
+                    zone_cells, totals)
+
+
+def _run_window(inputs, realizations, first, threads, batch_size, progress) -> Ensemble:
     threads = threads or numba.config.NUMBA_NUM_THREADS
     numba.set_num_threads(threads)
-    n_cells = inputs.nx * inputs.ny
+    n_cells = inputs.n_cells
     sum_count = np.zeros((threads, n_cells), np.int64)
     sum_sq = np.zeros((threads, n_cells), np.int64)
     hits = np.zeros((threads, inputs.n_epochs, n_cells), np.int32)
@@ -112,7 +148,7 @@ def run_ensemble(
         batch = slice(start, start + n)
         scatter_ensemble(
             inputs.f, inputs.ti, key0, key1, first + start, n, threads, inputs.x0, inputs.y0, inputs.cell_size_m,
-            inputs.nx, inputs.ny, inputs.cell_class, inputs.class_mult, inputs.zone, inputs.n_zones, inputs.n_epochs,
+            inputs.nx, inputs.ny, inputs.window, inputs.cell_class, inputs.class_mult, inputs.zone, inputs.n_zones, inputs.n_epochs,
             sum_count, sum_sq, hits, zone_items[batch], zone_cells[batch], totals[batch],
         )
         if progress is not None:
@@ -121,7 +157,7 @@ def run_ensemble(
         realizations,
         sum_count.sum(axis=0),
         sum_sq.sum(axis=0),
-        hits.sum(axis=0, dtype=np.int64),
+        hits.sum(axis=0, dtype=np.int32),
         zone_items,
         zone_cells,
         totals,

@@ -118,7 +118,7 @@ def run_land_release(
     suspected = zone_of_cell < 2 * len(units)
     zone_of_cell[suspected] = 2 * rank[zone_of_cell[suspected] // 2] + zone_of_cell[suspected] % 2
     n_zones = 2 * len(units) + len(setup.class_keys)
-    n_cells = k.nx * k.ny
+    n_cells = k.n_cells
     sum_count = np.zeros((threads, n_cells), np.int64)
     sum_sq = np.zeros((threads, n_cells), np.int64)
     hits = np.zeros((threads, k.n_epochs, n_cells), np.int32)
@@ -137,7 +137,7 @@ def run_land_release(
         cells = np.zeros_like(items)
         totals = np.zeros((n, 3), np.int64)
         scatter_ensemble(
-            k.f, k.ti, key0, key1, index, n, threads, k.x0, k.y0, k.cell_size_m, k.nx, k.ny, k.cell_class,
+            k.f, k.ti, key0, key1, index, n, threads, k.x0, k.y0, k.cell_size_m, k.nx, k.ny, k.window, k.cell_class,
             k.class_mult, zone_of_cell, n_zones, k.n_epochs, sum_count, sum_sq, hits, items, cells, totals,
         )
         K.release_ensemble(

@@ -43,7 +43,7 @@ class Result:
     @cached_property
     def p_contaminated(self) -> np.ndarray:
         """Probability of at least one remnant per cell at the end of the time axis."""
-        return self.ensemble.p_contaminated()[-1].reshape(self.grid.shape)
+        return self.ensemble.p_after(-1).reshape(self.grid.shape)
 
     @cached_property
     def hazard_areas(self) -> gpd.GeoDataFrame:

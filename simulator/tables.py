@@ -24,9 +24,11 @@ def per_step(setup: Setup, per_epoch: np.ndarray) -> np.ndarray:
 def hazardous_cells_per_step(setup: Setup, ensemble: Ensemble) -> np.ndarray:
     """Cells per reporting step and class whose probability of a remnant reaches the threshold."""
     threshold = setup.scenario.hazard.threshold
-    p = ensemble.p_contaminated()
     n_classes = len(setup.class_keys)
-    per_epoch = np.stack([np.bincount(setup.kernel.cell_class[pe >= threshold], minlength=n_classes) for pe in p])
+    per_epoch = np.stack([
+        np.bincount(setup.kernel.cell_class[ensemble.p_after(e) >= threshold], minlength=n_classes)
+        for e in range(len(ensemble.hits))
+    ])
     index = epoch_of_step(setup.epoch_steps, len(setup.steps))
     return np.where(index[:, None] >= 0, per_epoch[np.maximum(index, 0)], 0)
 

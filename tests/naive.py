@@ -78,8 +78,8 @@ def run_kernel(
     totals = np.zeros((n_real, 3), np.int64)
     scatter_ensemble(
         f, ti, np.uint64(key[0]), np.uint64(key[1]), r_offset, n_real, n_chunks, float(x0), float(y0), float(cell),
-        nx, ny, cell_class, class_mult, zone, n_zones, n_epochs, sum_count, sum_sq, hits, zone_items, zone_cells,
-        totals,
+        nx, ny, np.array([0, 0, nx, ny], np.int64), cell_class, class_mult, zone, n_zones, n_epochs, sum_count, sum_sq,
+        hits, zone_items, zone_cells, totals,
     )
     return {
         "sum_count": sum_count.sum(axis=0),

@@ -197,7 +197,8 @@ def test_accumulators_are_added_to():
     per = [np.zeros((3, 3, 1), np.int64), np.zeros((3, 3, 1), np.int64), np.zeros((3, 3), np.int64)]
     for _ in range(2):
         scatter_ensemble(
-            f, ti, np.uint64(KEY[0]), np.uint64(KEY[1]), 0, 3, 2, *GRID_40x30, np.zeros(n, np.uint8), np.ones(1),
+            f, ti, np.uint64(KEY[0]), np.uint64(KEY[1]), 0, 3, 2, *GRID_40x30, np.array([0, 0, 40, 30]),
+            np.zeros(n, np.uint8), np.ones(1),
             np.zeros(n, np.int32), 1, 3, *acc, *per,
         )
     np.testing.assert_array_equal(acc[0].sum(axis=0), 2 * once["sum_count"])
