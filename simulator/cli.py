@@ -82,6 +82,8 @@ def run(
     checkpoint_every: Annotated[int, typer.Option(help="save a checkpoint every N realizations", min=1)] = 1000,
     check: Annotated[Path | None, typer.Option(help="rerun the run in this folder and compare its outputs")] = None,
     analytic: Annotated[bool, typer.Option(help="fast preview: the expected density computed without sampling")] = False,
+    workers: Annotated[int | None, typer.Option(help="run on a local Dask cluster of N worker processes", min=1)] = None,
+    scheduler: Annotated[str | None, typer.Option(help="run on the Dask cluster of this scheduler address")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar or summary table")] = False,
     json_: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
 ) -> None:
@@ -111,8 +113,17 @@ def run(
             out.print(f"analytic preview: {summary['expected_duds_on_grid']:,.1f} expected duds on the grid; "
                       f"outputs: {target}", highlight=False)
         return
-    result = execute(loaded, target, overrides, threads, resume=resume, checkpoint_every=checkpoint_every,
-                     show=not quiet and not json_, warn=not quiet, overwrite=overwrite)
+    backend = None
+    if workers is not None or scheduler is not None:
+        from simulator.distributed import DaskBackend
+
+        backend = DaskBackend(workers=workers, scheduler=scheduler)
+    try:
+        result = execute(loaded, target, overrides, threads, resume=resume, checkpoint_every=checkpoint_every,
+                         show=not quiet and not json_, warn=not quiet, overwrite=overwrite, backend=backend)
+    finally:
+        if backend is not None:
+            backend.close()
     if json_:
         print(json.dumps(result.summary | {"output": str(target)}, indent=2))
     elif not quiet:
@@ -130,7 +141,8 @@ def preview(loaded, target: Path, overrides: list[str], threads: int, overwrite:
 
 
 def execute(loaded, target: Path, overrides: list[str], threads: int, *, resume: bool = False,
-            checkpoint_every: int | None = None, show: bool = False, warn: bool = False, overwrite: bool = False):
+            checkpoint_every: int | None = None, show: bool = False, warn: bool = False, overwrite: bool = False,
+            backend=None):
     """Prepare, run with checkpoints, and write the outputs of ``loaded`` into ``target``."""
     from simulator.checkpoint import Checkpoint
     from simulator.pipeline import progress_total
@@ -162,7 +174,7 @@ def execute(loaded, target: Path, overrides: list[str], threads: int, *, resume:
         TimeRemainingColumn(), console=err, disable=not show,
     ) as bar:
         task = bar.add_task("realizations", total=progress_total(setup))
-        result = run_prepared(setup, threads=threads, progress=lambda k: bar.advance(task, k),
+        result = run_prepared(setup, threads=threads, backend=backend, progress=lambda k: bar.advance(task, k),
                               checkpoint=checkpoint, checkpoint_every=checkpoint_every)
     write_outputs(result, target, overwrite=overwrite or resume,
                   extra={"overrides": overrides, "threads": threads})

@@ -7,7 +7,7 @@ the same bytes. Nothing is kept per submunition; per realization only small tabl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numba
@@ -90,16 +90,16 @@ def run_ensemble(
     """
     if inputs.tile is None and max(inputs.nx, inputs.ny) > tile_cells:
         tiles = tile_kernels(inputs, tile_cells)
-        return assemble(inputs, realizations, tiles,
-                        lambda tile: _run_window(tile, realizations, first, threads, batch_size, None), progress)
+        done = ((tile, _run_window(tile, realizations, first, threads, batch_size, None)) for tile in tiles)
+        return assemble(inputs, realizations, done, len(tiles), progress)
     return _run_window(inputs, realizations, first, threads, batch_size, progress)
 
 
 def assemble(
-    inputs: KernelInputs, realizations: int, tiles: list[KernelInputs], run: Callable[[KernelInputs], Ensemble],
+    inputs: KernelInputs, realizations: int, done: Iterable[tuple[KernelInputs, Ensemble]], n_tiles: int,
     progress: Callable[[int], None] | None = None,
 ) -> Ensemble:
-    """The whole grid's ensemble, running ``run(tile)`` for each tile and keeping one tile's result at a time.
+    """The whole grid's ensemble from (tile, tile ensemble) pairs, taken one at a time as they come.
 
     ``progress`` is told the realizations' share of each tile done, in whole realizations.
     """
@@ -111,8 +111,7 @@ def assemble(
     zone_items, zone_cells = np.zeros(per_real, np.int64), np.zeros(per_real, np.int64)
     totals = np.zeros((realizations, 3), np.int64)
     reported = 0
-    for k, tile in enumerate(tiles, start=1):
-        ensemble = run(tile)
+    for k, (tile, ensemble) in enumerate(done, start=1):
         c0, r0, tnx, tny = tile.tile
         window = (slice(r0, r0 + tny), slice(c0, c0 + tnx))
         sum_count[window] = ensemble.sum_count.reshape(tny, tnx)
@@ -122,7 +121,7 @@ def assemble(
         zone_cells += ensemble.zone_cells
         totals += ensemble.totals
         if progress is not None:
-            due = realizations * k // len(tiles)
+            due = realizations * k // n_tiles
             progress(due - reported)
             reported = due
     if progress is not None and reported < realizations:

@@ -9,9 +9,10 @@ import numba
 import numpy as np
 
 from simulator.checkpoint import Checkpoint
-from simulator.ensemble import Ensemble, run_ensemble
+from simulator.backends import LocalBackend
+from simulator.ensemble import Ensemble
 from simulator.loading import LoadedScenario
-from simulator.release import LandRelease, make_plan, release_cost, run_land_release
+from simulator.release import LandRelease, make_plan, release_cost
 from simulator.result import Result
 from simulator.setup import Setup, prepare
 
@@ -31,26 +32,27 @@ def run(
     setup: Setup,
     *,
     threads: int | None = None,
+    backend=None,
     progress: Callable[[int], None] | None = None,
     checkpoint: Checkpoint | None = None,
     checkpoint_every: int | None = None,
 ) -> Result:
     """Run the ensemble of a prepared scenario, then its land release if it has clearance.
 
-    ``threads`` changes speed only, never results; ``progress(n)`` is called after each
-    batch of ``n`` realizations. With a ``checkpoint``, the state is saved every
-    ``checkpoint_every`` realizations and a matching saved state is resumed from.
+    ``backend`` (default: this process on ``threads`` numba threads, see
+    ``simulator.backends``) changes speed only, never results; ``progress(n)`` is called as
+    realizations finish. With a ``checkpoint``, the state is saved every ``checkpoint_every``
+    realizations and a matching saved state is resumed from.
     """
-    sim = setup.scenario.simulation
-    total = sim.realizations
+    backend = backend or LocalBackend(threads)
+    total = setup.scenario.simulation.realizations
     every = checkpoint_every or total
     t0 = time.perf_counter()
     ensemble = checkpoint.load_ensemble() if checkpoint is not None else None
     if ensemble is not None and progress is not None:
         progress(ensemble.realizations)
     for start in range(ensemble.realizations if ensemble else 0, total, every):
-        part = run_ensemble(setup.kernel, min(every, total - start), first=start, threads=threads,
-                            batch_size=sim.batch_size, progress=progress)
+        part = backend.ensemble(setup, min(every, total - start), start, progress)
         ensemble = part if ensemble is None else ensemble.merge(part)
         if checkpoint is not None:
             checkpoint.save_ensemble(ensemble)
@@ -58,26 +60,25 @@ def run(
     release = None
     if setup.scenario.clearance is not None:
         t0 = time.perf_counter()
-        release = land_release(setup, ensemble, threads, progress, checkpoint, every)
+        release = land_release(setup, ensemble, backend, progress, checkpoint, every)
         timings["land_release"] = time.perf_counter() - t0
     return Result(setup, ensemble, timings, release)
 
 
 def land_release(
-    setup: Setup, ensemble: Ensemble, threads: int | None, progress: Callable[[int], None] | None,
+    setup: Setup, ensemble: Ensemble, backend, progress: Callable[[int], None] | None,
     checkpoint: Checkpoint | None, every: int,
 ) -> LandRelease:
     """Plan from the hazard map, then release land in every realization (resuming a checkpoint)."""
-    sim = setup.scenario.simulation
+    total = setup.scenario.simulation.realizations
     plan = make_plan(setup, ensemble)
     done = checkpoint.load_release() if checkpoint is not None else None
     parts = [] if done is None else [done]
     start = 0 if done is None else len(done)
     if start and progress is not None:
         progress(start)
-    for first in range(start, sim.realizations, every):
-        parts.append(run_land_release(setup, plan, min(every, sim.realizations - first), first, threads,
-                                      sim.batch_size, progress))
+    for first in range(start, total, every):
+        parts.append(backend.release(setup, plan, min(every, total - first), first, progress))
         if checkpoint is not None:
             state = np.concatenate(parts)
             checkpoint.save_release(state, len(state))
