@@ -51,6 +51,9 @@ def _realization(
 ):
     """Scatter all strikes of one realization into ``count``; fold into the accumulators."""
     n_touched = 0
+    dropped = 0
+    remnants = 0
+    outside = 0
     for s in range(f.shape[0]):
         seed_stream(state, key0, key1, r_global, ti[s, T.STREAM])
         home = ti[s, T.HOME]
@@ -60,7 +63,7 @@ def _realization(
         kind = ti[s, T.PATTERN]
         sin_az = f[s, T.SIN_AZ]
         cos_az = f[s, T.COS_AZ]
-        totals[r_local, 0] += home * n_carriers * n_sub
+        dropped += home * n_carriers * n_sub
         ex, ey = normal_pair(state)
         aim_x = f[s, T.AIM_X] + ex * f[s, T.AIM_SD]
         aim_y = f[s, T.AIM_Y] + ey * f[s, T.AIM_SD]
@@ -96,12 +99,12 @@ def _realization(
                 if not uniform_mult and uniform(state) * q >= min(1.0, p * m):
                     continue
                 if not inside:
-                    totals[r_local, 1] += home
-                    totals[r_local, 2] += home
+                    remnants += home
+                    outside += home
                     continue
                 if not in_tile:
                     continue
-                totals[r_local, 1] += 1
+                remnants += 1
                 z = zone[idx]
                 zone_items[r_local, epoch, z] += 1
                 if count[idx] == 0:
@@ -110,6 +113,9 @@ def _realization(
                     hits[epoch, idx] += 1
                     zone_cells[r_local, epoch, z] += 1
                 count[idx] += 1
+    totals[r_local, 0] += dropped
+    totals[r_local, 1] += remnants
+    totals[r_local, 2] += outside
     for j in range(n_touched):
         idx = touched[j]
         c = np.int64(count[idx])

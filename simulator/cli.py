@@ -155,7 +155,7 @@ def execute(loaded, target: Path, overrides: list[str], threads: int, *, resume:
     if show:
         for line in setup.land_use.report.lines():
             err.print(f"land use: {line}", highlight=False)
-    off = sum(not p.on_grid for p in setup.strikes)
+    off = int((~setup.on_grid).sum())
     if off and warn:
         err.print(f"[yellow]warning:[/] {off} strike aim points lie outside the study area", highlight=False)
     sim = setup.scenario.simulation
@@ -249,7 +249,7 @@ def validate(
     out.print(f"  strikes: {len(setup.strikes)} over {len(setup.epoch_steps)} reporting steps", highlight=False)
     for line in setup.land_use.report.lines():
         out.print(f"  land use: {line}", highlight=False)
-    off = sum(not p.on_grid for p in setup.strikes)
+    off = int((~setup.on_grid).sum())
     if off:
         out.print(f"  [yellow]warning:[/] {off} strike aim points lie outside the study area", highlight=False)
 

@@ -55,7 +55,7 @@ class Ensemble:
     def p_after(self, epoch: int) -> np.ndarray:
         """Probability of at least one remnant per cell (flat) after ``epoch`` (-1: the last)."""
         epoch = epoch % len(self.hits)
-        return self.hits[: epoch + 1].sum(axis=0) / self.realizations
+        return self.hits[: epoch + 1].sum(axis=0, dtype=np.int32) / self.realizations
 
     def merge(self, other: Ensemble) -> Ensemble:
         """The ensemble of both sets of realizations (``other`` follows ``self``)."""

@@ -54,7 +54,7 @@ def run(
     for start in range(ensemble.realizations if ensemble else 0, total, every):
         part = backend.ensemble(setup, min(every, total - start), start, progress)
         ensemble = part if ensemble is None else ensemble.merge(part)
-        if checkpoint is not None:
+        if checkpoint is not None and ensemble.realizations < total:
             checkpoint.save_ensemble(ensemble)
     timings = {"ensemble": time.perf_counter() - t0}
     release = None
@@ -79,7 +79,7 @@ def land_release(
         progress(start)
     for first in range(start, total, every):
         parts.append(backend.release(setup, plan, min(every, total - first), first, progress))
-        if checkpoint is not None:
+        if checkpoint is not None and first + every < total:
             state = np.concatenate(parts)
             checkpoint.save_release(state, len(state))
     state = np.concatenate(parts)

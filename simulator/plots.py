@@ -16,16 +16,26 @@ from matplotlib.patches import Patch  # noqa: E402
 from simulator.scenario import LandUse  # noqa: E402
 
 
-def district_map(setup, density_per_ha: np.ndarray, hazard, title: str):
-    """Land use, expected remnant density, strike points, hazard outlines, legend and scale bar."""
+MAP_PIXELS = 1500
+"""Rasters larger than this many cells a side are drawn reduced (block maxima), to keep memory small."""
+
+MARKED_STRIKES = 500
+"""More strikes than this are drawn as dots rather than crosses."""
+
+
+def district_map(setup, density_per_ha: np.ndarray, hazardous: np.ndarray | None, title: str):
+    """Land use, expected remnant density, strike points, outlines of the ``hazardous`` cells
+    (bool, grid shape; None: no outlines), legend and scale bar."""
     grid = setup.grid
     classes = setup.scenario.land_use.classes
     xmin, ymin, xmax, ymax = grid.bounds
     extent = (xmin, xmax, ymin, ymax)
     fig, ax = plt.subplots(figsize=(9, 9.5), layout="constrained")
     colours = ListedColormap([classes[k].colour for k in setup.class_keys])
-    ax.imshow(setup.landuse_codes, cmap=colours, vmin=-0.5, vmax=len(setup.class_keys) - 0.5,
+    step = max(1, -(-max(grid.nx, grid.ny) // MAP_PIXELS))
+    ax.imshow(setup.landuse_codes[::step, ::step], cmap=colours, vmin=-0.5, vmax=len(setup.class_keys) - 0.5,
               extent=extent, interpolation="nearest", alpha=0.55)
+    density_per_ha = block_max(density_per_ha, step)
     shown = np.where(density_per_ha > 0, density_per_ha, np.nan)
     positive = density_per_ha[density_per_ha > 0]
     if positive.size:
@@ -33,19 +43,25 @@ def district_map(setup, density_per_ha: np.ndarray, hazard, title: str):
         image = ax.imshow(shown, cmap="inferno_r", norm=LogNorm(vmin=lo, vmax=positive.max()), extent=extent,
                           interpolation="nearest")
         fig.colorbar(image, ax=ax, shrink=0.7, pad=0.02, label="expected remnants per hectare")
-    if hazard is not None and len(hazard):
-        hazard.boundary.plot(ax=ax, color="#0057b8", linewidth=1.0)
-    xs = [p.x for p in setup.strikes]
-    ys = [p.y for p in setup.strikes]
-    ax.scatter(xs, ys, marker="X", facecolor="white", edgecolor="black", s=60, linewidths=1.0, zorder=5)
+    if hazardous is not None and hazardous.any():
+        reduced = block_max(hazardous.astype(np.uint8), step)
+        ys = ymax - (np.arange(reduced.shape[0]) + 0.5) * step * grid.cell_size_m
+        xs = xmin + (np.arange(reduced.shape[1]) + 0.5) * step * grid.cell_size_m
+        ax.contour(xs, ys, reduced, levels=[0.5], colors="#0057b8", linewidths=1.0)
+    many = len(setup.strikes) > MARKED_STRIKES
+    if many:
+        ax.scatter(setup.strikes.x, setup.strikes.y, marker=".", color="black", s=0.3, linewidths=0, alpha=0.4, zorder=5)
+    else:
+        ax.scatter(setup.strikes.x, setup.strikes.y, marker="X", facecolor="white", edgecolor="black", s=60,
+                   linewidths=1.0, zorder=5)
     _scale_bar(ax, xmin, ymin, xmax - xmin, ymax - ymin)
     handles = [Patch(facecolor=classes[k].colour, alpha=0.55, label=classes[k].name) for k in setup.class_keys]
-    if hazard is not None:
+    if hazardous is not None:
         threshold = setup.scenario.hazard.threshold
         handles.append(Line2D([], [], color="#0057b8", label=f"hazard area (P(remnant) >= {threshold:g})"))
     handles += [
-        Line2D([], [], markerfacecolor="white", markeredgecolor="black", marker="X", markersize=8, linestyle="",
-               label="strike aim point"),
+        Line2D([], [], markerfacecolor="white", markeredgecolor="black", marker="." if many else "X",
+               markersize=8, linestyle="", label="strike aim point"),
     ]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=4, frameon=False, fontsize=8)
     ax.set_xlim(xmin, xmax)
@@ -55,6 +71,17 @@ def district_map(setup, density_per_ha: np.ndarray, hazard, title: str):
     ax.ticklabel_format(useOffset=False, style="plain")
     ax.set_title(title)
     return fig
+
+
+def block_max(values: np.ndarray, step: int) -> np.ndarray:
+    """The maximum of each ``step`` x ``step`` block (the array itself when ``step`` is 1)."""
+    if step == 1:
+        return values
+    ny, nx = values.shape
+    low = np.iinfo(values.dtype).min if np.issubdtype(values.dtype, np.integer) else -np.inf
+    padded = np.full((-(-ny // step) * step, -(-nx // step) * step), low, values.dtype)
+    padded[:ny, :nx] = values
+    return padded.reshape(padded.shape[0] // step, step, -1, step).max(axis=(1, 3))
 
 
 def _scale_bar(ax, x0: float, y0: float, width: float, height: float) -> None:

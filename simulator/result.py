@@ -33,12 +33,12 @@ class Result:
     @cached_property
     def mean_count(self) -> np.ndarray:
         """Expected remnants per cell at the end of the time axis."""
-        return self.ensemble.mean_count().reshape(self.grid.shape)
+        return self.ensemble.mean_count().reshape(self.grid.shape).astype(np.float32)
 
     @cached_property
     def density_per_ha(self) -> np.ndarray:
         """Expected remnants per hectare."""
-        return self.mean_count * (M2_PER_HA / self.grid.cell_area_m2)
+        return self.mean_count * np.float32(M2_PER_HA / self.grid.cell_area_m2)
 
     @cached_property
     def p_contaminated(self) -> np.ndarray:

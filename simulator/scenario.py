@@ -24,15 +24,21 @@ from pydantic import (
 )
 
 from simulator.clearance import Clearance
+from simulator.errors import LocatedError
 from simulator.model import Model
 from simulator.policies import POLICIES
 from simulator.profiles import DeliveryProfile
 
 
 def _relative_to_scenario(path: Path, info: ValidationInfo) -> Path:
+    if "\x00" in str(path):
+        raise ValueError("a path cannot hold a NUL character; give a file path")
     base = (info.context or {}).get("base_dir")
     return path if path.is_absolute() or base is None else Path(base) / path
 
+
+LAST_YEAR = 9000
+"""Time axes end before this year, so that every reporting date is a valid date."""
 
 ScenarioPath = Annotated[Path, AfterValidator(_relative_to_scenario)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -53,7 +59,8 @@ class StudyArea(Model):
     @classmethod
     def _ordered(cls, extent):
         if extent is not None and not (extent[0] < extent[2] and extent[1] < extent[3]):
-            raise ValueError("extent_m must be [xmin, ymin, xmax, ymax] with xmin < xmax and ymin < ymax")
+            raise LocatedError((), list(extent), "write it as [xmin, ymin, xmax, ymax] with xmin < xmax and ymin < ymax",
+                               problem="is not ordered;")
         return extent
 
 
@@ -88,13 +95,16 @@ class LandUse(Model):
 
     @model_validator(mode="after")
     def _known_classes(self) -> LandUse:
+        known = f"keys of land_use.classes: {', '.join(self.classes)}"
         if self.default_class not in self.classes:
-            raise ValueError(f"default_class {self.default_class!r} is not one of the classes {sorted(self.classes)}")
-        unknown = [key for key in self.precedence or [] if key not in self.classes]
-        if unknown:
-            raise ValueError(f"precedence names unknown classes {unknown}; use keys of land_use.classes")
+            raise LocatedError(("default_class",), self.default_class, f"use one of the {known}",
+                               problem="is not one of the classes;")
+        for i, key in enumerate(self.precedence or []):
+            if key not in self.classes:
+                raise LocatedError(("precedence", i), key, f"use {known}", problem="is not one of the classes;")
         if len(self.classes) > 250:
-            raise ValueError("at most 250 land-use classes")
+            raise LocatedError(("classes",), None, "merge classes: at most 250 land-use classes",
+                               problem=f"has {len(self.classes)} classes;")
         return self
 
     def class_map(self) -> dict[str, str]:
@@ -134,10 +144,25 @@ class DudRate(Model):
 
     @model_validator(mode="after")
     def _beta_exists(self) -> DudRate:
-        if self.spread > 0 and self.spread**2 >= self.mean * (1 - self.mean):
-            limit = math.sqrt(self.mean * (1 - self.mean))
-            raise ValueError(f"spread must be below sqrt(mean * (1 - mean)) = {limit:.4g} for a Beta distribution")
+        check_beta(self.mean, self.spread)
         return self
+
+
+MIN_SPREAD = 1e-9
+"""Smaller dud-rate spreads are no spread (and their square underflows): give 0 instead."""
+
+
+def check_beta(mean: float, spread: float) -> None:
+    """LocatedError unless a Beta distribution with this mean and SD exists (SD 0: the rate is fixed)."""
+    if 0 < spread < MIN_SPREAD:
+        raise LocatedError((), None, "set spread = 0 to fix the dud rate at its mean, or use a larger spread",
+                           problem=f"spread {spread:g} is too small to draw from;")
+    if spread > 0 and spread**2 >= mean * (1 - mean):
+        limit = math.sqrt(mean * (1 - mean))
+        raise LocatedError(
+            (), None, f"use a spread below sqrt(mean * (1 - mean)) = {limit:.4g}, the largest a Beta distribution allows",
+            problem=f"spread {spread:g} is too large for mean {mean:g};",
+        )
 
 
 class Strike(Model):
@@ -153,6 +178,17 @@ class Strike(Model):
     function_altitude_m: PositiveFloat | None = Field(None, description="dispensers: opening altitude (m)")
 
 
+class StrikeRecords(Model):
+    """A file of strike records, one row per strike (see docs/scenario-reference.md for its columns)."""
+
+    path: ScenarioPath = Field(
+        description="CSV (.csv or .csv.gz) or vector file with columns date, profile, carriers, x and y "
+        "(or lon and lat, or point geometries); optional id, azimuth_deg, dud_mean, dud_spread, function_altitude_m"
+    )
+    layer: str | None = Field(None, description="layer of a vector file")
+    crs: str | None = Field(None, description="CRS of the x and y columns; default: the file's, else the study area's")
+
+
 class Simulation(Model):
     """The Monte Carlo ensemble."""
 
@@ -166,12 +202,15 @@ class TimeAxis(Model):
 
     start: date
     end: date
-    step_months: PositiveInt = 3
+    step_months: PositiveInt = Field(3, le=1200, description="months between reporting steps")
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeAxis:
         if self.end <= self.start:
-            raise ValueError(f"end {self.end} must be after start {self.start}")
+            raise LocatedError((), None, f"set time.end after start {self.start}",
+                               problem=f"end {self.end} is not after start {self.start};")
+        if self.end.year >= LAST_YEAR:  # so that end + step_months stays a date
+            raise LocatedError(("end",), self.end, f"use an end date before {LAST_YEAR}-01-01", problem="is too late;")
         return self
 
 
@@ -196,7 +235,8 @@ class Scenario(Model):
     land_use: LandUse
     catalog: ScenarioPath | None = Field(None, description="extra catalog file of delivery profiles")
     profiles: list[DeliveryProfile] = Field(default_factory=list, description="profiles defined inline")
-    strikes: list[Strike] = Field(min_length=1)
+    strikes: list[Strike] = Field(default_factory=list, description="strikes written in the scenario")
+    strike_records: StrikeRecords | None = Field(None, description="strikes read from a CSV or vector file")
     simulation: Simulation = Simulation()
     time: TimeAxis
     hazard: Hazard = Hazard()
@@ -205,14 +245,19 @@ class Scenario(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        ids = [s.id for s in self.strikes]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"strike ids must be unique; repeated: {duplicates}")
+        if not self.strikes and self.strike_records is None:
+            raise LocatedError(("strikes",), None, "add [[strikes]] tables or a [strike_records] file",
+                               problem="there are no strikes;")
+        first: dict[str, int] = {}
+        for i, strike in enumerate(self.strikes):
+            if strike.id in first:
+                raise LocatedError(("strikes", i, "id"), strike.id, "give each strike its own id",
+                                   problem=f"is already the id of strikes[{first[strike.id]}];")
+            first[strike.id] = i
+        axis = f"between time.start {self.time.start} and time.end {self.time.end}"
         for i, strike in enumerate(self.strikes):
             if not self.time.start <= strike.date <= self.time.end:
-                raise LocatedError(("strikes", i, "date"), strike.date,
-                                   f"set it between time.start {self.time.start} and time.end {self.time.end}")
+                raise LocatedError(("strikes", i, "date"), strike.date, f"set it {axis}", problem="is outside the time axis;")
         if self.clearance is not None:
             self._check_clearance(self.clearance)
         return self
@@ -221,25 +266,21 @@ class Scenario(Model):
         classes = self.land_use.classes
         known = ", ".join(classes)
         if clearance.policy not in POLICIES:
-            raise LocatedError(("clearance", "policy"), clearance.policy, f"use one of: {', '.join(POLICIES)}")
+            raise LocatedError(("clearance", "policy"), clearance.policy, f"use one of: {', '.join(POLICIES)}",
+                               problem="is not a known policy;")
         for key in clearance.productivity_by_class:
             if key not in classes:
-                raise LocatedError(("clearance", "productivity_by_class", key), None, f"use a land-use class: {known}")
+                raise LocatedError(("clearance", "productivity_by_class", key), None, f"use a land-use class: {known}",
+                                   problem="is not a land-use class;")
         if clearance.near_class is not None and clearance.near_class not in classes:
-            raise LocatedError(("clearance", "near_class"), clearance.near_class, f"use a land-use class: {known}")
+            raise LocatedError(("clearance", "near_class"), clearance.near_class, f"use a land-use class: {known}",
+                               problem="is not a land-use class;")
         if clearance.suspect_threshold > self.hazard.threshold:
             raise LocatedError(("clearance", "suspect_threshold"), clearance.suspect_threshold,
-                               f"set it at or below hazard.threshold ({self.hazard.threshold:g})")
+                               f"set it at or below hazard.threshold ({self.hazard.threshold:g})",
+                               problem="is above the hazard threshold;")
         if not self.time.start <= clearance.start <= self.time.end:
-            raise LocatedError(("clearance", "start"), clearance.start, "set it between time.start and time.end")
-
-
-class LocatedError(ValueError):
-    """A cross-field error located at one field: its path, the value and the fix."""
-
-    def __init__(self, loc: tuple, value: object, fix: str):
-        self.loc = loc
-        self.value = value
-        self.fix = fix
-        super().__init__(fix)
+            raise LocatedError(("clearance", "start"), clearance.start,
+                               f"set it between time.start {self.time.start} and time.end {self.time.end}",
+                               problem="is outside the time axis;")
 

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 from pyproj import CRS, Transformer
 
-from simulator.delivery import strike_rows
+from simulator.delivery import strike_table
 from simulator.ensemble import KernelInputs, root_key
 from simulator.errors import InputError
 from simulator.grid import Grid
 from simulator.land_use import LandUseLayer, rasterize_land_use, read_land_use
 from simulator.loading import LoadedScenario
+from simulator.strikes import StrikeColumns, from_inline, read_strike_records
 from simulator.timeaxis import TimeSteps
 
 BYTES_PER_CELL = 8 * 2 + 4 + 4 + 8 + 8 + 1 + 4
@@ -21,27 +22,18 @@ BYTES_PER_CELL = 8 * 2 + 4 + 4 + 8 + 8 + 1 + 4
 
 
 @dataclass(frozen=True)
-class StrikePoint:
-    """A strike's aim point in the grid CRS, its reporting step and whether it lies on the grid."""
-
-    id: str
-    profile: str
-    x: float
-    y: float
-    step: int
-    on_grid: bool
-
-
-@dataclass(frozen=True)
 class Setup:
-    """The prepared run: grid, classes, land-use codes per cell, strikes, time steps, kernel inputs."""
+    """The prepared run: grid, classes, land-use codes per cell, strikes (in scenario order, with
+    each one's reporting step and whether its aim point lies on the grid), time steps, kernel inputs."""
 
     loaded: LoadedScenario
     grid: Grid
     class_keys: tuple[str, ...]
     land_use: LandUseLayer
     landuse_codes: np.ndarray
-    strikes: tuple[StrikePoint, ...]
+    strikes: StrikeColumns
+    strike_step: np.ndarray
+    on_grid: np.ndarray
     steps: TimeSteps
     epoch_steps: np.ndarray
     kernel: KernelInputs
@@ -66,18 +58,15 @@ def prepare(loaded: LoadedScenario, threads: int = 1) -> Setup:
     codes = {key: i for i, key in enumerate(keys)}
     landuse = rasterize_land_use(layer, grid, codes, spec.ordered_precedence(), default_code=codes[spec.default_class])
     steps = TimeSteps.from_axis(sc.time)
-    points = strike_points(loaded, grid)
-    epoch_steps = np.unique([p.step for p in points])
-    f_rows, i_rows = [], []
-    for index, point, strike in sorted(zip(range(len(points)), points, sc.strikes), key=lambda row: row[1].step):
-        epoch = int(np.searchsorted(epoch_steps, point.step))
-        f, i = strike_rows(strike, loaded.profiles[strike.profile], point.x, point.y, epoch, index)
-        f_rows.append(f)
-        i_rows.append(i)
+    strikes = all_strikes(loaded, grid)
+    strike_step = np.searchsorted(np.array(steps.dates, "datetime64[D]"), strikes.date, side="left")
+    epoch_steps = np.unique(strike_step)
+    order = np.argsort(strike_step, kind="stable")
+    f, ti = strike_table(strikes, loaded.profiles, np.searchsorted(epoch_steps, strike_step))
     flat = landuse.ravel()
     kernel = KernelInputs(
-        f=np.ascontiguousarray(np.array(f_rows)),
-        ti=np.ascontiguousarray(np.array(i_rows)),
+        f=np.ascontiguousarray(f[order]),
+        ti=np.ascontiguousarray(ti[order]),
         key=root_key(sc.simulation.seed),
         x0=grid.x0, y0=grid.y0, cell_size_m=grid.cell_size_m, nx=grid.nx, ny=grid.ny,
         cell_class=flat,
@@ -86,25 +75,28 @@ def prepare(loaded: LoadedScenario, threads: int = 1) -> Setup:
         n_zones=len(keys),
         n_epochs=len(epoch_steps),
     )
-    return Setup(loaded, grid, keys, layer, landuse, tuple(points), steps, epoch_steps, kernel)
+    xmin, ymin, xmax, ymax = grid.bounds
+    on_grid = (strikes.x >= xmin) & (strikes.x <= xmax) & (strikes.y >= ymin) & (strikes.y <= ymax)
+    return Setup(loaded, grid, keys, layer, landuse, strikes, strike_step, on_grid, steps, epoch_steps, kernel)
 
 
-def strike_points(loaded: LoadedScenario, grid: Grid) -> list[StrikePoint]:
-    """Aim points in the grid CRS (lon/lat transformed), in scenario order."""
+def all_strikes(loaded: LoadedScenario, grid: Grid) -> StrikeColumns:
+    """The scenario's strikes then its strike records, aim points in the grid CRS."""
     sc = loaded.scenario
     to_grid = Transformer.from_crs(CRS.from_epsg(4326), CRS.from_user_input(grid.crs), always_xy=True)
-    steps = TimeSteps.from_axis(sc.time)
-    xmin, ymin, xmax, ymax = grid.bounds
-    points = []
-    for i, strike in enumerate(sc.strikes):
-        aim = strike.aim_point
-        x, y = (aim.x, aim.y) if aim.x is not None else to_grid.transform(aim.lon, aim.lat)
-        if not (np.isfinite(x) and np.isfinite(y)):
-            raise InputError(loaded.path, f"strikes[{i}].aim_point", aim.model_dump(exclude_none=True),
-                             f"give a point the grid CRS {grid.crs} can hold")
-        on_grid = bool(xmin <= x <= xmax and ymin <= y <= ymax)
-        points.append(StrikePoint(strike.id, strike.profile, float(x), float(y), steps.step_of(strike.date), on_grid))
-    return points
+    parts = [from_inline(sc.strikes, to_grid)]
+    bad = ~(np.isfinite(parts[0].x) & np.isfinite(parts[0].y))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(loaded.path, f"strikes[{i}].aim_point", sc.strikes[i].aim_point.model_dump(exclude_none=True),
+                         f"give a point the grid CRS {grid.crs} can hold")
+    records = sc.strike_records
+    if records is not None:
+        parts.append(read_strike_records(
+            records.path, layer=records.layer, crs=records.crs, grid_crs=grid.crs, known_profiles=loaded.profiles,
+            time_start=sc.time.start, time_end=sc.time.end,
+        ))
+    return StrikeColumns.concat(parts)
 
 
 def check_memory(loaded: LoadedScenario, grid: Grid, threads: int) -> None:

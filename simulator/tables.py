@@ -81,7 +81,7 @@ def summary(setup: Setup, ensemble: Ensemble) -> dict:
         "scenario": setup.scenario.name,
         "realizations": n,
         "strikes": len(setup.strikes),
-        "strikes_off_grid": sum(not p.on_grid for p in setup.strikes),
+        "strikes_off_grid": int((~setup.on_grid).sum()),
         "items_dropped": int(dropped[0]) if n else 0,
         "expected_duds": round(float(remnants.mean()), 3),
         "expected_duds_se": round(float(remnants.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0, 3),

@@ -138,15 +138,16 @@ def write_vectors(result: Result, folder: Path) -> None:
     qml = styles.hazard_qml(result.setup.scenario.hazard.threshold)
     (folder / "hazard_areas.qml").write_text(qml)
     styles.store_in_geopackage(path, "hazard_areas", qml, "remnant hazard areas")
-    points = result.setup.strikes
+    columns = result.setup.strikes
     strikes = gpd.GeoDataFrame(
         {
-            "id": [p.id for p in points],
-            "profile": [p.profile for p in points],
-            "date": [result.setup.scenario.strikes[i].date.isoformat() for i in range(len(points))],
-            "on_grid": [p.on_grid for p in points],
+            "id": columns.id.astype(str),
+            "profile": columns.profile.astype(str),
+            "date": np.datetime_as_string(columns.date, unit="D"),
+            "carriers": columns.carriers,
+            "on_grid": result.setup.on_grid,
         },
-        geometry=gpd.points_from_xy([p.x for p in points], [p.y for p in points]),
+        geometry=gpd.points_from_xy(columns.x, columns.y),
         crs=result.grid.crs,
     )
     strikes.to_file(path, layer="strikes", driver="GPKG")
@@ -154,7 +155,8 @@ def write_vectors(result: Result, folder: Path) -> None:
 
 def write_figures(result: Result, folder: Path) -> None:
     name = result.setup.scenario.name
-    figure = plots.district_map(result.setup, result.density_per_ha, result.hazard_areas,
+    hazardous = result.p_contaminated >= result.setup.scenario.hazard.threshold
+    figure = plots.district_map(result.setup, result.density_per_ha, hazardous,
                                 f"{name}: expected cluster munition remnants ({result.ensemble.realizations} realizations)")
     figure.savefig(folder / "map.png", dpi=120)
     plt.close(figure)
