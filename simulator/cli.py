@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
+import matplotlib
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -44,6 +45,7 @@ def demo_scenario() -> Path:
 def main() -> None:
     """Entry point: bad input is one line on stderr and exit code 2, never a traceback."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    matplotlib.use("Agg")
     try:
         code = app(standalone_mode=False)
     except InputError as exc:
@@ -311,3 +313,9 @@ def init(directory: Annotated[Path, typer.Argument(help="folder to create the st
     text = demo.read_text(encoding="utf-8").replace('name = "demo-district"', 'name = "starter"', 1)
     target.write_text(text, encoding="utf-8")
     out.print(f"wrote {target} and its land-use layer; run it with: remnant run {target}", highlight=False)
+
+
+from simulator.study_cli import sensitivity, sweep  # noqa: E402
+
+app.command()(sweep)
+app.command()(sensitivity)

@@ -73,10 +73,20 @@ def problem(factors: Sequence[Factor]) -> dict:
             "bounds": [[f.low, f.high] for f in factors]}
 
 
+def _salib():
+    """SALib's Sobol' sampler and analyser, or an ``InputError`` saying how to install it."""
+    try:
+        from SALib.analyze import sobol as analyze
+        from SALib.sample import sobol as sample_
+    except ImportError:
+        raise InputError(None, None, None, "install it: pip install 'SALib>=1.4.7'",
+                         problem="sensitivity analysis needs SALib, which is not installed;") from None
+    return sample_, analyze
+
+
 def sample(factors: Sequence[Factor], samples: int, seed: int = 0) -> np.ndarray:
     """Saltelli/Sobol' sample: ``model_runs(samples, len(factors))`` rows of parameter values."""
-    from SALib.sample import sobol as sobol_sample
-
+    sobol_sample, _ = _salib()
     check_samples(samples)
     return sobol_sample.sample(problem(factors), samples, calc_second_order=False, scramble=True, seed=seed)
 
@@ -105,8 +115,9 @@ def factors_from_mapping(mapping: Mapping[str, Any], source: str | Path | None =
         fix = 'write "path" = [low, high] or "path" = { scale = [low, high] } with low < high'
         if scale and set(value) != {"scale"}:
             raise InputError(source, key, None, fix, problem="is a table other than { scale = [low, high] };")
-        if (not isinstance(bounds, (list, tuple)) or len(bounds) != 2
-                or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in bounds)):
+        numbers = isinstance(bounds, (list, tuple)) and all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in bounds)
+        if not numbers or len(bounds) != 2:
             raise InputError(source, key, bounds if not isinstance(bounds, Mapping) else None, fix,
                              problem="is not a range;")
         low, high = float(bounds[0]), float(bounds[1])
@@ -114,7 +125,7 @@ def factors_from_mapping(mapping: Mapping[str, Any], source: str | Path | None =
             raise InputError(source, key, list(bounds), fix, problem="is not a range with low < high;")
         if variants is not None:
             try:
-                variants.parse(key, key)
+                variants.check(key, key)
             except InputError as exc:
                 raise InputError(source, key, None, exc.fix, problem=exc.problem) from None
         factors.append(Factor(key, low, high, scale))
@@ -143,11 +154,16 @@ def check_factors(variants: Variants, factors: Sequence[Factor], source: str | P
     base = realizations_setting(realizations)
     for f in factors:
         for bound in (f.low, f.high):
+            settings = base + [Setting(f.path, bound, f.scale)]
             try:
-                variants.variant(base + [Setting(f.path, bound, f.scale)], f.path)
+                variants.raw_with(settings, f.path)
+            except InputError as exc:  # the path cannot be applied to this scenario
+                raise InputError(source, f.path, None, exc.fix, problem=exc.problem) from None
+            try:
+                variants.variant(settings, f.path)
             except InputError as exc:
                 raise InputError(source, f.path, bound, f"narrow the range: at {bound:g} the scenario is invalid "
-                                 f"({exc.line()})") from None
+                                 f"({exc.text()})") from None
 
 
 # ------------------------------------------------------------------------------ analysis
@@ -178,7 +194,11 @@ class SensitivityResult:
 
     def plot(self, title: str | None = None):
         """Bars of S1 and ST per parameter, one panel per metric, confidence intervals as error bars."""
-        return sensitivity_figure(self, title)
+        import matplotlib.pyplot as plt
+
+        figure = sensitivity_figure(self, title)
+        plt.close(figure)  # shown once in a notebook (as the cell's result); saving works the same
+        return figure
 
     def record(self) -> dict:
         return {"parameters": [f.__dict__ for f in self.factors], "base_samples": self.n_samples,
@@ -197,8 +217,7 @@ def sobol(
 ) -> SensitivityResult:
     """Sobol' first-order and total indices of ``function`` (a parameter vector -> a float or
     ``{metric: float}``) over the factors' ranges, from ``samples`` base samples (a power of two)."""
-    from SALib.analyze import sobol as sobol_analyze
-
+    _, sobol_analyze = _salib()
     X = sample(factors, samples, seed)
     outputs: dict[str, list[float]] = {}
     for x in X:
@@ -290,8 +309,12 @@ def run_sensitivity(
     return result
 
 
-def write_sensitivity(result: SensitivityResult, target: Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
-    """Write ``sensitivity.csv``, ``sensitivity.png``, ``sensitivity_runs.csv`` and ``sensitivity.json``, all or nothing."""
+def write_sensitivity(result: SensitivityResult, target: Path, *, overwrite: bool = False,
+                      extra: dict | None = None) -> Path:
+    """Write ``sensitivity.csv``, ``sensitivity.png``, ``sensitivity_runs.csv`` and ``sensitivity.json``.
+
+    All or nothing: the folder appears only once every file is written (``staged_directory``).
+    """
     import matplotlib.pyplot as plt
 
     from simulator.writer import staged_directory, versions

@@ -13,14 +13,17 @@ scenario with new values there. Paths extend the ``--set key.path=value`` syntax
   the items of a list whose field has that value;
 - ``profile.<id>.delivery_error.range_sd_m`` (or ``profile.*.…`` for every profile the
   strikes use): a value of a delivery profile. A catalog profile is first copied into the
-  scenario's inline ``profiles``, so the change stays inside this scenario.
+  scenario's inline ``profiles``, so the change stays inside this scenario;
+- ``a|b``: several paths that take the same value together (e.g. a pattern's length and
+  width, scaled as one "pattern size").
 
 A value is set as given, or, with ``scale``, as a factor on the value already there.
 Missing values are filled from what the model would use: a strike without ``dud_rate``
 gets its profile's default; ``function_altitude_m`` defaults to the profile's; a standard
 deviation replaces a probable error (``range_sd_m`` for ``range_pe_m``). When a dud-rate
-mean is set, the spread is capped at half of ``sqrt(mean (1 - mean))`` so that the Beta
-distribution stays valid and well shaped; each cap is reported in the variant's notes.
+mean is set (a strike's or a profile's default), the spread is capped at half of
+``sqrt(mean (1 - mean))`` so that the Beta distribution stays valid and well shaped; each
+cap is reported in the variant's notes.
 
 Random numbers: every variant keeps the scenario's seed, so realization ``r`` of every
 variant starts each strike from the same random stream (common random numbers), and
@@ -252,12 +255,18 @@ class Variants:
             else:
                 known = sorted(self.catalog(), key=len, reverse=True)
                 pid = next((k for k in known if rest.startswith(k + ".")), None)
+                if pid is None and rest in self.catalog():
+                    raise InputError(None, where, text,
+                                     f"add the key to change, e.g. profile.{rest}.delivery_error.range_sd_m",
+                                     problem="names a profile but no key in it;")
                 if pid is None:
                     head = rest.split(".", 1)[0]
                     close = difflib.get_close_matches(head, list(self.catalog()), n=1)
                     hint = f"did you mean {close[0]!r}? " if close else ""
-                    raise InputError(None, where, text, f"{hint}write profile.<id>.<key> or profile.*.<key>; known "
-                                     f"profiles: {', '.join(sorted(self.catalog()))}", problem="names no known profile;")
+                    known_ids = ", ".join(sorted(self.catalog()))
+                    raise InputError(None, where, text,
+                                     f"{hint}write profile.<id>.<key> or profile.*.<key>; known profiles: {known_ids}",
+                                     problem="names no known profile;")
                 tail = rest[len(pid) + 1:]
             parts = parse_parts(tail, where)
             check_schema(parts, DeliveryProfile, text, where, prefix=f"profile.{pid}.")
@@ -266,11 +275,20 @@ class Variants:
         check_schema(parts, Scenario, text, where)
         return ParamPath(text, parts)
 
+    def check(self, text: str, where: str = "--param") -> list[ParamPath]:
+        """Parse ``text``: one path, or several joined by ``|`` that take the same value together."""
+        pieces = [piece for piece in text.split("|")]
+        if any(not piece.strip() for piece in pieces):
+            raise _bad_path(text, where)
+        return [self.parse(piece, where) for piece in pieces]
+
     def get(self, text: str, where: str = "--param") -> dict[str, Any]:
         """The values a path names now, by concrete path (missing values filled as a change would)."""
         raw = copy.deepcopy(self.raw)
         found: dict[str, Any] = {}
-        _Writer(self, raw, where).apply(self.parse(text, where), None, read_only=found)
+        writer = _Writer(self, raw, where)
+        for path in self.check(text, where):
+            writer.apply(path, None, read_only=found)
         return found
 
     def raw_with(self, settings: Sequence[Setting], where: str = "--param") -> tuple[dict, list[str]]:
@@ -278,7 +296,8 @@ class Variants:
         raw = copy.deepcopy(self.raw)
         writer = _Writer(self, raw, where)
         for setting in settings:
-            writer.apply(self.parse(setting.path, where), setting)
+            for path in self.check(setting.path, where):
+                writer.apply(path, setting)
         return raw, writer.notes
 
     def variant(self, settings: Sequence[Setting] = (), where: str = "--param") -> Variant:
@@ -328,6 +347,10 @@ class _Writer:
             roots = [((), self.raw)]
         else:
             ids = self.variants.used_profiles() if path.profile == WILDCARD else [path.profile]
+            if not ids and self.raw.get("strike_records") is not None:
+                raise InputError(None, self.where, path.text, "name the profile instead: profile.<id>.<key>",
+                                 problem="profile.* means the profiles of [[strikes]] tables, and this scenario "
+                                         "reads its strikes from [strike_records];")
             roots = [(("profile", pid), self._inline_profile(pid, path)) for pid in ids]
         count = 0
         for prefix, root in roots:
@@ -335,8 +358,18 @@ class _Writer:
                 count += 1
                 self._set(container, key, trail, setting, path.text, read_only)
         if count == 0:
+            self._no_inline_strikes(path)
             raise InputError(None, self.where, path.text, "check the selector: no scenario item matches it",
                              problem="matches nothing;")
+
+    def _no_inline_strikes(self, path: ParamPath) -> None:
+        """Explain that strikes read from ``[strike_records]`` cannot be reached by ``strikes[...]`` paths."""
+        if path.profile is None and path.parts[0] == "strikes" and not self.raw.get("strikes") \
+                and self.raw.get("strike_records") is not None:
+            raise InputError(None, self.where, path.text,
+                             "change the records file's columns instead (e.g. dud_mean), or write [[strikes]] tables",
+                             problem="reaches only [[strikes]] tables, and this scenario reads its strikes from "
+                                     "[strike_records];")
 
     # --- profiles
     def _inline_profile(self, pid: str, path: ParamPath) -> dict:
@@ -348,14 +381,17 @@ class _Writer:
         else:
             profile = self.variants.catalog().get(pid)
             if profile is None:  # only for ``profile.*`` with an unknown id: the loader names it
-                raise InputError(None, self.where, path.text, "fix the strike's profile first", problem=f"profile {pid!r} is unknown;")
+                raise InputError(None, self.where, path.text, "fix the strike's profile first",
+                                 problem=f"profile {pid!r} is unknown;")
             target = profile.model_dump(mode="json", exclude_none=True)
             profiles.append(target)
         head = [p for p in path.parts[:2] if isinstance(p, str)]
-        if head[:1] == ["pattern"] and head[1:2] and head[1] in ("length_m", "width_m") and target.get("footprint_by_altitude"):
+        sized = head[:1] == ["pattern"] and head[1:2] and head[1] in ("length_m", "width_m")
+        if sized and target.get("footprint_by_altitude"):
             raise InputError(
                 None, self.where, path.text,
-                f"vary strikes[profile={pid}].function_altitude_m or profile.{pid}.footprint_by_altitude.{head[1]}[0] and [1]",
+                f"vary strikes[profile={pid}].function_altitude_m or "
+                f"profile.{pid}.footprint_by_altitude.{head[1]}[0] and [1]",
                 problem=f"has no effect: profile {pid!r} takes its footprint from footprint_by_altitude;",
             )
         return target
@@ -401,12 +437,17 @@ class _Writer:
         if isinstance(node, list):
             return node[key]
         if key not in node or node[key] is None:
+            if trail == ("clearance",):
+                raise InputError(None, self.where, text,
+                                 "add a [clearance] table to the scenario first (see docs/model.md)",
+                                 problem="acts on land release, but the scenario has no [clearance];")
             default = self._default_table(trail)
             if default is not None:
                 node[key] = default
             elif isinstance(rest[0], str):
                 node[key] = {}
             else:
+                self._no_inline_strikes(ParamPath(text, (key,)))
                 raise InputError(None, self.where, text, "give the list in the scenario first",
                                  problem=f"{format_parts(trail)} has no items;")
         return node[key]
@@ -460,7 +501,8 @@ class _Writer:
             for a, b in (("_sd_m", "_pe_m"), ("_pe_m", "_sd_m")):
                 if key.endswith(a):
                     container.pop(key.replace(a, b), None)
-        if key == "mean" and len(trail) == 4 and trail[0] == "strikes" and trail[2] == "dud_rate" and _is_number(value):
+        dud_mean = key == "mean" and len(trail) >= 2 and trail[-2] == "dud_rate" and trail[0] in ("strikes", "profile")
+        if dud_mean and _is_number(value):
             self._cap_spread(container, concrete)
 
     def _cap_spread(self, dud: dict, concrete: str) -> None:
@@ -469,9 +511,12 @@ class _Writer:
         if not _is_number(spread) or spread <= 0 or not 0.0 <= mean <= 1.0:
             return
         cap = SPREAD_CAP * math.sqrt(mean * (1.0 - mean))
+        if cap < 1e-9:  # a spread this small is no spread (the scenario model refuses it): fix the rate
+            cap = 0.0
         if spread > cap * (1.0 + 1e-9):
             dud["spread"] = cap
-            self.notes.append(f"{concrete.removesuffix('.mean')}.spread capped from {spread:.4g} to {cap:.4g} at mean {mean:.4g}")
+            where = concrete.removesuffix(".mean")
+            self.notes.append(f"{where}.spread capped from {spread:.4g} to {cap:.4g} at mean {mean:.4g}")
 
 
 def _is_number(value: Any) -> bool:

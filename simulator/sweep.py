@@ -47,7 +47,8 @@ def parse_values(spec: str, where: str = "--values") -> list[float]:
             start, stop = float(pieces[0]), float(pieces[1])
             count = int(pieces[2])
         except ValueError:
-            raise InputError(None, where, spec, fix + " (count a whole number)", problem="is not start:stop:count;") from None
+            raise InputError(None, where, spec, fix + " (count a whole number)",
+                             problem="is not start:stop:count;") from None
         if not (math.isfinite(start) and math.isfinite(stop)):
             raise InputError(None, where, spec, fix, problem="has a bound that is not a finite number;")
         if not 2 <= count <= MAX_POINTS:
@@ -73,14 +74,15 @@ class SweepResult:
     ``table``: one row per value, with ``<metric>_mean``/``_p5``/``_p50``/``_p95`` of the
     per-realization metrics (remnants on the ground, contaminated area and, with clearance,
     hazardous land remaining and years to completion), the hazard map's area
-    ``hazardous_ha`` and ``p_completed_within_horizon``. ``realizations``: one row per value
-    and realization. ``notes``: values the sweep adjusted (capped dud-rate spreads).
+    ``hazardous_ha`` and ``p_completed_within_horizon``. ``per_realization``: one row per
+    value and realization (paired across values: the same realization index shares its
+    random streams). ``notes``: values the sweep adjusted (capped dud-rate spreads).
     """
 
     parameter: str
     scale: bool
     table: pd.DataFrame
-    realizations: pd.DataFrame
+    per_realization: pd.DataFrame
     scenario: str
     seed: int
     n_realizations: int
@@ -94,7 +96,11 @@ class SweepResult:
 
     def plot(self, title: str | None = None):
         """Four panels against the parameter: remnants, contaminated area, hazardous area, years to completion."""
-        return sweep_figure(self, title)
+        import matplotlib.pyplot as plt
+
+        figure = sweep_figure(self, title)
+        plt.close(figure)  # shown once in a notebook (as the cell's result); saving works the same
+        return figure
 
     def record(self) -> dict:
         """What ``sweep.json`` holds."""
@@ -109,7 +115,7 @@ class SweepResult:
 def prepare_sweep(variants: Variants, parameter: str, values: Sequence[float], *, scale: bool = False,
                   realizations: int | None = None) -> list[Variant]:
     """Validate the scenario at every value before anything runs (bad values raise ``InputError``)."""
-    variants.parse(parameter, "--param")
+    variants.check(parameter, "--param")
     base = realizations_setting(realizations)
     return [variants.variant(base + [Setting(parameter, float(v), scale)], "--param") for v in values]
 
@@ -140,7 +146,8 @@ def run_sweep(
         per_real.append(frame)
     sc = points[0].loaded.scenario
     return SweepResult(
-        parameter=parameter, scale=scale, table=pd.DataFrame(rows), realizations=pd.concat(per_real, ignore_index=True),
+        parameter=parameter, scale=scale, table=pd.DataFrame(rows),
+        per_realization=pd.concat(per_real, ignore_index=True),
         scenario=sc.name, seed=sc.simulation.seed, n_realizations=sc.simulation.realizations, notes=notes,
         timings_s={"total": time.perf_counter() - t0},
     )
@@ -152,14 +159,17 @@ def sweep_progress_total(points: list[Variant]) -> int:
 
 
 def write_sweep(result: SweepResult, target: Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
-    """Write ``sweep.csv``, ``sweep_realizations.csv``, ``sweep.png`` and ``sweep.json`` into ``target``, all or nothing."""
+    """Write ``sweep.csv``, ``sweep_realizations.csv``, ``sweep.png`` and ``sweep.json`` into ``target``.
+
+    All or nothing: the folder appears only once every file is written (``staged_directory``).
+    """
     import matplotlib.pyplot as plt
 
     from simulator.writer import staged_directory, versions
 
     with staged_directory(target, overwrite) as folder:
         result.table.to_csv(folder / "sweep.csv", index=False, float_format="%.6g")
-        result.realizations.to_csv(folder / "sweep_realizations.csv", index=False, float_format="%.6g")
+        result.per_realization.to_csv(folder / "sweep_realizations.csv", index=False, float_format="%.6g")
         figure = result.plot()
         figure.savefig(folder / "sweep.png", dpi=120)
         plt.close(figure)
@@ -171,7 +181,8 @@ def write_sweep(result: SweepResult, target: Path, *, overwrite: bool = False, e
 COLUMN_HELP = {
     "value": "the parameter value (a factor on the base values for a scaled sweep)",
     **{f"{name}_<stat>": f"{text}: mean, P5, P50, P95 across realizations" for name, text in PER_REALIZATION.items()},
-    "hazardous_ha": "area of the hazard map at the end of the time axis (cells with P(remnant) >= hazard.threshold), ha",
+    "hazardous_ha": "area of the hazard map at the end of the time axis (cells with P(remnant) >= "
+                    "hazard.threshold), ha",
     "p_completed_within_horizon": "share of realizations with all hazardous land released by the end of the time axis",
 }
 
