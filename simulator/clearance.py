@@ -11,6 +11,7 @@ from datetime import date
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
 
+from simulator.errors import LocatedError
 from simulator.model import Model
 
 METHODS = ("nts", "ts", "bac")
@@ -85,11 +86,17 @@ class Clearance(Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> Clearance:
-        dates = [change.date for change in self.team_changes]
-        if dates != sorted(dates) or any(d < self.start for d in dates):
-            raise ValueError("team_changes must be in date order and on or after start")
+        previous = self.start
+        for i, change in enumerate(self.team_changes):
+            if change.date < previous:
+                after = f"clearance.start {self.start}" if i == 0 else f"team_changes[{i - 1}] on {previous}"
+                raise LocatedError(("team_changes", i, "date"), change.date,
+                                   f"list team changes in date order, each on or after {after}",
+                                   problem=f"is before {after};")
+            previous = change.date
         if self.deadline is not None and self.deadline <= self.start:
-            raise ValueError(f"deadline {self.deadline} must be after start {self.start}")
+            raise LocatedError(("deadline",), self.deadline, f"set it after clearance.start {self.start}",
+                               problem="is not after the start of clearance;")
         return self
 
     def productivity(self, class_key: str, method: str) -> float:

@@ -101,6 +101,7 @@ def read_land_use(
     default_class: str,
     crs: str | None = None,
     source_crs: str | None = None,
+    scenario: Path | None = None,
 ) -> LandUseLayer:
     """Read land-use polygons from ``path`` and give each a class key.
 
@@ -110,11 +111,13 @@ def read_land_use(
     ``default_class``. Invalid geometries are repaired; null, empty and non-polygonal ones dropped.
     ``source_crs`` overrides or supplies the file's CRS; the result is in ``crs`` if given (projected,
     metres), else the layer's own projected CRS, else (geographic layers) the local UTM zone.
-    Raises InputError for any input the user must fix.
+    Raises InputError for any input the user must fix; errors in the values of ``crs`` and
+    ``source_crs`` name ``scenario`` (the file they come from) if given, the others ``path``.
     """
     path = Path(path)
-    target = _parse_crs(crs, path, "study_area.crs")
-    assigned = _parse_crs(source_crs, path, "land_use.source_crs")
+    settings = scenario if scenario is not None else path
+    target = _parse_crs(crs, settings, "study_area.crs")
+    assigned = _parse_crs(source_crs, settings, "land_use.source_crs")
     with _readable(path) as (src, restored_shx):
         layer = _pick_layer(src, path, layer)
         info = _gdal(path, pyogrio.read_info, src, layer=layer)
@@ -149,7 +152,7 @@ def read_land_use(
     src_crs = assigned or CRS.from_user_input(file_crs)
     kept = geoms[keep]
     lon, lat = _check_area_of_use(src_crs, shapely.total_bounds(kept), path, source_crs or file_crs)
-    target = _target_crs(target, src_crs, local_utm_crs(lon, lat), path)
+    target = _target_crs(target, src_crs, local_utm_crs(lon, lat), settings if target is not None else path)
     polygons = geopandas.GeoDataFrame({"class_key": keys}, geometry=kept, crs=src_crs)
     if not target.equals(src_crs):
         polygons = polygons.to_crs(target)
@@ -212,7 +215,12 @@ def local_utm_crs(lon: float, lat: float) -> str:
 @contextlib.contextmanager
 def _readable(path: Path) -> Iterator[tuple[Path, bool]]:
     """The path to read, and whether a Shapefile's missing .shx was rebuilt (in a temporary copy)."""
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as error:  # e.g. a name too long for the file system
+        raise InputError(path, "land_use.path", str(path), "check land_use.path",
+                         f"cannot be read ({error.strerror or error})") from None
+    if not exists:
         raise InputError(path, "land_use.path", str(path), "check land_use.path", "does not exist")
     if path.is_file() and path.stat().st_size == 0:
         raise InputError(path, "land_use.path", str(path), "export the layer again", "is empty (0 bytes)")

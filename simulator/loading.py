@@ -47,9 +47,14 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
 
 def read_toml(path: Path, what: str) -> dict:
     """The TOML document at ``path`` as a dict, or an ``InputError``."""
-    if path.is_dir():
+    try:
+        kind = "folder" if path.is_dir() else "file" if path.is_file() else None
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise InputError(path, None, None, f"check the path to the {what} file",
+                         problem=f"cannot be read ({exc.strerror or exc})") from None
+    if kind == "folder":
         raise InputError(path, None, None, f"give the {what} file itself, not its folder", problem="is a folder")
-    if not path.is_file():
+    if kind is None:
         raise InputError(path, None, None, f"check the path to the {what} file", problem="file not found")
     try:
         return tomllib.loads(path.read_bytes().decode("utf-8-sig"))  # -sig: editors that start files with a BOM
@@ -67,7 +72,8 @@ def apply_override(raw: dict, override: str, path: Path) -> None:
     if not parts:
         raise InputError(None, "--set", override, "write --set key.path=value, e.g. --set simulation.realizations=500")
     try:
-        value = tomllib.loads(f"v = {text}")["v"]
+        parsed = tomllib.loads(f"v = {text}")
+        value = parsed["v"] if len(parsed) == 1 else text  # "1\nx = 2" is text, not 1 and a stray key
     except tomllib.TOMLDecodeError:
         value = text
     node = raw
@@ -287,7 +293,11 @@ def resolve_profiles(scenario: Scenario, path: Path) -> dict[str, DeliveryProfil
     """Every known profile by id (built-in, catalog file, inline), after checking each strike's profile fits it."""
     catalog = builtin_catalog()
     if scenario.catalog is not None:
-        if not scenario.catalog.is_file():
+        try:
+            found = scenario.catalog.is_file()
+        except OSError:  # e.g. a name too long for the file system
+            found = False
+        if not found:
             raise InputError(path, "catalog", str(scenario.catalog), "check the path to the catalog file", problem="not found:")
         raw = read_toml(scenario.catalog, "catalog")
         profiles = validate(Catalog, raw, scenario.catalog).profile

@@ -53,13 +53,13 @@ class StudyArea(Model):
     extent_m: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
         None, description="[xmin, ymin, xmax, ymax] in the CRS (m); default: the land-use layer's bounds"
     )
-    cell_size_m: PositiveFloat = Field(description="side of a square grid cell (m)")
+    cell_size_m: PositiveFloat = Field(le=100_000.0, description="side of a square grid cell (m)")
 
     @field_validator("extent_m")
     @classmethod
     def _ordered(cls, extent):
         if extent is not None and not (extent[0] < extent[2] and extent[1] < extent[3]):
-            raise LocatedError((), list(extent), "write it as [xmin, ymin, xmax, ymax] with xmin < xmax and ymin < ymax",
+            raise LocatedError((), list(extent), "write it as [xmin, ymin, xmax, ymax], xmin < xmax and ymin < ymax",
                                problem="is not ordered;")
         return extent
 
@@ -157,10 +157,11 @@ def check_beta(mean: float, spread: float) -> None:
     if 0 < spread < MIN_SPREAD:
         raise LocatedError((), None, "set spread = 0 to fix the dud rate at its mean, or use a larger spread",
                            problem=f"spread {spread:g} is too small to draw from;")
-    if spread > 0 and spread**2 >= mean * (1 - mean):
+    if spread > 0 and spread * spread >= mean * (1 - mean):  # (spread**2 raises OverflowError at 1e200)
         limit = math.sqrt(mean * (1 - mean))
         raise LocatedError(
-            (), None, f"use a spread below sqrt(mean * (1 - mean)) = {limit:.4g}, the largest a Beta distribution allows",
+            (), None,
+            f"use a spread below sqrt(mean * (1 - mean)) = {limit:.4g}, the largest a Beta distribution allows",
             problem=f"spread {spread:g} is too large for mean {mean:g};",
         )
 
@@ -257,7 +258,8 @@ class Scenario(Model):
         axis = f"between time.start {self.time.start} and time.end {self.time.end}"
         for i, strike in enumerate(self.strikes):
             if not self.time.start <= strike.date <= self.time.end:
-                raise LocatedError(("strikes", i, "date"), strike.date, f"set it {axis}", problem="is outside the time axis;")
+                raise LocatedError(("strikes", i, "date"), strike.date, f"set it {axis}",
+                                   problem="is outside the time axis;")
         if self.clearance is not None:
             self._check_clearance(self.clearance)
         return self
