@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from simulator.errors import InputError
 
@@ -49,7 +50,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except InputError as exc:
-        err.print(f"[bold red]remnant: error:[/] {exc.line()}", highlight=False, soft_wrap=True)
+        err.print(Text.assemble(("remnant: error:", "bold red"), " ", exc.line()), highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         code = INTERRUPTED

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 
@@ -19,23 +18,15 @@ class InputError(Exception):
         self.value = value
         self.fix = fix
         self.problem = problem
-        super().__init__(self.text())
+        super().__init__(self.line())
 
-    def text(self) -> str:
+    def line(self) -> str:
         """``file: field: value problem; fix`` with the empty parts left out, always one line."""
         what = " ".join(part for part in (_short(self.value), self.problem.strip().rstrip(";:")) if part)
         parts = [part for part in (self.file, self.field, what) if part]
         if not parts:
             return one_line(self.fix)
         return one_line(f"{': '.join(parts)}{'; ' if what else ': '}{self.fix}")
-
-    def line(self) -> str:
-        """``text()`` for a rich console: brackets rich would take for markup (``[xmin ...]``) escaped.
-
-        The CLI prints this line with rich markup on, so a value such as ``'[/]'`` or a fix such as
-        ``[xmin, ymin, xmax, ymax]`` must not be read as a style tag; printed, it reads as ``text()``.
-        """
-        return _escape_markup(self.text())
 
 
 class LocatedError(ValueError):
@@ -77,12 +68,3 @@ def _short(value: object, limit: int = 80) -> str:
             text = f"a {type(value).__name__}"
     text = one_line(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-_MARKUP_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
-
-
-def _escape_markup(text: str) -> str:
-    """``text`` with what rich would parse as markup tags escaped (as ``rich.markup.escape`` does)."""
-    text = _MARKUP_TAG.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)
-    return text + "\\" if text.endswith("\\") and not text.endswith("\\\\") else text

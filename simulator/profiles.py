@@ -11,9 +11,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
 
-from simulator.model import Model
+from simulator.model import Model, PositiveCount
 
 PROBABLE_ERROR_PER_SD = 0.6745
 """A normal error's probable error (50 % within +-PE) in standard deviations."""
@@ -106,7 +106,7 @@ class DeliveryProfile(Model):
     family: Literal["artillery-projectile", "rocket", "air-dropped-dispenser"]
     name: str
     example: str = ""
-    submunitions_per_carrier: PositiveInt
+    submunitions_per_carrier: PositiveCount
     pattern: Pattern
     delivery_error: DeliveryError
     carrier_spacing_m: NonNegativeFloat = Field(0.0, description="spacing of carriers along the azimuth (a stick), m")

@@ -15,9 +15,7 @@ from pydantic import (
     AfterValidator,
     Field,
     FiniteFloat,
-    NonNegativeInt,
     PositiveFloat,
-    PositiveInt,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -25,7 +23,7 @@ from pydantic import (
 
 from simulator.clearance import Clearance
 from simulator.errors import LocatedError
-from simulator.model import Model
+from simulator.model import Count, Model, PositiveCount
 from simulator.policies import POLICIES
 from simulator.profiles import DeliveryProfile
 
@@ -69,7 +67,7 @@ class LandUseClass(Model):
 
     name: str = Field(description="display name")
     colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$", description="display colour, '#rrggbb'")
-    priority: PositiveInt = Field(description="clearance priority: 1 is released first")
+    priority: PositiveCount = Field(description="clearance priority: 1 is released first")
     dud_multiplier: float = Field(
         1.0, ge=0.0, description="assumption: factor on the dud rate of items landing here (soft ground, marsh)"
     )
@@ -173,7 +171,7 @@ class Strike(Model):
     date: date
     profile: str = Field(description="delivery profile id; see `remnant catalog`")
     aim_point: AimPoint
-    carriers: NonNegativeInt = Field(description="projectiles, rockets or dispensers in the strike")
+    carriers: Count = Field(description="projectiles, rockets or dispensers in the strike")
     azimuth_deg: FiniteFloat = Field(0.0, description="line of fire or flight heading, degrees clockwise from grid north")
     dud_rate: DudRate | None = Field(None, description="default: the profile's")
     function_altitude_m: PositiveFloat | None = Field(None, description="dispensers: opening altitude (m)")
@@ -193,9 +191,9 @@ class StrikeRecords(Model):
 class Simulation(Model):
     """The Monte Carlo ensemble."""
 
-    realizations: PositiveInt = Field(200, le=10_000_000)
-    seed: NonNegativeInt = 0
-    batch_size: PositiveInt = Field(64, description="realizations per batch (progress and checkpoints; no effect on results)")
+    realizations: PositiveCount = Field(200, le=10_000_000)
+    seed: Count = 0
+    batch_size: PositiveCount = Field(64, description="realizations per batch (progress and checkpoints; no effect on results)")
 
 
 class TimeAxis(Model):
@@ -203,7 +201,7 @@ class TimeAxis(Model):
 
     start: date
     end: date
-    step_months: PositiveInt = Field(3, le=1200, description="months between reporting steps")
+    step_months: PositiveCount = Field(3, le=1200, description="months between reporting steps")
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeAxis:

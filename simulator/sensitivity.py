@@ -163,7 +163,7 @@ def check_factors(variants: Variants, factors: Sequence[Factor], source: str | P
                 variants.variant(settings, f.path)
             except InputError as exc:
                 raise InputError(source, f.path, bound, f"narrow the range: at {bound:g} the scenario is invalid "
-                                 f"({exc.text()})") from None
+                                 f"({exc.line()})") from None
 
 
 # ------------------------------------------------------------------------------ analysis

@@ -44,11 +44,16 @@ RELEASE_FILES = ("land_release.csv", "completion.csv", "land_release.png", "comp
 
 
 def check_writable(target: Path, overwrite: bool, field: str = "--out") -> None:
-    """Refuse, before any work, to replace an existing run without ``overwrite``."""
-    if target.exists() and not overwrite:
+    """Refuse, before any work, to replace an existing run without ``overwrite`` or to write where nothing can be."""
+    try:
+        exists = target.exists()
+    except OSError as exc:
+        raise InputError(None, field, str(target), "choose a shorter or valid folder path",
+                         problem=f"cannot be used ({exc.strerror});") from None
+    if exists and not overwrite:
         raise InputError(None, field, str(target), "pass --overwrite to replace it, or choose another --out",
                          problem="already holds outputs;")
-    if target.exists() and not target.is_dir():
+    if exists and not target.is_dir():
         raise InputError(None, field, str(target), "choose a folder path for --out", problem="is a file;")
 
 
