@@ -71,7 +71,7 @@ class DaskBackend:
                                      problem=f"cannot be reached ({exc});") from None
             else:
                 self._cluster = distributed.LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                    n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                 )
                 self._client = distributed.Client(self._cluster)
         return self._client

@@ -24,7 +24,7 @@ COMPARED = ("density.tif", "p_contaminated.tif", "hazardous_area.csv", "land_rel
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
         yield c
 
 
@@ -66,7 +66,7 @@ def test_tiled_dask_run_matches_local(cluster, scenario):
 def test_a_killed_worker_does_not_change_the_result(scenario, tmp_path):
     big = prepare(load_scenario(scenario.loaded.path, ["simulation.realizations=3000"]))
     local = outputs(run(big, backend=LocalBackend(threads=2)), tmp_path / "local")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
         backend = DaskBackend(scheduler=c.scheduler_address, chunks_per_worker=20)
         try:
             pids = backend.client.run(os.getpid)
