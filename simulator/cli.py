@@ -85,6 +85,7 @@ def run(
     checkpoint_every: Annotated[int, typer.Option(help="save a checkpoint every N realizations", min=1)] = 1000,
     check: Annotated[Path | None, typer.Option(help="rerun the run in this folder and compare its outputs")] = None,
     analytic: Annotated[bool, typer.Option(help="fast preview: the expected density computed without sampling")] = False,
+    force: Annotated[bool, typer.Option(help="run even when the estimated memory exceeds the machine's")] = False,
     workers: Annotated[int | None, typer.Option(help="run on a local Dask cluster of N worker processes", min=1)] = None,
     scheduler: Annotated[str | None, typer.Option(help="run on the Dask cluster of this scheduler address")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar or summary table")] = False,
@@ -123,7 +124,8 @@ def run(
         backend = DaskBackend(workers=workers, scheduler=scheduler)
     try:
         result = execute(loaded, target, overrides, threads, resume=resume, checkpoint_every=checkpoint_every,
-                         show=not quiet and not json_, warn=not quiet, overwrite=overwrite, backend=backend)
+                         show=not quiet and not json_, warn=not quiet, overwrite=overwrite, backend=backend,
+                         force=force)
     finally:
         if backend is not None:
             backend.close()
@@ -145,7 +147,7 @@ def preview(loaded, target: Path, overrides: list[str], threads: int, overwrite:
 
 def execute(loaded, target: Path, overrides: list[str], threads: int, *, resume: bool = False,
             checkpoint_every: int | None = None, show: bool = False, warn: bool = False, overwrite: bool = False,
-            backend=None):
+            backend=None, force: bool = False):
     """Prepare, run with checkpoints, and write the outputs of ``loaded`` into ``target``."""
     from simulator.checkpoint import Checkpoint
     from simulator.pipeline import progress_total
@@ -154,10 +156,14 @@ def execute(loaded, target: Path, overrides: list[str], threads: int, *, resume:
     from simulator.setup import prepare
     from simulator.writer import write_outputs
 
-    setup = prepare(loaded, threads=threads)
+    from simulator.memory import gib, machine_bytes
+
+    setup = prepare(loaded, threads=threads, force=force)
     if show:
         for line in setup.land_use.report.lines():
             err.print(f"land use: {line}", highlight=False)
+        err.print(f"estimated peak memory: {gib(setup.memory_bytes)} (this machine: {gib(machine_bytes())})",
+                  highlight=False)
     off = int((~setup.on_grid).sum())
     if off and warn:
         err.print(f"[yellow]warning:[/] {off} strike aim points lie outside the study area", highlight=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,11 +13,9 @@ from simulator.errors import InputError
 from simulator.grid import Grid
 from simulator.land_use import LandUseLayer, rasterize_land_use, read_land_use
 from simulator.loading import LoadedScenario
+from simulator.memory import estimate_peak_bytes, gib, machine_bytes
 from simulator.strikes import StrikeColumns, from_inline, read_strike_records
 from simulator.timeaxis import TimeSteps
-
-BYTES_PER_CELL = 8 * 2 + 4 + 4 + 8 + 8 + 1 + 4
-"""Rough run memory per cell and thread: sums, hits, scratch, means and rasters (bytes)."""
 
 
 @dataclass(frozen=True)
@@ -37,13 +34,14 @@ class Setup:
     steps: TimeSteps
     epoch_steps: np.ndarray
     kernel: KernelInputs
+    memory_bytes: int
 
     @property
     def scenario(self):
         return self.loaded.scenario
 
 
-def prepare(loaded: LoadedScenario, threads: int = 1) -> Setup:
+def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Setup:
     """Read the land-use layer, build the grid and the strike table for ``loaded``."""
     sc = loaded.scenario
     spec = sc.land_use
@@ -54,7 +52,7 @@ def prepare(loaded: LoadedScenario, threads: int = 1) -> Setup:
     extent = sc.study_area.extent_m or tuple(layer.polygons.total_bounds)
     grid = Grid.from_extent(layer.crs, extent, sc.study_area.cell_size_m)
     check_grid(loaded, grid, extent)
-    check_memory(loaded, grid, threads)
+    memory = check_memory(loaded, grid, threads, force)
     keys = tuple(spec.classes)
     codes = {key: i for i, key in enumerate(keys)}
     landuse = rasterize_land_use(layer, grid, codes, spec.ordered_precedence(), default_code=codes[spec.default_class])
@@ -78,7 +76,7 @@ def prepare(loaded: LoadedScenario, threads: int = 1) -> Setup:
     )
     xmin, ymin, xmax, ymax = grid.bounds
     on_grid = (strikes.x >= xmin) & (strikes.x <= xmax) & (strikes.y >= ymin) & (strikes.y <= ymax)
-    return Setup(loaded, grid, keys, layer, landuse, strikes, strike_step, on_grid, steps, epoch_steps, kernel)
+    return Setup(loaded, grid, keys, layer, landuse, strikes, strike_step, on_grid, steps, epoch_steps, kernel, memory)
 
 
 def all_strikes(loaded: LoadedScenario, grid: Grid) -> StrikeColumns:
@@ -111,14 +109,22 @@ def check_grid(loaded: LoadedScenario, grid: Grid, extent: tuple[float, float, f
         )
 
 
-def check_memory(loaded: LoadedScenario, grid: Grid, threads: int) -> None:
-    """Refuse a grid whose run would need more memory than the machine has."""
-    need = grid.n_cells * BYTES_PER_CELL * (threads + 2)
-    have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    if need > 0.8 * have:
+def check_memory(loaded: LoadedScenario, grid: Grid, threads: int, force: bool = False) -> int:
+    """The run's estimated peak memory (bytes); refused when above 80 % of this machine's unless ``force``."""
+    sc = loaded.scenario
+    steps = len(TimeSteps.from_axis(sc.time))
+    need = estimate_peak_bytes(
+        grid, epochs=min(steps, len(sc.strikes)) if sc.strike_records is None else steps, threads=threads,
+        realizations=sc.simulation.realizations, zones=len(sc.land_use.classes), steps=steps,
+        clearance=sc.clearance is not None,
+    )
+    have = machine_bytes()
+    if need > 0.8 * have and not force:
         suggested = grid.cell_size_m * np.sqrt(need / (0.5 * have))
         raise InputError(
             loaded.path, "study_area.cell_size_m", grid.cell_size_m,
-            f"use cells of at least {suggested:.3g} m or a smaller extent",
-            problem=f"needs about {need / 2**30:.1f} GiB for {grid.nx} x {grid.ny} cells, more than this machine's {have / 2**30:.1f} GiB;",
+            f"use cells of at least {suggested:.3g} m, a smaller extent or fewer realizations (or --force)",
+            problem=f"needs about {gib(need)} for {grid.nx} x {grid.ny} cells, more than 80 % of this machine's "
+            f"{gib(have)};",
         )
+    return need
