@@ -54,6 +54,10 @@ def main() -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         code = INTERRUPTED
+    except MemoryError:
+        err.print("remnant: error: the run ran out of memory; no outputs were written. "
+                  "Use larger cells, a smaller extent or fewer realizations.", highlight=False)
+        sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, EOFError):
