@@ -14,12 +14,19 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from kernels import strike_table as T
 from simulator.backends import Progress
 from simulator.ensemble import TILE_CELLS, Ensemble, _run_window, assemble
 from simulator.errors import InputError
 from simulator.release import Plan, run_land_release
 from simulator.setup import Setup
 from simulator.tiles import tile_kernels
+
+
+def expected_duds(tile) -> float:
+    """The expected remnants one realization of ``tile``'s strikes places: a measure of its work."""
+    f, ti = tile.f, tile.ti
+    return float(np.sum(ti[:, T.CARRIERS] * ti[:, T.SUBMUNITIONS] * f[:, T.DUD_MEAN]))
 
 
 def _distributed():
@@ -37,11 +44,25 @@ def _ensemble_chunk(setup: Setup, n: int, first: int) -> Ensemble:
     return LocalBackend(threads=1).ensemble(setup, n, first, None)
 
 
-def _ensemble_tile(tile, n: int, first: int, batch_size: int) -> Ensemble:
+def _ensemble_tile(tile, n: int, first: int, batch_size: int) -> tuple:
+    """A tile's ensemble, sparse: only cells that ever held a remnant travel back to the client."""
     import numba
 
     numba.set_num_threads(1)
-    return _run_window(tile, n, first, 1, batch_size, None)
+    ensemble = _run_window(tile, n, first, 1, batch_size, None)
+    cells = np.flatnonzero(ensemble.sum_count).astype(np.int32)
+    return (cells, ensemble.sum_count[cells], ensemble.sum_sq[cells], ensemble.hits[:, cells], ensemble.zone_items,
+            ensemble.zone_cells, ensemble.totals)
+
+
+def _dense(tile, n: int, sparse: tuple) -> Ensemble:
+    """The tile's ensemble from its sparse form."""
+    cells, sum_count, sum_sq, hits, zone_items, zone_cells, totals = sparse
+    size = tile.n_cells
+    dense = Ensemble(n, np.zeros(size, np.int64), np.zeros(size, np.int64), np.zeros((tile.n_epochs, size), np.int32),
+                     zone_items, zone_cells, totals)
+    dense.sum_count[cells], dense.sum_sq[cells], dense.hits[:, cells] = sum_count, sum_sq, hits
+    return dense
 
 
 def _release_chunk(setup: Setup, plan: Plan, n: int, first: int) -> np.ndarray:
@@ -55,7 +76,7 @@ class DaskBackend:
     workers: int | None = None
     scheduler: str | None = None
     chunks_per_worker: int = 4
-    tile_cells: int = TILE_CELLS
+    tile_cells: int = TILE_CELLS // 2
     _client: object = field(default=None, init=False, repr=False)
     _cluster: object = field(default=None, init=False, repr=False)
 
@@ -101,9 +122,12 @@ class DaskBackend:
         batch = setup.scenario.simulation.batch_size
         if max(kernel.nx, kernel.ny) > self.tile_cells:
             tiles = tile_kernels(kernel, self.tile_cells)
-            futures = [client.submit(_ensemble_tile, tile, n, first, batch, pure=False) for tile in tiles]
+            futures = [  # the heaviest tiles first, so that no worker is left with a big one at the end
+                client.submit(_ensemble_tile, tile, n, first, batch, pure=False, priority=int(expected_duds(tile)))
+                for tile in tiles
+            ]
             tile_of = {future.key: tile for future, tile in zip(futures, tiles)}
-            done = ((tile_of[f.key], f.result()) for f in _distributed().as_completed(futures))
+            done = ((tile_of[f.key], _dense(tile_of[f.key], n, f.result())) for f in _distributed().as_completed(futures))
             return assemble(kernel, n, done, len(tiles), progress)
         shared = client.scatter(replace(setup, land_use=None), broadcast=True, hash=False)
         chunks = self._chunks(n, first)
