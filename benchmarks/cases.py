@@ -15,10 +15,11 @@ import numpy as np
 
 from benchmarks import synthetic
 from benchmarks.baseline import METHODS, scatter_numpy
-from benchmarks.measure import in_fresh_process, other_load, peak_memory, peak_rss_mb, time_call
+from benchmarks.national import national  # noqa: F401 (a case group, called by name)
+from benchmarks.measure import in_fresh_process, other_load, peak_memory, peak_rss_mb, time_call, wait_for_quiet
 from benchmarks.report import Result
 from kernels import scatter_ensemble
-from simulator.ensemble import KernelInputs
+from simulator.kernel_inputs import KernelInputs
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "demo-district.toml"
 BIG, SMALL = 2000, 200  # cells per side of the realistic and the small grid
@@ -41,6 +42,8 @@ class Sizes:
     memory_realizations: tuple[int, ...]  # kernel ensemble, each in a fresh process
     demo_memory_realizations: tuple[int, ...]  # demo end to end, each in a fresh process
     polygons: tuple[int, ...]
+    national_realizations: int = 0  # the national campaign locally (0: skipped)
+    national_dask_realizations: int = 0  # and on 1 and 2 Dask workers
 
 
 QUICK = Sizes(
@@ -70,6 +73,8 @@ FULL = Sizes(
     memory_realizations=(100, 1000, 10_000),
     demo_memory_realizations=(100, 1000, 10_000),
     polygons=(1000, 10_000, 100_000),
+    national_realizations=100,
+    national_dask_realizations=30,
 )
 
 
@@ -85,7 +90,7 @@ def kernel_call(inputs: KernelInputs, realizations: int, threads: int = 1):
     """A function running ``scatter_ensemble`` over realizations 0 .. n - 1 with ``threads``
     threads (one chunk each) into accumulators allocated (and touched) once; it returns the
     summed totals [dropped, remnants, off the grid]."""
-    n_cells = inputs.nx * inputs.ny
+    n_cells = inputs.n_cells
 
     def zeros(shape, dtype):
         a = np.empty(shape, dtype)
@@ -99,14 +104,15 @@ def kernel_call(inputs: KernelInputs, realizations: int, threads: int = 1):
     zone_items, zone_cells = zeros(per_real, np.int64), zeros(per_real, np.int64)
     totals = zeros((realizations, 3), np.int64)
     key0, key1 = (np.uint64(k) for k in inputs.key)
+    window = inputs.window  # the whole grid: no tiles, the kernel alone
 
     def call() -> np.ndarray:
         numba.set_num_threads(threads)
         totals.fill(0)
         scatter_ensemble(
             inputs.f, inputs.ti, key0, key1, 0, realizations, threads, inputs.x0, inputs.y0, inputs.cell_size_m,
-            inputs.nx, inputs.ny, inputs.window, inputs.cell_class, inputs.class_mult, inputs.zone, inputs.n_zones, inputs.n_epochs,
-            sum_count, sum_sq, hits, zone_items, zone_cells, totals,
+            inputs.nx, inputs.ny, window, inputs.cell_class, inputs.class_mult, inputs.zone, inputs.n_zones,
+            inputs.n_epochs, sum_count, sum_sq, hits, zone_items, zone_cells, totals,
         )
         return totals.sum(axis=0)
 
@@ -136,10 +142,11 @@ def scatter(sizes: Sizes) -> list[Result]:
             spec = synthetic.StrikeSpec(dud=dud)
             inputs = synthetic.kernel_inputs(spec, side)
             n = sizes.scatter_realizations[case]
-            log(f"scatter {case} on {side} x {side}: kernel {n} realizations, numpy {sizes.baseline_realizations[case]}")
+            n_numpy = sizes.baseline_realizations[case]
+            log(f"scatter {case} on {side} x {side}: kernel {n} realizations, numpy {n_numpy}")
             with peak_memory() as peak, other_load() as load:
                 timing, totals = time_kernel(inputs, n, sizes.repeats)
-            rates = time_baseline(inputs, sizes.baseline_realizations[case], sizes.baseline_repeats)
+            rates = time_baseline(inputs, n_numpy, sizes.baseline_repeats)
             method = max(rates, key=lambda m: rates[m][0])
             detail = {
                 "grid": f"{side}x{side}", "cell_m": synthetic.SIDE_M / side, "realizations": n,
@@ -154,6 +161,28 @@ def scatter(sizes: Sizes) -> list[Result]:
                 results.append(Result(f"placed_{case}{suffix}", totals[1] / timing.best_s, "remnants/s",
                                       baseline=rates[method][1], detail={"grid": f"{side}x{side}"}, **common))
     return results
+
+
+def ensemble(sizes: Sizes) -> list[Result]:
+    """``run_ensemble`` at 10 % dud on the realistic grid, one thread: the kernel as the pipeline
+    calls it, in batches and, on grids larger than a tile, tile by tile (each tile re-runs the
+    strikes that can reach it)."""
+    from simulator.ensemble import TILE_CELLS, run_ensemble
+    from simulator.tiles import tile_kernels
+
+    inputs = synthetic.kernel_inputs(synthetic.StrikeSpec(dud=0.10), BIG)
+    n = sizes.scatter_realizations["dud10"]
+    tiles = tile_kernels(inputs, TILE_CELLS) if BIG > TILE_CELLS else [inputs]
+    strike_runs = sum(len(t.f) for t in tiles)
+    log(f"ensemble: run_ensemble, {n} realizations, {len(tiles)} tiles")
+    with peak_memory() as peak, other_load() as load:
+        timing, out = time_call(lambda: run_ensemble(inputs, n, threads=1), sizes.repeats,
+                                warmup=lambda: run_ensemble(inputs, 1, threads=1))
+    dropped = out.totals[:, 0].sum()
+    detail = {"grid": f"{BIG}x{BIG}", "realizations": n, "tiles": len(tiles), "tile_cells": TILE_CELLS,
+              "strike_runs_per_strike": strike_runs / len(inputs.f), "others_cores": load.others_cores}
+    return [Result("ensemble_dud10", dropped / timing.best_s, "submunitions/s", peak.mb, seconds=timing.best_s,
+                   compile_s=timing.first_s, detail=detail)]
 
 
 def threads(sizes: Sizes) -> list[Result]:
@@ -315,13 +344,17 @@ def land_use(sizes: Sizes) -> list[Result]:
     return results
 
 
-GROUPS = ("scatter", "threads", "demo", "scaling", "memory", "land_use")
+GROUPS = ("scatter", "ensemble", "threads", "demo", "scaling", "memory", "land_use", "national")
 
 
-def run(sizes: Sizes, groups: tuple[str, ...] = GROUPS) -> tuple[list[Result], dict]:
-    """Run the chosen case groups; results and scaling series."""
+def run(sizes: Sizes, groups: tuple[str, ...] = GROUPS, settle_s: float = 0.0) -> tuple[list[Result], dict]:
+    """Run the chosen case groups; results and scaling series. With ``settle_s``, wait up to that
+    long before each group for other processes to leave the cores idle."""
     results, series = [], {}
     for group in groups:
+        if settle_s > 0:
+            others = wait_for_quiet(settle_s)
+            log(f"{group}: other processes use {others} cores")
         out = globals()[group](sizes)
         if isinstance(out, tuple):
             results += out[0]

@@ -14,9 +14,8 @@ import numpy as np
 import shapely
 
 from kernels import strike_table as T
-from simulator.delivery import beta_parameters
-from simulator.ensemble import KernelInputs
 from simulator.grid import Grid
+from simulator.kernel_inputs import KernelInputs
 from simulator.land_use import LandUseLayer, LandUseReport
 
 CRS = "EPSG:32634"
@@ -51,13 +50,20 @@ class StrikeSpec:
         return self.strikes * self.carriers * self.submunitions
 
 
+def beta_parameters(mean: float, sd: float) -> tuple[float, float]:
+    """Beta (alpha, beta) with this mean and standard deviation (method of moments)."""
+    nu = mean * (1.0 - mean) / sd**2 - 1.0
+    return mean * nu, (1.0 - mean) * nu
+
+
 def grid(cells_per_side: int) -> Grid:
     """The 10 x 10 km study area with ``cells_per_side`` cells along each side."""
     return Grid(CRS, X0, Y0, SIDE_M / cells_per_side, cells_per_side, cells_per_side)
 
 
 def strike_tables(spec: StrikeSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Strike tables (float64, int64) in ``kernels.strike_table`` layout, one epoch."""
+    """Strike tables (float64, int64) in ``kernels.strike_table`` layout: one epoch, each strike
+    its own random stream and counted here (``HOME``)."""
     rng = np.random.default_rng(spec.seed)
     f = np.zeros((spec.strikes, T.N_FLOAT))
     ti = np.zeros((spec.strikes, T.N_INT), np.int64)
@@ -78,7 +84,8 @@ def strike_tables(spec: StrikeSpec) -> tuple[np.ndarray, np.ndarray]:
 
 
 def kernel_inputs(spec: StrikeSpec, cells_per_side: int) -> KernelInputs:
-    """Kernel inputs for ``spec`` on the study area: one land-use class (multiplier 1), one zone."""
+    """Kernel inputs for ``spec`` on the study area: one land-use class (multiplier 1), one zone,
+    the whole grid as one window (``run_ensemble`` cuts large grids into tiles itself)."""
     g = grid(cells_per_side)
     f, ti = strike_tables(spec)
     return KernelInputs(

@@ -76,7 +76,7 @@ class DaskBackend:
     workers: int | None = None
     scheduler: str | None = None
     chunks_per_worker: int = 4
-    tile_cells: int = TILE_CELLS // 2
+    tile_cells: int = TILE_CELLS // 4
     _client: object = field(default=None, init=False, repr=False)
     _cluster: object = field(default=None, init=False, repr=False)
 

@@ -50,7 +50,7 @@ class Result:
         """CHA-like polygons where ``p_contaminated`` reaches the scenario's threshold."""
         return hazard_polygons(
             self.grid, self.p_contaminated, self.mean_count, self.setup.landuse_codes, self.setup.class_keys,
-            self.setup.scenario.hazard.threshold,
+            self.setup.scenario.hazard.threshold, self.setup.scenario.hazard.fade_out_m,
         )
 
     @cached_property

@@ -217,6 +217,10 @@ class Hazard(Model):
     """When a cell counts as hazardous."""
 
     threshold: float = Field(0.1, gt=0.0, le=1.0, description="probability of at least one remnant in a cell")
+    fade_out_m: float = Field(
+        0.0, ge=0.0, le=10_000.0,
+        description="grow hazard polygons by this distance (m), as survey works out to a fade-out distance",
+    )
 
 
 class Output(Model):

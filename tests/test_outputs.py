@@ -122,3 +122,18 @@ def test_area_by_class_table(run_dir):
     assert list(table["class"]) == ["residential", "farmland", "forest"]
     assert table["area_ha"].sum() == pytest.approx(result.grid.n_cells * result.grid.cell_area_m2 / 1e4)
     assert (table["hazardous_ha"] <= table["area_ha"]).all()
+
+
+def test_fade_out_grows_and_merges_hazard_polygons(tmp_path):
+    from simulator.hazard import hazard_polygons
+
+    result = simulate(load_scenario(write_tiny(tmp_path)), threads=1)
+    args = (result.grid, result.p_contaminated, result.mean_count, result.setup.landuse_codes,
+            result.setup.class_keys, 0.2)
+    core, grown = hazard_polygons(*args), hazard_polygons(*args, fade_out_m=50.0)
+    assert grown["area_m2"].sum() > core["area_m2"].sum() and len(grown) <= len(core)
+    assert grown.union_all().contains(core.union_all())
+    assert grown.within(box(*result.grid.bounds).buffer(1e-6)).all()
+    assert grown["expected_items"].sum() >= core["expected_items"].sum()
+    class_area = grown[[c for c in grown.columns if c.startswith("area_m2_")]].sum(axis=1)
+    assert np.allclose(class_area, grown["area_m2"])
