@@ -40,9 +40,9 @@ def district_map(setup, density_per_ha: np.ndarray, hazardous: np.ndarray | None
                           interpolation="nearest")
         fig.colorbar(image, ax=ax, shrink=0.7, pad=0.02, label="expected remnants per hectare")
     if hazardous is not None and hazardous.any():
-        reduced = block_max(hazardous.astype(np.uint8), step)
-        ys = ymax - (np.arange(reduced.shape[0]) + 0.5) * step * grid.cell_size_m
-        xs = xmin + (np.arange(reduced.shape[1]) + 0.5) * step * grid.cell_size_m
+        reduced = np.pad(block_max(hazardous.astype(np.uint8), step), 1)  # a border, so edges close and 1 x 1 works
+        ys = ymax - (np.arange(reduced.shape[0]) - 0.5) * step * grid.cell_size_m
+        xs = xmin + (np.arange(reduced.shape[1]) - 0.5) * step * grid.cell_size_m
         ax.contour(xs, ys, reduced, levels=[0.5], colors="#0057b8", linewidths=1.0)
     many = len(setup.strikes) > MARKED_STRIKES
     if many:

@@ -51,7 +51,6 @@ def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Se
     )
     extent = sc.study_area.extent_m or tuple(layer.polygons.total_bounds)
     grid = Grid.from_extent(layer.crs, extent, sc.study_area.cell_size_m)
-    check_grid(loaded, grid, extent)
     memory = check_memory(loaded, grid, threads, force)
     keys = tuple(spec.classes)
     codes = {key: i for i, key in enumerate(keys)}
@@ -96,17 +95,6 @@ def all_strikes(loaded: LoadedScenario, grid: Grid) -> StrikeColumns:
             time_start=sc.time.start, time_end=sc.time.end,
         ))
     return StrikeColumns.concat(parts)
-
-
-def check_grid(loaded: LoadedScenario, grid: Grid, extent: tuple[float, float, float, float]) -> None:
-    """Refuse a grid of fewer than 2 x 2 cells (maps and hazard outlines need at least that)."""
-    if grid.nx < 2 or grid.ny < 2:
-        side = min(extent[2] - extent[0], extent[3] - extent[1])
-        raise InputError(
-            loaded.path, "study_area.cell_size_m", grid.cell_size_m,
-            f"use cells of at most {side / 2:.4g} m (half the study area's {side:.4g} m side) or a larger extent",
-            problem=f"gives a grid of only {grid.nx} x {grid.ny} cells;",
-        )
 
 
 def check_memory(loaded: LoadedScenario, grid: Grid, threads: int, force: bool = False) -> int:

@@ -111,3 +111,11 @@ def test_memory_estimate_is_printed_and_enforced_unless_forced(remnant, tiny, tm
     code, _, stderr = remnant("run", tiny, "--out", tmp_path / "b", "--realizations", "4")
     assert code == 2 and "--force" in stderr and "study_area.cell_size_m" in stderr and not (tmp_path / "b").exists()
     assert remnant("run", tiny, "--out", tmp_path / "b", "--realizations", "4", "--force")[0] == 0
+
+
+def test_a_grid_of_one_cell_runs(remnant, tiny, tmp_path):
+    code, stdout, stderr = remnant("run", tiny, "--set", "study_area.cell_size_m=1000", "--json", "--out", tmp_path / "o")
+    assert code == 0, stderr
+    summary = json.loads(stdout)
+    assert summary["items_dropped"] == 850 and 0 <= summary["hazardous_ha"] <= 100.0
+    assert set(OUTPUT_FILES) <= {p.name for p in (tmp_path / "o").iterdir()}
