@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib import patheffects
 import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap, LogNorm
@@ -43,7 +44,8 @@ def district_map(setup, density_per_ha: np.ndarray, hazardous: np.ndarray | None
         reduced = np.pad(block_max(hazardous.astype(np.uint8), step), 1)  # a border, so edges close and 1 x 1 works
         ys = ymax - (np.arange(reduced.shape[0]) - 0.5) * step * grid.cell_size_m
         xs = xmin + (np.arange(reduced.shape[1]) - 0.5) * step * grid.cell_size_m
-        ax.contour(xs, ys, reduced, levels=[0.5], colors="#0057b8", linewidths=1.0)
+        ax.contour(xs, ys, reduced, levels=[0.5], colors="#0057b8", linewidths=1.1,
+                   path_effects=[patheffects.withStroke(linewidth=2.6, foreground="white")])
     many = len(setup.strikes) > MARKED_STRIKES
     if many:
         ax.scatter(setup.strikes.x, setup.strikes.y, marker=".", color="black", s=0.3, linewidths=0, alpha=0.4, zorder=5)
@@ -54,7 +56,8 @@ def district_map(setup, density_per_ha: np.ndarray, hazardous: np.ndarray | None
     handles = [Patch(facecolor=classes[k].colour, alpha=0.55, label=classes[k].name) for k in setup.class_keys]
     if hazardous is not None:
         threshold = setup.scenario.hazard.threshold
-        handles.append(Line2D([], [], color="#0057b8", label=f"hazard area (P(remnant) >= {threshold:g})"))
+        handles.append(Line2D([], [], color="#0057b8", label=f"hazard area (P(remnant) >= {threshold:g})",
+                              path_effects=[patheffects.withStroke(linewidth=2.6, foreground="white")]))
     handles += [
         Line2D([], [], markerfacecolor="white", markeredgecolor="black", marker="." if many else "X",
                markersize=8, linestyle="", label="strike aim point"),
