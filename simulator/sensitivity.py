@@ -17,7 +17,6 @@ a median beyond it counts as the years to its end, noted).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import warnings
@@ -30,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import InputError
-from simulator.study import RunMetrics, Setting, Variants, realizations_setting, run_variant
+from simulator.study import RunMetrics, Setting, Variants, realizations_setting, run_variant, write_study
 
 METRICS = {
     "remnants": "remnants on the ground (mean over realizations)",
@@ -311,23 +310,10 @@ def run_sensitivity(
 
 def write_sensitivity(result: SensitivityResult, target: Path, *, overwrite: bool = False,
                       extra: dict | None = None) -> Path:
-    """Write ``sensitivity.csv``, ``sensitivity.png``, ``sensitivity_runs.csv`` and ``sensitivity.json``.
-
-    All or nothing: the folder appears only once every file is written (``staged_directory``).
-    """
-    import matplotlib.pyplot as plt
-
-    from simulator.writer import staged_directory, versions
-
-    with staged_directory(target, overwrite) as folder:
-        result.table.to_csv(folder / "sensitivity.csv", index=False, float_format="%.6g")
-        result.samples.to_csv(folder / "sensitivity_runs.csv", index=False, float_format="%.6g")
-        figure = result.plot()
-        figure.savefig(folder / "sensitivity.png", dpi=120)
-        plt.close(figure)
-        record = result.record() | {"versions": versions()} | (extra or {})
-        (folder / "sensitivity.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
-    return target
+    """Write ``sensitivity.csv``, ``sensitivity.png``, ``sensitivity_runs.csv`` and ``sensitivity.json``, all or nothing."""
+    tables = {"sensitivity.csv": result.table, "sensitivity_runs.csv": result.samples}
+    return write_study(target, "sensitivity", tables, result.plot(), result.record() | (extra or {}),
+                       overwrite=overwrite)
 
 
 def sensitivity_figure(result: SensitivityResult, title: str | None = None):

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from kernels import release as K
 from simulator.errors import InputError
@@ -625,3 +626,23 @@ def as_settings(values: Mapping[str, Any] | Sequence[Setting] | None) -> list[Se
     if isinstance(values, Mapping):
         return [Setting(k, v) for k, v in values.items()]
     return list(values)
+
+
+def write_study(target: Path, name: str, tables: dict[str, pd.DataFrame], figure, record: dict, *,
+                overwrite: bool = False) -> Path:
+    """Write a study's ``tables`` (CSV), ``figure`` (``<name>.png``) and ``record`` (``<name>.json``,
+    with versions) into ``target``, all or nothing (``staged_directory``)."""
+    import json
+
+    import matplotlib.pyplot as plt
+
+    from simulator.provenance import versions
+    from simulator.writer import staged_directory
+
+    with staged_directory(target, overwrite) as folder:
+        for file, table in tables.items():
+            table.to_csv(folder / file, index=False, float_format="%.6g")
+        figure.savefig(folder / f"{name}.png", dpi=120)
+        plt.close(figure)
+        (folder / f"{name}.json").write_text(json.dumps(record | {"versions": versions()}, indent=2, default=str) + "\n")
+    return target

@@ -10,7 +10,6 @@ need not move in step; the averages do.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ import pandas as pd
 
 from simulator.errors import InputError
 from simulator.study import (
+    write_study,
     PER_REALIZATION,
     RunMetrics,
     Setting,
@@ -159,23 +159,10 @@ def sweep_progress_total(points: list[Variant]) -> int:
 
 
 def write_sweep(result: SweepResult, target: Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
-    """Write ``sweep.csv``, ``sweep_realizations.csv``, ``sweep.png`` and ``sweep.json`` into ``target``.
-
-    All or nothing: the folder appears only once every file is written (``staged_directory``).
-    """
-    import matplotlib.pyplot as plt
-
-    from simulator.writer import staged_directory, versions
-
-    with staged_directory(target, overwrite) as folder:
-        result.table.to_csv(folder / "sweep.csv", index=False, float_format="%.6g")
-        result.per_realization.to_csv(folder / "sweep_realizations.csv", index=False, float_format="%.6g")
-        figure = result.plot()
-        figure.savefig(folder / "sweep.png", dpi=120)
-        plt.close(figure)
-        record = result.record() | {"columns": COLUMN_HELP, "versions": versions()} | (extra or {})
-        (folder / "sweep.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
-    return target
+    """Write ``sweep.csv``, ``sweep_realizations.csv``, ``sweep.png`` and ``sweep.json`` into ``target``, all or nothing."""
+    tables = {"sweep.csv": result.table, "sweep_realizations.csv": result.per_realization}
+    record = result.record() | {"columns": COLUMN_HELP} | (extra or {})
+    return write_study(target, "sweep", tables, result.plot(), record, overwrite=overwrite)
 
 
 COLUMN_HELP = {
