@@ -5,19 +5,18 @@ from __future__ import annotations
 import os
 import signal
 
+import distributed
 import numpy as np
 import pytest
 
-distributed = pytest.importorskip("distributed")
-
-from simulator.backends import LocalBackend  # noqa: E402
-from simulator.distributed import DaskBackend  # noqa: E402
-from simulator.loading import load_scenario  # noqa: E402
-from simulator.pipeline import run  # noqa: E402
-from simulator.setup import prepare  # noqa: E402
-from simulator.writer import write_outputs  # noqa: E402
-from tests.conftest import TINY_TOML, write_tiny  # noqa: E402
-from tests.test_land_release import CLEARANCE  # noqa: E402
+from simulator.backends import LocalBackend
+from simulator.distributed import DaskBackend
+from simulator.loading import load_scenario
+from simulator.pipeline import run
+from simulator.setup import prepare
+from simulator.writer import write_outputs
+from tests.conftest import TINY_TOML, write_tiny
+from tests.test_land_release import CLEARANCE
 
 COMPARED = ("density.tif", "p_contaminated.tif", "hazardous_area.csv", "land_release.csv", "completion.csv")
 
