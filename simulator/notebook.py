@@ -16,7 +16,6 @@ two studies that differ in one value are compared with common random numbers.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -28,23 +27,8 @@ import pandas as pd
 from simulator.loading import LoadedScenario
 from simulator.result import Result
 from simulator.scenario import Scenario
-from simulator.study import RunMetrics, Setting, Variants, as_settings, run_variant
-
-
-def _inline_figures() -> None:
-    """In a Jupyter kernel, keep figures inline.
-
-    ``simulator.plots`` selects matplotlib's non-interactive Agg backend when imported (right
-    for the command line and for files); in a notebook that would hide every figure, so the
-    inline backend is restored.
-    """
-    ipython = sys.modules.get("IPython")          # a kernel has imported it already; never import it here
-    shell = ipython.get_ipython() if ipython is not None else None
-    if shell is None or not hasattr(shell, "kernel"):
-        return
-    import simulator.plots  # noqa: F401  -- selects Agg; undo it below
-
-    shell.run_line_magic("matplotlib", "inline")
+from simulator.study import Setting, Variants
+from simulator.study_runs import RunMetrics, as_settings, run_variant
 
 
 def _detached(figure):
@@ -351,6 +335,3 @@ class RunResult:
         from simulator.writer import write_outputs
 
         return write_outputs(self.result, Path(out), overwrite=overwrite)
-
-
-_inline_figures()

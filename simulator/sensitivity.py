@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import InputError
-from simulator.study import RunMetrics, Setting, Variants, realizations_setting, run_variant, write_study
+from simulator.study import Setting, Variants
+from simulator.study_runs import RunMetrics, realizations_setting, run_variant, write_study
 
 METRICS = {
     "remnants": "remnants on the ground (mean over realizations)",

@@ -24,7 +24,7 @@ def density_qml(density: np.ndarray, label: str = "expected remnants per hectare
     breaks = np.unique(np.round(np.quantile(positive, [0.2, 0.4, 0.6, 0.8, 0.95]) if positive.size else [], 3))
     values = [*breaks[breaks < top], top]
     ramp = colormaps["inferno_r"]
-    items = [f'<item alpha="0" value="0" label="0" color="#ffffff"/>']
+    items = ['<item alpha="0" value="0" label="0" color="#ffffff"/>']
     for i, value in enumerate(values):
         colour = to_hex(ramp(0.15 + 0.85 * i / max(len(values) - 1, 1)))
         items.append(f'<item alpha="255" value="{value:g}" label={quoteattr(f"<= {value:g}")} color="{colour}"/>')

@@ -20,16 +20,14 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import InputError
-from simulator.study import (
-    write_study,
+from simulator.study import Setting, Variant, Variants
+from simulator.study_runs import (
     PER_REALIZATION,
     RunMetrics,
-    Setting,
-    Variant,
-    Variants,
     progress_units,
     realizations_setting,
     run_variant,
+    write_study,
 )
 
 MAX_POINTS = 1000

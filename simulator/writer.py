@@ -118,8 +118,6 @@ def write_analytic(setup, expected: np.ndarray, target: Path, *, overwrite: bool
 
 def write_rasters(result: Result, folder: Path) -> None:
     grid = result.grid
-    keys = result.setup.class_keys
-    classes = result.setup.scenario.land_use.classes
     write_geotiff(folder / "density.tif", grid, result.density_per_ha.astype(np.float32),
                   description="expected remnants per hectare", units="items/ha", nodata=-1.0)
     (folder / "density.qml").write_text(styles.density_qml(result.density_per_ha))
