@@ -95,7 +95,8 @@ def _realization(
                     in_tile = col >= 0 and col < tnx and row >= 0 and row < tny
                     if in_tile:
                         idx = row * tnx + col
-                        m = class_mult[cell_class[idx]]
+                        if not uniform_mult:
+                            m = class_mult[cell_class[idx]]
                 if not uniform_mult and uniform(state) * q >= min(1.0, p * m):
                     continue
                 if not inside:
