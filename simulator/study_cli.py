@@ -92,14 +92,7 @@ def sweep(
                            progress=lambda k: bar.advance(task, k))
     write_sweep(result, target, overwrite=overwrite, extra={"scenario_file": str(variants.path),
                                                             "overrides": overrides, "threads": threads})
-    if json_:
-        _print_json(target, result)
-        return
-    if not quiet:
-        for note in result.notes:
-            _say(f"note: {note}")
-        _print_sweep(result)
-        _say(f"outputs: {target} ({result.timings_s['total']:.1f} s)")
+    _report(result, target, json_, quiet, _print_sweep, f"outputs: {target} ({result.timings_s['total']:.1f} s)")
 
 
 def _say(text: str) -> None:
@@ -189,14 +182,18 @@ def sensitivity(
                                  progress=lambda k: bar.advance(task, k))
     write_sensitivity(result, target, overwrite=overwrite, extra={
         "scenario_file": str(variants.path), "ranges_file": str(ranges), "overrides": overrides, "threads": threads})
+    _report(result, target, json_, quiet, _print_sensitivity, f"outputs: {target}")
+
+
+def _report(result, target: Path, json_: bool, quiet: bool, table, last_line: str) -> None:
+    """The study's record as JSON, or its notes, its table and where the outputs went."""
     if json_:
         _print_json(target, result)
-        return
-    if not quiet:
+    elif not quiet:
         for note in result.notes:
             _say(f"note: {note}")
-        _print_sensitivity(result)
-        _say(f"outputs: {target}")
+        table(result)
+        _say(last_line)
 
 
 def _print_sensitivity(result) -> None:
