@@ -88,7 +88,7 @@ class Result:
     @cached_property
     def summary(self) -> dict:
         """Headline figures (JSON-ready)."""
-        figures = summary(self.setup, self.ensemble)
+        figures = summary(self.setup, self.ensemble, self.hazardous_area)
         if self.land_release is not None:
             figures["land_release"] = release_summary(self.setup, self.land_release)
         return figures

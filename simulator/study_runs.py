@@ -51,7 +51,7 @@ class RunMetrics:
         remnants = (ensemble.totals[:, 1] - ensemble.totals[:, 2]).astype(float)
         contaminated = per_step(setup, ensemble.zone_cells)[:, -1, :].sum(axis=1) * ha_per_cell
         threshold = setup.scenario.hazard.threshold
-        hazardous = float(np.count_nonzero(ensemble.p_contaminated()[-1] >= threshold) * ha_per_cell)
+        hazardous = float(np.count_nonzero(ensemble.p_after(-1) >= threshold) * ha_per_cell)
         remaining = years = horizon = None
         if result.land_release is not None:
             from simulator.release_tables import completion_years

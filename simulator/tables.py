@@ -56,13 +56,16 @@ def hazardous_area_table(setup: Setup, ensemble: Ensemble) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summary(setup: Setup, ensemble: Ensemble) -> dict:
-    """The figures a planner reads first: items dropped, duds, and area by class at the end."""
+def summary(setup: Setup, ensemble: Ensemble, table: pd.DataFrame | None = None) -> dict:
+    """The figures a planner reads first: items dropped, duds, and area by class at the end.
+
+    ``table`` is ``hazardous_area_table(setup, ensemble)`` when the caller has it already.
+    """
     n = ensemble.realizations
     dropped, remnants, outside = (ensemble.totals[:, j] for j in range(3))
     ha_per_cell = setup.grid.cell_area_m2 / M2_PER_HA
     contaminated_total = band(per_step(setup, ensemble.zone_cells)[:, -1, :].sum(axis=1) * ha_per_cell)
-    table = hazardous_area_table(setup, ensemble)
+    table = hazardous_area_table(setup, ensemble) if table is None else table
     final = table[table["step"] == table["step"].max()]
     classes = setup.scenario.land_use.classes
     by_class = [
