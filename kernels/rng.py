@@ -1,9 +1,10 @@
-"""Counter-seeded random streams: xoshiro256+ seeded by splitmix64.
+"""Counter-seeded random streams: xoshiro256++ seeded by splitmix64.
 
 A stream is a ``uint64[4]`` state array. Each (realization, strike) pair gets its own stream,
 derived from the scenario's root key, so results do not depend on threads or batching.
-Variates: uniform [0, 1), standard normal pairs (polar method), gamma (Marsaglia-Tsang),
-beta, and exact binomial (inversion for small means, beta splitting for large ones).
+Variates: uniform [0, 1), a pair of uniforms on [-1, 1) from one output, standard normal
+pairs (polar method), gamma (Marsaglia-Tsang), beta, and exact binomial (inversion for
+small means, beta splitting for large ones).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _INV_2_53 = 1.0 / 9007199254740992.0
+_INV_2_31 = 1.0 / 2147483648.0
+_LOW32 = np.uint64(0xFFFFFFFF)
 
 
 @jit
@@ -41,8 +44,9 @@ def seed_stream(state, key0, key1, realization, strike):
 
 @jit
 def next_u64(state):
-    """Advance xoshiro256+ and return its next uint64."""
-    result = state[0] + state[3]
+    """Advance xoshiro256++ and return its next uint64 (every bit of full quality)."""
+    s = state[0] + state[3]
+    result = ((s << np.uint64(23)) | (s >> np.uint64(41))) + state[0]
     t = state[1] << np.uint64(17)
     state[2] ^= state[0]
     state[3] ^= state[1]
@@ -57,6 +61,15 @@ def next_u64(state):
 def uniform(state):
     """Uniform float64 in [0, 1) from the top 53 bits."""
     return np.float64(next_u64(state) >> np.uint64(11)) * _INV_2_53
+
+
+@jit
+def signed_pair(state):
+    """Two uniforms on [-1, 1), 32 bits each, from the two halves of one output."""
+    x = next_u64(state)
+    a = np.float64(np.int64(x >> np.uint64(32))) * _INV_2_31 - 1.0
+    b = np.float64(np.int64(x & _LOW32)) * _INV_2_31 - 1.0
+    return a, b
 
 
 @jit

@@ -7,6 +7,10 @@ duds are placed in the pattern and binned. Nothing is stored per submunition.
 A land-use multiplier on the dud probability at the impact cell is applied by thinning:
 candidates are drawn at the highest multiplied rate ``q`` and each is kept with probability
 ``min(1, p * m(cell)) / q``, which is exact.
+
+Binning counts remnants per cell of the epoch in ``count`` and lists each cell the first time
+it is hit (a branch-free append); the per-cell and per-zone tallies are made once per listed
+cell when the epoch closes, not once per remnant.
 """
 
 from __future__ import annotations
@@ -16,53 +20,120 @@ import numpy as np
 
 from kernels import strike_table as T
 from kernels.jit import jit
-from kernels.rng import beta, binomial, normal_pair, seed_stream, uniform
+from kernels.rng import beta, binomial, normal_pair, seed_stream, signed_pair, uniform
+
+BATCH = 256  # remnant cells computed before they are counted, so the counts' loads overlap
 
 
 @jit
-def pattern_offset(state, kind, half_along, half_across, inner_fraction, truncate_sd):
-    """One point of a carrier's pattern, as (along, across) offsets (m) from its centre.
+def unit_point(state, kind, inner_fraction, truncate_sd):
+    """One point of a carrier's pattern as (along, across) fractions of its half-axes.
 
     ``kind``: uniform in an ellipse, normal truncated at ``truncate_sd`` (half-axes equal
     ``truncate_sd`` standard deviations), or uniform in an elliptical ring.
     """
     if kind == T.UNIFORM_ELLIPSE:
         while True:
-            a = 2.0 * uniform(state) - 1.0
-            b = 2.0 * uniform(state) - 1.0
+            a, b = signed_pair(state)
             if a * a + b * b <= 1.0:
-                return a * half_along, b * half_across
+                return a, b
     if kind == T.NORMAL:
         limit = truncate_sd * truncate_sd
         while True:
             a, b = normal_pair(state)
             if a * a + b * b <= limit:
-                return a * half_along / truncate_sd, b * half_across / truncate_sd
+                return a / truncate_sd, b / truncate_sd
     inner2 = inner_fraction * inner_fraction
     r = np.sqrt(inner2 + (1.0 - inner2) * uniform(state))
     theta = 2.0 * np.pi * uniform(state)
-    return r * np.cos(theta) * half_along, r * np.sin(theta) * half_across
+    return r * np.cos(theta), r * np.sin(theta)
+
+
+@jit
+def _close_epoch(epoch, count, cum, touched, n_touched, cells, n_cells, zone, hits, zone_items, zone_cells):
+    """Move the epoch's counts into ``cum``: tally remnants per zone, and the cells first hit
+    in this epoch (listed in ``cells``, whose new length is returned)."""
+    for j in range(n_touched):
+        idx = touched[j]
+        c = count[idx]
+        count[idx] = 0
+        z = zone[idx]
+        zone_items[epoch, z] += c
+        if cum[idx] == 0:
+            hits[epoch, idx] += 1
+            zone_cells[epoch, z] += 1
+            cells[n_cells] = idx
+            n_cells += 1
+        cum[idx] += c
+    return n_cells
+
+
+@jit
+def _close_realization(
+    epoch, count, cum, touched, n_touched, cells, n_cells, zone, sum_count, sum_sq, hits, zone_items, zone_cells,
+):
+    """Close the last epoch straight into the ensemble sums, then add the cells of earlier
+    epochs it did not hit; leaves ``count`` and ``cum`` zero. With one epoch ``cum`` is never read."""
+    earlier = n_cells > 0
+    for j in range(n_touched):
+        idx = touched[j]
+        c = np.int64(count[idx])
+        count[idx] = 0
+        z = zone[idx]
+        zone_items[epoch, z] += c
+        before = 0
+        if earlier:
+            before = np.int64(cum[idx])
+            cum[idx] = 0
+        if before == 0:
+            hits[epoch, idx] += 1
+            zone_cells[epoch, z] += 1
+        c += before
+        sum_count[idx] += c
+        sum_sq[idx] += c * c
+    for j in range(n_cells):
+        idx = cells[j]
+        c = np.int64(cum[idx])
+        cum[idx] = 0
+        sum_count[idx] += c
+        sum_sq[idx] += c * c
 
 
 @jit
 def _realization(
-    f, ti, key0, key1, r_global, r_local, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult, mult_hi,
-    uniform_mult, zone, count, touched, state, sum_count, sum_sq, hits, zone_items, zone_cells, totals,
+    f, ti, key0, key1, r_global, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult, mult_hi,
+    uniform_mult, zone, count, cum, touched, cells, batch, state, sum_count, sum_sq, hits, zone_items, zone_cells,
+    totals,
 ):
-    """Scatter all strikes of one realization into ``count``; fold into the accumulators."""
-    n_touched = 0
+    """Scatter all strikes of one realization and fold it into the accumulators.
+
+    ``zone_items``, ``zone_cells`` ([n_epochs, n_zones]) and ``totals`` ([3]) are this
+    realization's rows.
+    """
+    n_touched = 0  # cells first hit in the current epoch, listed in ``touched``
+    n_cells = 0  # cells hit in earlier epochs, listed in ``cells``
     dropped = 0
     remnants = 0
     outside = 0
+    epoch = ti[0, T.EPOCH] if f.shape[0] > 0 else 0
     for s in range(f.shape[0]):
+        if ti[s, T.EPOCH] != epoch:
+            n_cells = _close_epoch(epoch, count, cum, touched, n_touched, cells, n_cells, zone, hits, zone_items,
+                                   zone_cells)
+            n_touched = 0
+            epoch = ti[s, T.EPOCH]
         seed_stream(state, key0, key1, r_global, ti[s, T.STREAM])
         home = ti[s, T.HOME]
-        epoch = ti[s, T.EPOCH]
         n_carriers = ti[s, T.CARRIERS]
         n_sub = ti[s, T.SUBMUNITIONS]
         kind = ti[s, T.PATTERN]
         sin_az = f[s, T.SIN_AZ]
         cos_az = f[s, T.COS_AZ]
+        inner, truncate = f[s, T.INNER_FRACTION], f[s, T.TRUNCATE_SD]
+        # The pattern's half-axes as column and row steps (cells); rows run south.
+        along_cells, across_cells = f[s, T.HALF_ALONG] / cell, f[s, T.HALF_ACROSS] / cell
+        col_u, col_v = along_cells * sin_az, across_cells * cos_az
+        row_u, row_v = -along_cells * cos_az, across_cells * sin_az
         dropped += home * n_carriers * n_sub
         ex, ey = normal_pair(state)
         aim_x = f[s, T.AIM_X] + ex * f[s, T.AIM_SD]
@@ -71,61 +142,56 @@ def _realization(
             za, zc = normal_pair(state)
             along = (k - 0.5 * (n_carriers - 1)) * f[s, T.CARRIER_SPACING] + za * f[s, T.CARRIER_SD_ALONG]
             across = zc * f[s, T.CARRIER_SD_ACROSS]
-            cx = aim_x + along * sin_az + across * cos_az
-            cy = aim_y + along * cos_az - across * sin_az
+            centre_col = (aim_x + along * sin_az + across * cos_az - x0) / cell
+            centre_row = (y0 - (aim_y + along * cos_az - across * sin_az)) / cell
             if f[s, T.DUD_ALPHA] > 0.0:
                 p = beta(state, f[s, T.DUD_ALPHA], f[s, T.DUD_BETA])
             else:
                 p = f[s, T.DUD_MEAN]
             q = min(1.0, p * mult_hi)
-            n_cand = binomial(state, n_sub, q)
-            for _ in range(n_cand):
-                u, v = pattern_offset(
-                    state, kind, f[s, T.HALF_ALONG], f[s, T.HALF_ACROSS], f[s, T.INNER_FRACTION], f[s, T.TRUNCATE_SD]
-                )
-                fx = (cx + u * sin_az + v * cos_az - x0) / cell
-                fy = (y0 - (cy + u * cos_az - v * sin_az)) / cell
-                inside = fx >= 0.0 and fx < nx and fy >= 0.0 and fy < ny
-                in_tile = False
-                idx = 0
-                m = 1.0
-                if inside:
-                    col = np.int64(fx) - tc0
-                    row = np.int64(fy) - tr0
-                    in_tile = col >= 0 and col < tnx and row >= 0 and row < tny
-                    if in_tile:
-                        idx = row * tnx + col
-                        if not uniform_mult:
-                            m = class_mult[cell_class[idx]]
-                if not uniform_mult and uniform(state) * q >= min(1.0, p * m):
-                    continue
-                if not inside:
-                    remnants += home
-                    outside += home
-                    continue
-                if not in_tile:
-                    continue
-                remnants += 1
-                z = zone[idx]
-                zone_items[r_local, epoch, z] += 1
-                if count[idx] == 0:
+            left = binomial(state, n_sub, q)
+            while left > 0:
+                n_batch = min(BATCH, left)
+                left -= n_batch
+                kept = 0
+                for _ in range(n_batch):
+                    u, v = unit_point(state, kind, inner, truncate)
+                    fx = centre_col + u * col_u + v * col_v
+                    fy = centre_row + u * row_u + v * row_v
+                    inside = fx >= 0.0 and fx < nx and fy >= 0.0 and fy < ny
+                    in_tile = False
+                    idx = 0
+                    m = 1.0
+                    if inside:
+                        col = np.int64(fx) - tc0
+                        row = np.int64(fy) - tr0
+                        in_tile = col >= 0 and col < tnx and row >= 0 and row < tny
+                        if in_tile:
+                            idx = row * tnx + col
+                            if not uniform_mult:
+                                m = class_mult[cell_class[idx]]
+                    if not uniform_mult and uniform(state) * q >= min(1.0, p * m):
+                        continue
+                    if not inside:
+                        remnants += home
+                        outside += home
+                    elif in_tile:
+                        batch[kept] = idx
+                        kept += 1
+                remnants += kept
+                for j in range(kept):
+                    idx = batch[j]
+                    c = count[idx]
                     touched[n_touched] = idx
-                    n_touched += 1
-                    hits[epoch, idx] += 1
-                    zone_cells[r_local, epoch, z] += 1
-                count[idx] += 1
-    totals[r_local, 0] += dropped
-    totals[r_local, 1] += remnants
-    totals[r_local, 2] += outside
-    for j in range(n_touched):
-        idx = touched[j]
-        c = np.int64(count[idx])
-        sum_count[idx] += c
-        sum_sq[idx] += c * c
-        count[idx] = 0
+                    n_touched += c == 0
+                    count[idx] = c + 1
+    _close_realization(epoch, count, cum, touched, n_touched, cells, n_cells, zone, sum_count, sum_sq, hits,
+                       zone_items, zone_cells)
+    totals[0] += dropped
+    totals[1] += remnants
+    totals[2] += outside
 
 
-@jit(parallel=True)
 def scatter_ensemble(
     f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, zone, n_zones,
     n_epochs, sum_count, sum_sq, hits, zone_items, zone_cells, totals,
@@ -152,18 +218,35 @@ def scatter_ensemble(
     Chunk ``k`` runs a fixed slice of realizations; each (realization, strike ``STREAM``)
     has its own random stream, so the sums are identical for any number of threads, chunks,
     tiles or strike order.
+
+    Scratch (16 bytes per tile cell per chunk) is allocated here by numpy, which asks the
+    kernel for transparent huge pages on large arrays: the per-cell counts are read at random,
+    and huge pages cut their TLB misses (about 10 % faster on a 2000 x 2000 grid).
     """
+    n_cells = int(tile[2]) * int(tile[3])
+    scratch = np.zeros((n_chunks, 4, n_cells + 1), np.int32)  # count, cum, touched, cells
+    _scatter_chunks(
+        f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, zone,
+        sum_count, sum_sq, hits, zone_items, zone_cells, totals, scratch,
+    )
+
+
+@jit(parallel=True)
+def _scatter_chunks(
+    f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, zone,
+    sum_count, sum_sq, hits, zone_items, zone_cells, totals, scratch,
+):
+    """``scatter_ensemble`` after its scratch is allocated: chunks in parallel."""
     tc0, tr0, tnx, tny = tile[0], tile[1], tile[2], tile[3]
-    n_cells = tnx * tny
     mult_hi = max(1.0, class_mult.max())
     uniform_mult = np.all(class_mult == 1.0)
     for k in numba.prange(n_chunks):
-        count = np.zeros(n_cells, np.int32)
-        touched = np.empty(n_cells, np.int64)
+        count, cum, touched, cells = scratch[k, 0], scratch[k, 1], scratch[k, 2], scratch[k, 3]
+        batch = np.empty(BATCH, np.int64)
         state = np.empty(4, np.uint64)
         for r in range(k * n_real // n_chunks, (k + 1) * n_real // n_chunks):
             _realization(
-                f, ti, key0, key1, r_offset + r, r, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult,
-                mult_hi, uniform_mult, zone, count, touched, state, sum_count[k], sum_sq[k], hits[k], zone_items, zone_cells,
-                totals,
+                f, ti, key0, key1, r_offset + r, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult,
+                mult_hi, uniform_mult, zone, count, cum, touched, cells, batch, state, sum_count[k], sum_sq[k], hits[k],
+                zone_items[r], zone_cells[r], totals[r],
             )

@@ -15,7 +15,7 @@ import numpy as np
 
 from kernels import strike_table as T
 from kernels.rng import beta, binomial, normal_pair, seed_stream, uniform
-from kernels.scatter import pattern_offset, scatter_ensemble
+from kernels.scatter import scatter_ensemble, unit_point
 
 # ----------------------------------------------------------------------------------------
 # Building inputs
@@ -157,10 +157,8 @@ def naive_scatter(
                 q = min(1.0, p * highest)
                 n_candidates = binomial(state, n_sub, q)
                 for _ in range(n_candidates):
-                    u, v = pattern_offset(
-                        state, ti[s, T.PATTERN], row[T.HALF_ALONG], row[T.HALF_ACROSS], row[T.INNER_FRACTION],
-                        row[T.TRUNCATE_SD],
-                    )
+                    a, b = unit_point(state, ti[s, T.PATTERN], row[T.INNER_FRACTION], row[T.TRUNCATE_SD])
+                    u, v = a * row[T.HALF_ALONG], b * row[T.HALF_ACROSS]  # metres along and across
                     x = centre[0] + u * along_dir[0] + v * across_dir[0]
                     y = centre[1] + u * along_dir[1] + v * across_dir[1]
                     column = math.floor((x - x0) / cell)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kernels import strike_table as T
-from kernels.scatter import scatter_ensemble
+from kernels.scatter import BATCH, scatter_ensemble
 from tests.naive import naive_scatter, run_kernel, strike_tables
 
 KEY = (0x0123456789ABCDEF, 0xFEDCBA9876543210)  # key0 above 2**63 checks uint64 handling
@@ -106,6 +106,15 @@ def test_dud_rate_one():
     kernel, naive = both(strikes, GRID_40x30, 3, n_epochs=3)
     assert_same(kernel, naive)
     np.testing.assert_array_equal(kernel["totals"][:, 1], kernel["totals"][:, 0])
+
+
+def test_carriers_with_more_remnants_than_one_batch():
+    # Over BATCH remnants per carrier, some thinned away and some off the grid, in two epochs.
+    n_sub = 3 * BATCH + 17
+    strikes = [dict(x=100, y=-80, az=20, a=120, b=60, carriers=2, sub=n_sub, p=p, epoch=e) for e, p in ((0, 1.0), (1, 0.6))]
+    kernel, naive = both(strikes, GRID_40x30, 2, n_epochs=2, class_mult=[1.0, 1.5], **landuse(GRID_40x30, 2, 2))
+    assert_same(kernel, naive)
+    assert kernel["totals"][:, 2].sum() > 0 and kernel["totals"][0, 1] > 2 * BATCH
 
 
 def test_all_outside():

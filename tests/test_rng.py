@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kernels.rng import beta, binomial, gamma, next_u64, normal_pair, seed_stream, uniform
+from kernels.rng import beta, binomial, gamma, next_u64, normal_pair, seed_stream, signed_pair, uniform
 
 KEY0, KEY1 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD1B54A32D192ED03)
 Z = 4.0  # standard errors allowed
@@ -60,6 +60,59 @@ def test_uniform_is_top_53_bits_of_next_u64():
     a, b = stream(3, 4), stream(3, 4)
     for _ in range(100):
         assert uniform(a) == float(int(next_u64(b)) >> 11) / 2.0**53
+
+
+def xoshiro256pp(state: list[int], n: int) -> list[int]:
+    """Blackman and Vigna's xoshiro256++ reference (prng.di.unimi.it), with Python integers."""
+    mask = (1 << 64) - 1
+
+    def rotl(x, k):
+        return ((x << k) | (x >> (64 - k))) & mask
+
+    s = list(state)
+    out = []
+    for _ in range(n):
+        out.append((rotl((s[0] + s[3]) & mask, 23) + s[0]) & mask)
+        t = (s[1] << 17) & mask
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 45)
+    return out
+
+
+def test_next_u64_is_xoshiro256pp():
+    # The reference C code's first ten outputs from state (1, 2, 3, 4), as published with
+    # rand_xoshiro (rust-random); the first two also follow by hand: 5 * 2^23 + 1, 7 * 2^23 + 103.
+    published = [
+        41943041, 58720359, 3588806011781223, 3591011842654386, 9228616714210784205, 9973669472204895162,
+        14011001112246962877, 12406186145184390807, 15849039046786891736, 10450023813501588000,
+    ]
+    state = np.array([1, 2, 3, 4], np.uint64)
+    assert [int(next_u64(state)) for _ in range(10)] == published
+    assert xoshiro256pp([1, 2, 3, 4], 10) == published
+    start = stream(5, 9)
+    expected = xoshiro256pp([int(w) for w in start], 1000)
+    assert [int(next_u64(start)) for _ in range(1000)] == expected
+
+
+def test_signed_pair_is_both_halves_of_one_output():
+    a, b = stream(2, 3), stream(2, 3)
+    for _ in range(100):
+        word = int(next_u64(b))
+        assert signed_pair(a) == ((word >> 32) / 2.0**31 - 1.0, (word & 0xFFFFFFFF) / 2.0**31 - 1.0)
+
+
+def test_signed_pair_range_and_moments():
+    pairs = np.array(draw(signed_pair, 200_000))
+    assert pairs.min() >= -1.0 and pairs.max() < 1.0
+    for x in (pairs[:, 0], pairs[:, 1]):
+        check_moments(x, 0.0, 1 / 3, 1 / 5)
+        assert stats.kstest(x, "uniform", args=(-1.0, 2.0)).pvalue > 1e-3
+    r = np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1]
+    assert abs(r) < Z / math.sqrt(len(pairs))
 
 
 def test_normal_pair():
