@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from pyproj import CRS, Transformer
 
+from kernels import strike_table as T
 from simulator.delivery import strike_table
 from simulator.ensemble import KernelInputs, root_key
 from simulator.errors import InputError
@@ -61,6 +62,7 @@ def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Se
     epoch_steps = np.unique(strike_step)
     order = np.argsort(strike_step, kind="stable")
     f, ti = strike_table(strikes, loaded.profiles, np.searchsorted(epoch_steps, strike_step))
+    check_submunitions(loaded, ti)
     flat = landuse.ravel()
     kernel = KernelInputs(
         f=np.ascontiguousarray(f[order]),
@@ -95,6 +97,22 @@ def all_strikes(loaded: LoadedScenario, grid: Grid) -> StrikeColumns:
             time_start=sc.time.start, time_end=sc.time.end,
         ))
     return StrikeColumns.concat(parts)
+
+
+MAX_PER_REALIZATION = 2**31 - 1
+"""Submunitions one realization may drop: the kernel counts remnants per cell in int32."""
+
+
+def check_submunitions(loaded: LoadedScenario, ti: np.ndarray) -> None:
+    """Refuse a scenario dropping more submunitions per realization than a cell count can hold."""
+    total = int((ti[:, T.CARRIERS] * ti[:, T.SUBMUNITIONS]).sum())
+    if total > MAX_PER_REALIZATION:
+        field = "strikes" if loaded.scenario.strike_records is None else "strike_records"
+        raise InputError(
+            loaded.path, field, None, "split the strikes over several scenarios and add their results",
+            problem=f"drop {total:,} submunitions in each realization, more than the {MAX_PER_REALIZATION:,} "
+            "a run can count;",
+        )
 
 
 def check_memory(loaded: LoadedScenario, grid: Grid, threads: int, force: bool = False) -> int:

@@ -22,7 +22,6 @@ from simulator.sensitivity import (
     sobol,
 )
 from simulator.study import Variants
-from tests.test_sweep import remnant_cli  # noqa: F401  -- the CLI fixture with the study commands
 
 
 def ishigami(x, a=7.0, b=0.1):
@@ -131,11 +130,11 @@ def test_dud_rate_mean_dominates_remnants_when_its_range_is_widest(tiny):
 
 
 # --------------------------------------------------------------------------------- CLI
-def test_sensitivity_command_prints_the_runs_first_and_writes_outputs(remnant_cli, tiny, tmp_path):  # noqa: F811
+def test_sensitivity_command_prints_the_runs_first_and_writes_outputs(remnant, tiny, tmp_path):  # noqa: F811
     ranges = tmp_path / "ranges.toml"
     ranges.write_text('"strikes[*].dud_rate.mean" = [0.02, 0.4]\n"strikes[0].carriers" = [2, 8]\n')
     out = tmp_path / "sens"
-    code, stdout, stderr = remnant_cli("sensitivity", tiny, "--ranges", ranges, "--samples", "4", "--realizations", "4",
+    code, stdout, stderr = remnant("sensitivity", tiny, "--ranges", ranges, "--samples", "4", "--realizations", "4",
                                        "--threads", "1", "--out", out)
     assert code == 0, stderr
     assert "4 base samples x (2 + 2) = 16 model runs of 4 realizations" in stderr
@@ -147,7 +146,7 @@ def test_sensitivity_command_prints_the_runs_first_and_writes_outputs(remnant_cl
     assert json.loads((out / "sensitivity.json").read_text())["model_runs"] == 16
 
 
-def test_sensitivity_bad_input_is_one_line(remnant_cli, tiny, tmp_path):  # noqa: F811
+def test_sensitivity_bad_input_is_one_line(remnant, tiny, tmp_path):  # noqa: F811
     ranges = tmp_path / "ranges.toml"
     ranges.write_text('"strikes[*].dud_rate.mean" = [0.02, 1.4]\n')
     clearance = tmp_path / "clearance.toml"
@@ -158,6 +157,6 @@ def test_sensitivity_bad_input_is_one_line(remnant_cli, tiny, tmp_path):  # noqa
         (["--ranges", clearance], "clearance.toml: clearance.detection_probability: acts on land release"),
         (["--ranges", tmp_path / "missing.toml"], "file not found"),
     ]:
-        code, _, stderr = remnant_cli("sensitivity", tiny, *args, "--out", tmp_path / "o")
+        code, _, stderr = remnant("sensitivity", tiny, *args, "--out", tmp_path / "o")
         assert code == 2 and expected in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert not (tmp_path / "o").exists()

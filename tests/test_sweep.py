@@ -22,21 +22,6 @@ teams = { nts = 1, ts = 1, bac = 1 }
 
 
 @pytest.fixture
-def remnant_cli(remnant, monkeypatch):
-    """The ``remnant`` CLI with ``sweep`` and ``sensitivity`` registered (as the lead wires them in cli.py)."""
-    from simulator import cli
-    from simulator.study_cli import sensitivity, sweep
-
-    names = {c.name or c.callback.__name__ for c in cli.app.registered_commands}
-    if not {"sweep", "sensitivity"} <= names:
-        monkeypatch.setattr(cli.app, "registered_commands", list(cli.app.registered_commands))
-        for command in (sweep, sensitivity):
-            if command.__name__ not in names:
-                cli.app.command()(command)
-    return remnant
-
-
-@pytest.fixture
 def tiny_clearance(tmp_path):
     text = TINY_TOML.replace("end = 2025-01-01", "end = 2030-01-01") + CLEARANCE
     return write_tiny(tmp_path, text)
@@ -199,9 +184,9 @@ def test_sweep_with_clearance_reports_years_to_completion(tiny_clearance):
 
 
 # --------------------------------------------------------------------------------- CLI
-def test_sweep_command_writes_csv_plot_and_record(remnant_cli, tiny, tmp_path):
+def test_sweep_command_writes_csv_plot_and_record(remnant, tiny, tmp_path):
     out = tmp_path / "sweep"
-    code, stdout, stderr = remnant_cli("sweep", tiny, "--param", "strikes[*].dud_rate.mean", "--values", "0.05:0.25:3",
+    code, stdout, stderr = remnant("sweep", tiny, "--param", "strikes[*].dud_rate.mean", "--values", "0.05:0.25:3",
                                        "--realizations", "8", "--threads", "1", "--out", out)
     assert code == 0, stderr
     assert "3 values x 8 realizations" in stderr
@@ -215,33 +200,33 @@ def test_sweep_command_writes_csv_plot_and_record(remnant_cli, tiny, tmp_path):
     assert len(pd.read_csv(out / "sweep_realizations.csv")) == 3 * 8
 
 
-def test_sweep_refuses_an_existing_folder_and_bad_input_in_one_line(remnant_cli, tiny, tmp_path):
+def test_sweep_refuses_an_existing_folder_and_bad_input_in_one_line(remnant, tiny, tmp_path):
     out = tmp_path / "sweep"
     args = ["sweep", tiny, "--param", "strikes[0].dud_rate.mean", "--realizations", "4", "--threads", "1", "--out", out]
-    assert remnant_cli(*args, "--values", "0.1,0.2", "--quiet")[0] == 0
+    assert remnant(*args, "--values", "0.1,0.2", "--quiet")[0] == 0
     before = (out / "sweep.csv").read_bytes()
-    code, _, stderr = remnant_cli(*args, "--values", "0.1,0.3")
+    code, _, stderr = remnant(*args, "--values", "0.1,0.3")
     assert code == 2 and "--overwrite" in stderr and (out / "sweep.csv").read_bytes() == before
-    assert remnant_cli(*args, "--values", "0.1,0.3", "--overwrite", "--quiet")[0] == 0
+    assert remnant(*args, "--values", "0.1,0.3", "--overwrite", "--quiet")[0] == 0
     assert (out / "sweep.csv").read_bytes() != before
     for bad, expected in [(["--values", "0.1:0.3"], "--values"), (["--values", "0.1,1.5"], "less than or equal to 1")]:
-        code, _, stderr = remnant_cli(*args[:-2], "--out", tmp_path / "bad", *bad)
+        code, _, stderr = remnant(*args[:-2], "--out", tmp_path / "bad", *bad)
         assert code == 2 and expected in stderr and len(stderr.strip().splitlines()) == 1
-    code, _, stderr = remnant_cli("sweep", tiny, "--param", "strikes[*].dudrate.mean", "--values", "0.1",
+    code, _, stderr = remnant("sweep", tiny, "--param", "strikes[*].dudrate.mean", "--values", "0.1",
                                   "--out", tmp_path / "bad")
     assert code == 2 and "did you mean 'dud_rate'?" in stderr and len(stderr.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_sweep_json_is_strict_when_clearance_does_not_finish(remnant_cli, tmp_path):
+def test_sweep_json_is_strict_when_clearance_does_not_finish(remnant, tmp_path):
     """Years beyond the time axis are inf in the CSV and null in the JSON."""
     path = write_tiny(tmp_path, TINY_TOML + CLEARANCE.replace("bac = 1", "bac = 0.01"))
 
     def refuse(constant):
         raise AssertionError(f"non-standard JSON constant {constant}")
 
-    code, stdout, stderr = remnant_cli("sweep", path, "--param", "strikes[*].dud_rate.mean", "--values", "0.1,0.2",
+    code, stdout, stderr = remnant("sweep", path, "--param", "strikes[*].dud_rate.mean", "--values", "0.1,0.2",
                                        "--realizations", "6", "--threads", "1", "--out", tmp_path / "o", "--json")
     assert code == 0, stderr
     record = json.loads(stdout, parse_constant=refuse)
