@@ -289,20 +289,24 @@ def _check_dud_priors(profiles: list[DeliveryProfile], path: Path, key: str) -> 
             raise InputError(path, f"{key}[{i}].dud_rate", None, error.fix, problem=error.problem) from None
 
 
+def read_user_catalog(catalog: Path, scenario: Path) -> dict[str, DeliveryProfile]:
+    """The profiles of the catalog file a scenario names, by id, checked as every input is."""
+    try:
+        found = catalog.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        found = False
+    if not found:
+        raise InputError(scenario, "catalog", str(catalog), "check the path to the catalog file", problem="not found:")
+    profiles = validate(Catalog, read_toml(catalog, "catalog"), catalog).profile
+    _check_dud_priors(profiles, catalog, "profile")
+    return {p.id: p for p in profiles}
+
+
 def resolve_profiles(scenario: Scenario, path: Path) -> dict[str, DeliveryProfile]:
     """Every known profile by id (built-in, catalog file, inline), after checking each strike's profile fits it."""
     catalog = builtin_catalog()
     if scenario.catalog is not None:
-        try:
-            found = scenario.catalog.is_file()
-        except OSError:  # e.g. a name too long for the file system
-            found = False
-        if not found:
-            raise InputError(path, "catalog", str(scenario.catalog), "check the path to the catalog file", problem="not found:")
-        raw = read_toml(scenario.catalog, "catalog")
-        profiles = validate(Catalog, raw, scenario.catalog).profile
-        _check_dud_priors(profiles, scenario.catalog, "profile")
-        catalog.update({p.id: p for p in profiles})
+        catalog.update(read_user_catalog(scenario.catalog, path))
     _check_dud_priors(scenario.profiles, path, "profiles")
     catalog.update({p.id: p for p in scenario.profiles})
     for i, strike in enumerate(scenario.strikes):

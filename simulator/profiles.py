@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import tomllib
 from importlib import resources
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
@@ -140,9 +139,3 @@ def builtin_catalog() -> dict[str, DeliveryProfile]:
     """The profiles shipped with remnant, by id."""
     text = resources.files("simulator").joinpath("data/catalog.toml").read_text(encoding="utf-8")
     return {p.id: p for p in Catalog.model_validate(tomllib.loads(text)).profile}
-
-
-def read_catalog(path: Path) -> dict[str, DeliveryProfile]:
-    """Profiles from a user's catalog file, by id (validation errors propagate)."""
-    with open(path, "rb") as fh:
-        return {p.id: p for p in Catalog.model_validate(tomllib.load(fh)).profile}

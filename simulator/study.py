@@ -44,8 +44,8 @@ from typing import Any
 import numpy as np
 
 from simulator.errors import InputError
-from simulator.loading import LoadedScenario, fields_at, read_toml, resolve_profiles, validate
-from simulator.profiles import PROBABLE_ERROR_PER_SD, DeliveryProfile, builtin_catalog, read_catalog
+from simulator.loading import LoadedScenario, fields_at, read_toml, read_user_catalog, resolve_profiles, validate
+from simulator.profiles import PROBABLE_ERROR_PER_SD, DeliveryProfile, builtin_catalog
 from simulator.scenario import Scenario
 
 WILDCARD = "*"
@@ -219,10 +219,7 @@ class Variants:
             extra = self.raw.get("catalog")
             if isinstance(extra, str):
                 file = Path(extra) if Path(extra).is_absolute() else self.path.parent / extra
-                try:
-                    catalog.update(read_catalog(file))
-                except Exception:  # the loader reports a bad catalog file with its field
-                    pass
+                catalog.update(read_user_catalog(file, self.path))
             for entry in self.raw.get("profiles") or []:
                 try:
                     profile = DeliveryProfile.model_validate(entry)

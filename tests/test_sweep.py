@@ -219,6 +219,36 @@ def test_sweep_refuses_an_existing_folder_and_bad_input_in_one_line(remnant, tin
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+LOCAL_PROFILE = """[[profile]]
+id = "rocket-local"
+family = "rocket"
+name = "local rocket estimate"
+submunitions_per_carrier = 12
+pattern = { kind = "uniform-ellipse", length_m = 150.0, width_m = 90.0 }
+delivery_error = { range_sd_m = 200.0, deflection_sd_m = 100.0 }
+dud_rate = { mean = 0.1 }
+sources = { all = "assumption: test profile" }
+"""
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("submunitions_per_carrier = -12", "profile[0].submunitions_per_carrier: -12 is out of range"),
+    ("dud_rate = { mean = 0.1, spread = 0.6 }", "profile[0].dud_rate"),
+    ("dud_rate = { mean = nan }", "profile[0].dud_rate.mean: nan is not a finite number"),
+])
+def test_sweep_checks_the_catalog_file_as_run_does(remnant, tmp_path, line, expected):
+    key = line.split(" = ")[0] + " = "
+    profile = [line if old.startswith(key) else old for old in LOCAL_PROFILE.splitlines()]
+    (tmp_path / "mine.toml").write_text("\n".join(profile) + "\n")
+    path = write_tiny(tmp_path, 'catalog = "mine.toml"\n' + TINY_TOML)
+    for command in (["run", path, "--out", tmp_path / "run"],
+                    ["sweep", path, "--param", "strikes[0].dud_rate.mean", "--values", "0.1", "--out", tmp_path / "sw"]):
+        code, _, stderr = remnant(*command)
+        assert code == 2 and len(stderr.strip().splitlines()) == 1, stderr
+        assert "mine.toml" in stderr and expected in stderr, stderr
+    assert not (tmp_path / "run").exists() and not (tmp_path / "sw").exists()
+
+
 def test_sweep_json_is_strict_when_clearance_does_not_finish(remnant, tmp_path):
     """Years beyond the time axis are inf in the CSV and null in the JSON."""
     path = write_tiny(tmp_path, TINY_TOML + CLEARANCE.replace("bac = 1", "bac = 0.01"))
