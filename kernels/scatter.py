@@ -20,9 +20,11 @@ import numpy as np
 
 from kernels import strike_table as T
 from kernels.jit import jit
+from kernels.prefetch import prefetch
 from kernels.rng import beta, binomial, normal_pair, seed_stream, signed_pair, uniform
 
 BATCH = 256  # remnant cells computed before they are counted, so the counts' loads overlap
+AHEAD = 32  # listed cells prefetched this many steps ahead when an epoch closes
 
 
 @jit
@@ -54,6 +56,11 @@ def _close_epoch(epoch, count, cum, touched, n_touched, cells, n_cells, zone, hi
     """Move the epoch's counts into ``cum``: tally remnants per zone, and the cells first hit
     in this epoch (listed in ``cells``, whose new length is returned)."""
     for j in range(n_touched):
+        if j + AHEAD < n_touched:
+            ahead = touched[j + AHEAD]
+            prefetch(zone, ahead)
+            prefetch(cum, ahead)
+            prefetch(hits[epoch], ahead)
         idx = touched[j]
         c = count[idx]
         count[idx] = 0
@@ -76,6 +83,12 @@ def _close_realization(
     epochs it did not hit; leaves ``count`` and ``cum`` zero. With one epoch ``cum`` is never read."""
     earlier = n_cells > 0
     for j in range(n_touched):
+        if j + AHEAD < n_touched:
+            ahead = touched[j + AHEAD]
+            prefetch(zone, ahead)
+            prefetch(hits[epoch], ahead)
+            prefetch(sum_count, ahead)
+            prefetch(sum_sq, ahead)
         idx = touched[j]
         c = np.int64(count[idx])
         count[idx] = 0
@@ -92,6 +105,10 @@ def _close_realization(
         sum_count[idx] += c
         sum_sq[idx] += c * c
     for j in range(n_cells):
+        if j + AHEAD < n_cells:
+            ahead = cells[j + AHEAD]
+            prefetch(sum_count, ahead)
+            prefetch(sum_sq, ahead)
         idx = cells[j]
         c = np.int64(cum[idx])
         cum[idx] = 0
