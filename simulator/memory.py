@@ -24,8 +24,8 @@ def estimate_peak_bytes(
     Whole-grid arrays per cell: the sums of counts and squares (16 B), first hits per epoch
     (4 B each), land-use codes and zones (5 B), the result rasters and their temporaries
     (about 40 B). Per thread, the accumulators of one tile (or of the whole grid in the
-    land-release pass) and the kernel's scratch (16 B per cell). Per realization, the tables by epoch and zone, and the land-release
-    state by step and class.
+    land-release pass) and the kernel's scratch (16 B per cell). Per realization, the tables
+    by epoch and zone, and the land-release state by step and class.
     """
     cells = grid.n_cells
     tile = min(grid.nx, TILE_CELLS) * min(grid.ny, TILE_CELLS)

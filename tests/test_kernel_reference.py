@@ -114,7 +114,8 @@ def test_dud_rate_one():
 def test_carriers_with_more_remnants_than_one_batch():
     # Over BATCH remnants per carrier, some thinned away and some off the grid, in two epochs.
     n_sub = 3 * BATCH + 17
-    strikes = [dict(x=100, y=-80, az=20, a=120, b=60, carriers=2, sub=n_sub, p=p, epoch=e) for e, p in ((0, 1.0), (1, 0.6))]
+    strike = dict(x=100, y=-80, az=20, a=120, b=60, carriers=2, sub=n_sub)
+    strikes = [dict(strike, p=1.0, epoch=0), dict(strike, p=0.6, epoch=1)]
     kernel, naive = both(strikes, GRID_40x30, 2, n_epochs=2, class_mult=[1.0, 1.5], **landuse(GRID_40x30, 2, 2))
     assert_same(kernel, naive)
     assert kernel["totals"][:, 2].sum() > 0 and kernel["totals"][0, 1] > 2 * BATCH

@@ -130,12 +130,12 @@ def test_dud_rate_mean_dominates_remnants_when_its_range_is_widest(tiny):
 
 
 # --------------------------------------------------------------------------------- CLI
-def test_sensitivity_command_prints_the_runs_first_and_writes_outputs(remnant, tiny, tmp_path):  # noqa: F811
+def test_sensitivity_command_prints_the_runs_first_and_writes_outputs(remnant, tiny, tmp_path):
     ranges = tmp_path / "ranges.toml"
     ranges.write_text('"strikes[*].dud_rate.mean" = [0.02, 0.4]\n"strikes[0].carriers" = [2, 8]\n')
     out = tmp_path / "sens"
     code, stdout, stderr = remnant("sensitivity", tiny, "--ranges", ranges, "--samples", "4", "--realizations", "4",
-                                       "--threads", "1", "--out", out)
+                                   "--threads", "1", "--out", out)
     assert code == 0, stderr
     assert "4 base samples x (2 + 2) = 16 model runs of 4 realizations" in stderr
     assert {p.name for p in out.iterdir()} == {"sensitivity.csv", "sensitivity_runs.csv", "sensitivity.png",
@@ -146,7 +146,7 @@ def test_sensitivity_command_prints_the_runs_first_and_writes_outputs(remnant, t
     assert json.loads((out / "sensitivity.json").read_text())["model_runs"] == 16
 
 
-def test_sensitivity_bad_input_is_one_line(remnant, tiny, tmp_path):  # noqa: F811
+def test_sensitivity_bad_input_is_one_line(remnant, tiny, tmp_path):
     ranges = tmp_path / "ranges.toml"
     ranges.write_text('"strikes[*].dud_rate.mean" = [0.02, 1.4]\n')
     clearance = tmp_path / "clearance.toml"

@@ -187,7 +187,7 @@ def test_sweep_with_clearance_reports_years_to_completion(tiny_clearance):
 def test_sweep_command_writes_csv_plot_and_record(remnant, tiny, tmp_path):
     out = tmp_path / "sweep"
     code, stdout, stderr = remnant("sweep", tiny, "--param", "strikes[*].dud_rate.mean", "--values", "0.05:0.25:3",
-                                       "--realizations", "8", "--threads", "1", "--out", out)
+                                   "--realizations", "8", "--threads", "1", "--out", out)
     assert code == 0, stderr
     assert "3 values x 8 realizations" in stderr
     assert {p.name for p in out.iterdir()} == {"sweep.csv", "sweep_realizations.csv", "sweep.png", "sweep.json"}
@@ -213,7 +213,7 @@ def test_sweep_refuses_an_existing_folder_and_bad_input_in_one_line(remnant, tin
         code, _, stderr = remnant(*args[:-2], "--out", tmp_path / "bad", *bad)
         assert code == 2 and expected in stderr and len(stderr.strip().splitlines()) == 1
     code, _, stderr = remnant("sweep", tiny, "--param", "strikes[*].dudrate.mean", "--values", "0.1",
-                                  "--out", tmp_path / "bad")
+                              "--out", tmp_path / "bad")
     assert code == 2 and "did you mean 'dud_rate'?" in stderr and len(stderr.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -241,8 +241,8 @@ def test_sweep_checks_the_catalog_file_as_run_does(remnant, tmp_path, line, expe
     profile = [line if old.startswith(key) else old for old in LOCAL_PROFILE.splitlines()]
     (tmp_path / "mine.toml").write_text("\n".join(profile) + "\n")
     path = write_tiny(tmp_path, 'catalog = "mine.toml"\n' + TINY_TOML)
-    for command in (["run", path, "--out", tmp_path / "run"],
-                    ["sweep", path, "--param", "strikes[0].dud_rate.mean", "--values", "0.1", "--out", tmp_path / "sw"]):
+    sweep = ["sweep", path, "--param", "strikes[0].dud_rate.mean", "--values", "0.1", "--out", tmp_path / "sw"]
+    for command in (["run", path, "--out", tmp_path / "run"], sweep):
         code, _, stderr = remnant(*command)
         assert code == 2 and len(stderr.strip().splitlines()) == 1, stderr
         assert "mine.toml" in stderr and expected in stderr, stderr
@@ -257,7 +257,7 @@ def test_sweep_json_is_strict_when_clearance_does_not_finish(remnant, tmp_path):
         raise AssertionError(f"non-standard JSON constant {constant}")
 
     code, stdout, stderr = remnant("sweep", path, "--param", "strikes[*].dud_rate.mean", "--values", "0.1,0.2",
-                                       "--realizations", "6", "--threads", "1", "--out", tmp_path / "o", "--json")
+                                   "--realizations", "6", "--threads", "1", "--out", tmp_path / "o", "--json")
     assert code == 0, stderr
     record = json.loads(stdout, parse_constant=refuse)
     assert [row["years_to_completion_p50"] for row in record["table"]] == [None, None]
