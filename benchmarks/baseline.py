@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kernels import strike_table as T
-from simulator.ensemble import KernelInputs
+from simulator.kernels import strike_table as T
+from simulator.engine.ensemble import KernelInputs
 
 METHODS = ("bincount", "histogram2d", "sort")
 DUDS_PER_BATCH = 2_000_000  # bounds the batch's arrays to some tens of MB

@@ -18,8 +18,8 @@ from benchmarks.baseline import METHODS, scatter_numpy
 from benchmarks.national import national  # noqa: F401 (a case group, called by name)
 from benchmarks.measure import in_fresh_process, other_load, peak_memory, peak_rss_mb, time_call, wait_for_quiet
 from benchmarks.report import Result
-from kernels import scatter_ensemble
-from simulator.kernel_inputs import KernelInputs
+from simulator.kernels import scatter_ensemble
+from simulator.engine.kernel_inputs import KernelInputs
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "demo-district.toml"
 BIG, SMALL = 2000, 200  # cells per side of the realistic and the small grid
@@ -167,8 +167,8 @@ def ensemble(sizes: Sizes) -> list[Result]:
     """``run_ensemble`` at 10 % dud on the realistic grid, one thread: the kernel as the pipeline
     calls it, in batches and, on grids larger than a tile, tile by tile (each tile re-runs the
     strikes that can reach it)."""
-    from simulator.ensemble import TILE_CELLS, run_ensemble
-    from simulator.tiles import tile_kernels
+    from simulator.engine.ensemble import TILE_CELLS, run_ensemble
+    from simulator.engine.tiles import tile_kernels
 
     inputs = synthetic.kernel_inputs(synthetic.StrikeSpec(dud=0.10), BIG)
     n = sizes.scatter_realizations["dud10"]
@@ -217,7 +217,7 @@ def threads(sizes: Sizes) -> list[Result]:
 
 def run_demo(realizations: int, threads: int | None = None):
     """Load, prepare and run the demo scenario; derive summary, hazard areas and area table."""
-    from simulator.loading import load_scenario
+    from simulator.config.loading import load_scenario
     from simulator.pipeline import simulate
 
     loaded = load_scenario(DEMO, [f"simulation.realizations={realizations}"])
@@ -279,7 +279,7 @@ def scaling(sizes: Sizes) -> tuple[list[Result], dict]:
 
 def _ensemble_peak(realizations: int) -> dict:
     """In a fresh process: run the kernel ensemble on the realistic grid at 1 % dud; its peak RSS."""
-    from simulator.ensemble import run_ensemble
+    from simulator.engine.ensemble import run_ensemble
 
     inputs = synthetic.kernel_inputs(synthetic.StrikeSpec(dud=0.01), BIG)
     t0 = time.perf_counter()
@@ -322,7 +322,7 @@ def memory(sizes: Sizes) -> tuple[list[Result], dict]:
 
 def land_use(sizes: Sizes) -> list[Result]:
     """Rasterising synthetic land-use polygons onto the realistic grid."""
-    from simulator.land_use import rasterize_land_use
+    from simulator.inputs.land_use import rasterize_land_use
 
     grid = synthetic.grid(BIG)
     codes = {key: i for i, key in enumerate(synthetic.CLASSES)}

@@ -13,10 +13,10 @@ import geopandas
 import numpy as np
 import shapely
 
-from kernels import strike_table as T
-from simulator.grid import Grid
-from simulator.kernel_inputs import KernelInputs
-from simulator.land_use import LandUseLayer, LandUseReport
+from simulator.kernels import strike_table as T
+from simulator.inputs.grid import Grid
+from simulator.engine.kernel_inputs import KernelInputs
+from simulator.inputs.land_use import LandUseLayer, LandUseReport
 
 CRS = "EPSG:32634"
 X0, Y0 = 500_000.0, 4_710_000.0  # upper-left corner (m)

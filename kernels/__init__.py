@@ -1,5 +1,5 @@
 """Numba kernels of remnant: arrays and scalars in and out, no I/O. Only ``simulator`` imports them."""
 
-from kernels.scatter import scatter_ensemble, unit_point
+from .scatter import scatter_ensemble, unit_point
 
 __all__ = ["scatter_ensemble", "unit_point"]

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from kernels.jit import jit
-from kernels.rng import binomial, seed_stream
+from .jit import jit
+from .rng import binomial, seed_stream
 
 RELEASE_STREAM = 1 << 62
 """Stream index of the land-release draws of a realization, apart from any strike's."""

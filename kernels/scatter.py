@@ -18,10 +18,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from kernels import strike_table as T
-from kernels.jit import jit
-from kernels.prefetch import prefetch
-from kernels.rng import beta, binomial, normal_pair, seed_stream, signed_pair, uniform
+from . import strike_table as T
+from .jit import jit
+from .prefetch import prefetch
+from .rng import beta, binomial, normal_pair, seed_stream, signed_pair, uniform
 
 BATCH = 256  # remnant cells computed before they are counted, so the counts' loads overlap
 AHEAD = 32  # listed cells prefetched this many steps ahead when an epoch closes

@@ -2,13 +2,32 @@
 
 A humanitarian tool: it models where unexploded submunitions lie and how clearance returns
 land to use, never weapon effectiveness or targeting.
+
+The public API is imported on first use, so ``import simulator`` and the command line start fast.
 """
 
-from simulator.errors import InputError
-from simulator.loading import LoadedScenario, load_scenario
-from simulator.notebook import RunResult, Study, open_scenario
-from simulator.pipeline import simulate
-from simulator.result import Result
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
-__all__ = ["InputError", "LoadedScenario", "Result", "RunResult", "Study", "load_scenario", "open_scenario", "simulate"]
+
+_PUBLIC = {
+    "InputError": "simulator.errors",
+    "LoadedScenario": "simulator.config.loading",
+    "load_scenario": "simulator.config.loading",
+    "RunResult": "simulator.api",
+    "Study": "simulator.api",
+    "open_scenario": "simulator.api",
+    "simulate": "simulator.pipeline",
+    "execute": "simulator.pipeline",
+    "Result": "simulator.results.result",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    """The public names, imported when first used."""
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")

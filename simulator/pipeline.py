@@ -1,92 +1,102 @@
-"""Run a scenario: load, prepare, simulate. Each stage takes data and returns data."""
+"""The one way a scenario is run: inputs -> ensemble -> land release -> results -> outputs.
+
+``execute`` is called by the command line, ``remnant run --check``, the Python API and the
+studies; with an output folder it checkpoints the run and writes every output, without one it
+returns the ``Result`` only. A ``Reporter`` hears what a caller may want to show.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-import numba
-import numpy as np
-
-from simulator.checkpoint import Checkpoint
-from simulator.backends import LocalBackend
-from simulator.ensemble import Ensemble
-from simulator.loading import LoadedScenario
-from simulator.release import LandRelease, make_plan, release_cost
-from simulator.result import Result
-from simulator.setup import Setup, prepare
-
-
-def simulate(
-    loaded: LoadedScenario, *, threads: int | None = None, progress: Callable[[int], None] | None = None
-) -> Result:
-    """Prepare ``loaded`` and run its Monte Carlo ensemble."""
-    t0 = time.perf_counter()
-    setup = prepare(loaded, threads=threads or numba.config.NUMBA_NUM_THREADS)
-    result = run(setup, threads=threads, progress=progress)
-    result.timings_s["prepare"] = time.perf_counter() - t0 - sum(result.timings_s.values())
-    return result
+from simulator.config.loading import LoadedScenario
+from simulator.engine.backends import checked_threads
+from simulator.engine.checkpoint import Checkpoint
+from simulator.engine.runner import progress_total, run
+from simulator.errors import InputError
+from simulator.inputs.prepare import Setup, prepare
+from simulator.outputs.writer import write_outputs
+from simulator.results.provenance import scenario_hash
+from simulator.results.result import Result
 
 
-def run(
-    setup: Setup,
+class Reporter:
+    """Told as a run goes; the default tells nobody. Subclass to show progress."""
+
+    def prepared(self, setup: Setup, total: int) -> None:
+        """Inputs are ready; ``total`` progress units (realizations, twice with land release) follow."""
+
+    def advance(self, n: int) -> None:
+        """``n`` more progress units are done."""
+
+    def checkpoint_replaced(self) -> None:
+        """An interrupted run's checkpoint was found and is started afresh."""
+
+    def finished(self) -> None:
+        """The run and its outputs are done (or it failed)."""
+
+
+def execute(
+    loaded: LoadedScenario,
+    target: Path | None = None,
     *,
     threads: int | None = None,
     backend=None,
-    progress: Callable[[int], None] | None = None,
-    checkpoint: Checkpoint | None = None,
+    resume: bool = False,
     checkpoint_every: int | None = None,
+    overwrite: bool = False,
+    force: bool = False,
+    extra: dict | None = None,
+    reporter: Reporter | None = None,
 ) -> Result:
-    """Run the ensemble of a prepared scenario, then its land release if it has clearance.
+    """Prepare and run ``loaded``; with a ``target`` folder, checkpoint and write every output there.
 
-    ``backend`` (default: this process on ``threads`` numba threads, see
-    ``simulator.backends``) changes speed only, never results; ``progress(n)`` is called as
-    realizations finish. With a ``checkpoint``, the state is saved every ``checkpoint_every``
-    realizations and a matching saved state is resumed from.
+    ``backend`` (default: this process) changes speed, never results; ``extra`` is recorded in
+    run.json; ``resume`` finishes an interrupted run whose checkpoint has the same inputs.
     """
-    backend = backend or LocalBackend(threads)
-    total = setup.scenario.simulation.realizations
-    every = checkpoint_every or total
+    reporter = reporter or Reporter()
+    threads = checked_threads(threads)
     t0 = time.perf_counter()
-    ensemble = checkpoint.load_ensemble() if checkpoint is not None else None
-    if ensemble is not None and progress is not None:
-        progress(ensemble.realizations)
-    for start in range(ensemble.realizations if ensemble else 0, total, every):
-        part = backend.ensemble(setup, min(every, total - start), start, progress)
-        ensemble = part if ensemble is None else ensemble.merge(part)
-        if checkpoint is not None and ensemble.realizations < total:
-            checkpoint.save_ensemble(ensemble)
-    timings = {"ensemble": time.perf_counter() - t0}
-    release = None
-    if setup.scenario.clearance is not None:
-        t0 = time.perf_counter()
-        release = land_release(setup, ensemble, backend, progress, checkpoint, every)
-        timings["land_release"] = time.perf_counter() - t0
-    return Result(setup, ensemble, timings, release)
+    setup = prepare(loaded, threads=threads, force=force)
+    prepared_s = time.perf_counter() - t0
+    checkpoint = None
+    if target is not None:
+        sim = setup.scenario.simulation
+        checkpoint = Checkpoint(target, {"scenario_sha256": scenario_hash(setup), "seed": sim.seed,
+                                         "realizations": sim.realizations})
+        if resume and not checkpoint.matches():
+            raise InputError(None, "--resume", str(target), "run without --resume to start afresh",
+                             problem="has no checkpoint of these inputs, seed and number of realizations;")
+        if not resume:
+            if checkpoint.exists():
+                reporter.checkpoint_replaced()
+            checkpoint.start()
+    try:
+        reporter.prepared(setup, progress_total(setup))
+        result = run(setup, threads=threads, backend=backend, progress=reporter.advance, checkpoint=checkpoint,
+                     checkpoint_every=checkpoint_every)
+        result.timings_s["prepare"] = prepared_s
+        if target is not None:
+            write_outputs(result, target, overwrite=overwrite or resume, extra=(extra or {}) | {"threads": threads})
+            checkpoint.clear()
+    finally:
+        reporter.finished()
+    return result
 
 
-def land_release(
-    setup: Setup, ensemble: Ensemble, backend, progress: Callable[[int], None] | None,
-    checkpoint: Checkpoint | None, every: int,
-) -> LandRelease:
-    """Plan from the hazard map, then release land in every realization (resuming a checkpoint)."""
-    total = setup.scenario.simulation.realizations
-    plan = make_plan(setup, ensemble)
-    done = checkpoint.load_release() if checkpoint is not None else None
-    parts = [] if done is None else [done]
-    start = 0 if done is None else len(done)
-    if start and progress is not None:
-        progress(start)
-    for first in range(start, total, every):
-        parts.append(backend.release(setup, plan, min(every, total - first), first, progress))
-        if checkpoint is not None and first + every < total:
-            state = np.concatenate(parts)
-            checkpoint.save_release(state, len(state))
-    state = np.concatenate(parts)
-    return LandRelease(plan, state, release_cost(state, setup.scenario.clearance))
+class ProgressReporter(Reporter):
+    """Calls ``progress(n)`` as progress units finish."""
+
+    def __init__(self, progress: Callable[[int], None]):
+        self.progress = progress
+
+    def advance(self, n: int) -> None:
+        self.progress(n)
 
 
-def progress_total(setup: Setup) -> int:
-    """Realizations a run passes through: twice when land release is simulated."""
-    n = setup.scenario.simulation.realizations
-    return 2 * n if setup.scenario.clearance is not None else n
+def simulate(loaded: LoadedScenario, *, threads: int | None = None,
+             progress: Callable[[int], None] | None = None) -> Result:
+    """Prepare and run ``loaded`` without writing anything; ``progress(n)`` as realizations finish."""
+    return execute(loaded, None, threads=threads, reporter=None if progress is None else ProgressReporter(progress))

@@ -9,8 +9,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from simulator.config.loading import load_scenario
 from simulator.errors import InputError
-from simulator.loading import load_scenario
+from simulator.inputs.prepare import prepare
+from simulator.pipeline import execute
+from simulator.results.provenance import scenario_hash
+
 
 COMPARED = (".tif", ".csv")
 """Rasters and tables must be byte-identical; figures, GeoPackages and run.json hold metadata that may not be."""
@@ -18,10 +22,6 @@ COMPARED = (".tif", ".csv")
 
 def check_run(run_dir: Path, threads: int, console: Console) -> bool:
     """Rerun the run recorded in ``run_dir/run.json``; report and return whether outputs are identical."""
-    from simulator.cli import execute
-    from simulator.provenance import scenario_hash
-    from simulator.setup import prepare
-
     record_path = run_dir / "run.json"
     if not record_path.is_file():
         raise InputError(record_path, "--check", str(run_dir), "give a folder a finished `remnant run` wrote",
@@ -34,7 +34,7 @@ def check_run(run_dir: Path, threads: int, console: Console) -> bool:
         return False
     scratch = Path(tempfile.mkdtemp(prefix="remnant-check-"))
     try:
-        execute(loaded, scratch / "rerun", record.get("overrides", []), threads)
+        execute(loaded, scratch / "rerun", threads=threads, extra={"overrides": record.get("overrides", [])})
         return compare(run_dir, scratch / "rerun", console)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -104,7 +104,7 @@ def tiny(tmp_path) -> Path:
 @pytest.fixture
 def remnant(monkeypatch, capsys):
     """Call the ``remnant`` CLI in-process: returns (exit code, stdout, stderr)."""
-    from simulator.cli import main
+    from simulator.cli.app import main
 
     def invoke(*args: str) -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "argv", ["remnant", *map(str, args)])

@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from kernels import strike_table as T
-from kernels.rng import beta, binomial, normal_pair, seed_stream, uniform
-from kernels.scatter import scatter_ensemble, unit_point
+from simulator.kernels import strike_table as T
+from simulator.kernels.rng import beta, binomial, normal_pair, seed_stream, uniform
+from simulator.kernels.scatter import scatter_ensemble, unit_point
 
 # ----------------------------------------------------------------------------------------
 # Building inputs

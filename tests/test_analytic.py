@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kernels import strike_table as T
-from simulator.analytic import analytic_total, expected_count
+from simulator.kernels import strike_table as T
+from simulator.engine.analytic import analytic_total, expected_count
 from simulator.errors import InputError
-from simulator.grid import Grid
-from simulator.loading import load_scenario
+from simulator.inputs.grid import Grid
+from simulator.config.loading import load_scenario
 from simulator.pipeline import simulate
-from simulator.setup import prepare
+from simulator.inputs.prepare import prepare
 from tests.conftest import TINY_TOML, write_tiny
 from tests.naive import binned_moments, ellipse_cell_fractions, strike_tables, truncated_normal_axis_variance
 

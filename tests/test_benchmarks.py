@@ -46,7 +46,7 @@ def test_numpy_baseline_matches_kernel_on_average():
     sys.path.insert(0, str(ROOT))
     from benchmarks import synthetic
     from benchmarks.baseline import METHODS, scatter_numpy
-    from simulator.ensemble import run_ensemble
+    from simulator.engine.ensemble import run_ensemble
 
     spec = synthetic.StrikeSpec(dud=0.1, strikes=3, carriers=20, submunitions=200)
     inputs = synthetic.kernel_inputs(spec, 200)

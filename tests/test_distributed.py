@@ -9,12 +9,12 @@ import distributed
 import numpy as np
 import pytest
 
-from simulator.backends import LocalBackend
-from simulator.distributed import DaskBackend
-from simulator.loading import load_scenario
-from simulator.pipeline import run
-from simulator.setup import prepare
-from simulator.writer import write_outputs
+from simulator.engine.backends import LocalBackend
+from simulator.engine.dask_backend import DaskBackend
+from simulator.config.loading import load_scenario
+from simulator.engine.runner import run
+from simulator.inputs.prepare import prepare
+from simulator.outputs.writer import write_outputs
 from tests.conftest import TINY_TOML, write_tiny
 from tests.test_land_release import CLEARANCE
 

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernels import strike_table as T
-from kernels.prefetch import prefetch
-from kernels.scatter import BATCH, scatter_ensemble
+from simulator.kernels import strike_table as T
+from simulator.kernels.prefetch import prefetch
+from simulator.kernels.scatter import BATCH, scatter_ensemble
 from tests.naive import naive_scatter, run_kernel, strike_tables
 
 KEY = (0x0123456789ABCDEF, 0xFEDCBA9876543210)  # key0 above 2**63 checks uint64 handling

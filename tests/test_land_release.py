@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kernels import release as K
-from simulator.clearance import Clearance, Teams
-from simulator.loading import load_scenario
+from simulator.kernels import release as K
+from simulator.config.clearance import Clearance, Teams
+from simulator.config.loading import load_scenario
 from simulator.pipeline import simulate
-from simulator.policies import POLICIES
-from simulator.release import capacity_per_step
-from simulator.tables import per_step
-from simulator.timeaxis import TimeSteps
+from simulator.release.policies import POLICIES
+from simulator.release.land_release import capacity_per_step
+from simulator.results.tables import per_step
+from simulator.inputs.timeaxis import TimeSteps
 from tests.conftest import TINY_TOML, write_tiny
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "tiny_land_release.csv"
@@ -148,7 +148,7 @@ def test_golden_tiny_land_release(tmp_path, request):
 
 
 def test_outputs_with_clearance(tmp_path):
-    from simulator.writer import RELEASE_FILES, write_outputs
+    from simulator.outputs.writer import RELEASE_FILES, write_outputs
 
     out = write_outputs(run(tmp_path, realizations=10), tmp_path / "out")
     assert all((out / name).is_file() for name in RELEASE_FILES)

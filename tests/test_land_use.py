@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from shapely import affinity
 
 from simulator.errors import InputError
-from simulator.grid import Grid
-from simulator.land_use import LandUseLayer, LandUseReport, local_utm_crs, rasterize_land_use, read_land_use
+from simulator.inputs.grid import Grid
+from simulator.inputs.land_use import LandUseLayer, LandUseReport, local_utm_crs, rasterize_land_use, read_land_use
 
 OSM = Path(__file__).parent / "data" / "osm-rural-finland.osm.pbf"
 UTM35 = "EPSG:32635"

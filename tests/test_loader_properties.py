@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from simulator.errors import InputError, one_line
-from simulator.loading import apply_override, load_scenario, validate
-from simulator.scenario import Scenario
-from simulator.setup import prepare
+from simulator.config.loading import apply_override, load_scenario, validate
+from simulator.config.scenario import Scenario
+from simulator.inputs.prepare import prepare
 from tests.conftest import TINY_TOML, write_tiny
 
 PATH = Path("scenario.toml")

@@ -1,4 +1,4 @@
-"""The notebook API (``simulator.notebook``) and the student notebook, executed so it cannot rot."""
+"""The notebook API (``simulator.api``) and the student notebook, executed so it cannot rot."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from simulator.errors import InputError
-from simulator.notebook import RunResult, Study, open_scenario
+from simulator.api import RunResult, Study, open_scenario
 from tests.conftest import TINY_TOML, write_tiny
 from tests.test_sweep import CLEARANCE
 

@@ -13,9 +13,9 @@ import rasterio
 from rasterio import features
 from shapely.geometry import box
 
-from simulator.loading import load_scenario
+from simulator.config.loading import load_scenario
 from simulator.pipeline import simulate
-from simulator.writer import write_outputs
+from simulator.outputs.writer import write_outputs
 from tests.conftest import write_tiny
 
 
@@ -125,7 +125,7 @@ def test_area_by_class_table(run_dir):
 
 
 def test_fade_out_grows_and_merges_hazard_polygons(tmp_path):
-    from simulator.hazard import hazard_polygons
+    from simulator.results.polygons import hazard_polygons
 
     result = simulate(load_scenario(write_tiny(tmp_path)), threads=1)
     args = (result.grid, result.p_contaminated, result.mean_count, result.setup.landuse_codes,

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from simulator.reference import markdown_reference
+from simulator.config.schema_doc import markdown_reference
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "scenario-reference.md"
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kernels.rng import beta, binomial, gamma, next_u64, normal_pair, seed_stream, signed_pair, uniform
+from simulator.kernels.rng import beta, binomial, gamma, next_u64, normal_pair, seed_stream, signed_pair, uniform
 
 KEY0, KEY1 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD1B54A32D192ED03)
 Z = 4.0  # standard errors allowed

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kernels import strike_table as T
+from simulator.kernels import strike_table as T
 from tests.naive import (
     binned_moments,
     cell_centres,
@@ -27,7 +27,7 @@ from tests.naive import (
     strike_tables,
     truncated_normal_axis_variance,
 )
-from simulator.ensemble import KernelInputs, root_key, run_ensemble
+from simulator.engine.ensemble import KernelInputs, root_key, run_ensemble
 
 KEY = root_key(2024)
 Z = 4.0
@@ -313,7 +313,7 @@ def test_land_use_outside_grid_has_multiplier_one():
 def test_dud_mean_with_extreme_spread():
     """DudRate(mean=0.5, spread=0.499) passes validation and gives Beta(0.002, 0.002); the mean
     dud fraction must still be 0.5 (SE about 0.0011 here; 4 SE)."""
-    from simulator.delivery import beta_parameters
+    from simulator.inputs.delivery import beta_parameters
 
     a, b = beta_parameters(0.5, 0.499)
     res = scatter([dict(carriers=100, sub=10, p=0.5, alpha=a, beta=b)], 2000, (-1e4, 1e4, 2e4, 1, 1))

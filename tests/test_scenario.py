@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from simulator.errors import InputError
-from simulator.loading import apply_override, load_scenario, parse_key_path
-from simulator.setup import prepare
+from simulator.config.loading import apply_override, load_scenario, parse_key_path
+from simulator.inputs.prepare import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 

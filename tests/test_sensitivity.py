@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from simulator.errors import InputError
-from simulator.sensitivity import (
+from simulator.studies.sensitivity import (
     Factor,
     check_samples,
     factors_from_mapping,
@@ -21,7 +21,7 @@ from simulator.sensitivity import (
     sample,
     sobol,
 )
-from simulator.study import Variants
+from simulator.studies.variants import Variants
 
 
 def ishigami(x, a=7.0, b=0.1):

@@ -10,9 +10,9 @@ import pytest
 from shapely.geometry import Point
 
 from simulator.errors import InputError
-from simulator.loading import load_scenario
+from simulator.config.loading import load_scenario
 from simulator.pipeline import simulate
-from simulator.setup import prepare
+from simulator.inputs.prepare import prepare
 from tests.conftest import TINY_TOML, write_tiny
 
 HEADER = "id,date,profile,carriers,x,y,azimuth_deg,dud_mean,dud_spread"

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from simulator.errors import InputError
-from simulator.study import Setting, Variants
-from simulator.sweep import parse_values, run_sweep
+from simulator.studies.variants import Setting, Variants
+from simulator.studies.sweep import parse_values, run_sweep
 from tests.conftest import TINY_TOML, write_tiny
 
 CLEARANCE = """

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kernels import strike_table as T
-from simulator.ensemble import run_ensemble
-from simulator.kernel_inputs import KernelInputs
-from simulator.loading import load_scenario
-from simulator.setup import prepare
-from simulator.tiles import plan_tiles, strike_reach_m, tile_kernels
+from simulator.kernels import strike_table as T
+from simulator.engine.ensemble import run_ensemble
+from simulator.engine.kernel_inputs import KernelInputs
+from simulator.config.loading import load_scenario
+from simulator.inputs.prepare import prepare
+from simulator.engine.tiles import plan_tiles, strike_reach_m, tile_kernels
 from tests.naive import strike_tables
 
 

@@ -1,0 +1,1 @@
+"""The ``remnant`` command line (``simulator.cli.app``); no library module imports it."""

@@ -1,0 +1,88 @@
+"""``remnant validate``, ``catalog``, ``schema`` and ``init``: commands that inspect or write scenarios."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from simulator.cli.console import out
+from simulator.config.demo import demo_scenario
+from simulator.config.loading import load_scenario
+from simulator.config.profiles import builtin_catalog
+from simulator.config.schema_doc import json_schema, markdown_reference
+from simulator.errors import InputError
+from simulator.inputs.prepare import prepare
+
+
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a scenario value: key.path=value")] = None,
+) -> None:
+    """Check a scenario and its land-use layer without running it."""
+    setup = prepare(load_scenario(scenario, list(set_ or [])))
+    grid = setup.grid
+    out.print(f"{scenario}: valid", highlight=False)
+    out.print(f"  grid: {grid.nx} x {grid.ny} cells of {grid.cell_size_m:g} m in {grid.crs}", highlight=False)
+    out.print(f"  strikes: {len(setup.strikes)} over {len(setup.epoch_steps)} reporting steps", highlight=False)
+    for line in setup.land_use.report.lines():
+        out.print(f"  land use: {line}", highlight=False)
+    off = int((~setup.on_grid).sum())
+    if off:
+        out.print(f"  [yellow]warning:[/] {off} strike aim points lie outside the study area", highlight=False)
+
+
+def catalog(json_: Annotated[bool, typer.Option("--json", help="print the catalog as JSON")] = False) -> None:
+    """List the delivery profiles with their parameters and public sources."""
+    profiles = builtin_catalog()
+    if json_:
+        print(json.dumps({k: p.model_dump(exclude_none=True) for k, p in profiles.items()}, indent=2))
+        return
+    for p in profiles.values():
+        length, width = p.footprint()
+        table = Table(title=f"{p.id}: {p.name} ({p.example})", title_justify="left", show_header=False)
+        table.add_column("parameter", style="bold")
+        table.add_column("value")
+        table.add_column("source", style="dim")
+        src = p.sources
+        err_ = p.delivery_error
+        table.add_row("family", p.family, "")
+        table.add_row("submunitions per carrier", str(p.submunitions_per_carrier), src.get("submunitions_per_carrier", ""))
+        table.add_row("pattern", f"{p.pattern.kind}, {length:.0f} x {width:.0f} m", src.get("pattern", ""))
+        if p.footprint_by_altitude:
+            f = p.footprint_by_altitude
+            table.add_row("footprint by altitude", f"{f.altitude_m[0]:g}-{f.altitude_m[1]:g} m: "
+                          f"{f.length_m[0]:g} x {f.width_m[0]:g} to {f.length_m[1]:g} x {f.width_m[1]:g} m",
+                          src.get("footprint_by_altitude", ""))
+        table.add_row("delivery error (SD)", f"along {err_.range_sd:.0f} m, across {err_.deflection_sd:.0f} m, "
+                      f"common {err_.aim_sd_m:.0f} m", src.get("delivery_error", ""))
+        if p.carrier_spacing_m:
+            table.add_row("carrier spacing", f"{p.carrier_spacing_m:g} m", src.get("carrier_spacing_m", ""))
+        d = p.dud_rate
+        ranges = ", ".join(f"{name} {r[0]:.0%}-{r[1]:.0%}" for name, r in (("test", d.test_range), ("field", d.field_range)) if r)
+        table.add_row("dud rate", f"mean {d.mean:.0%}, SD {d.spread:.0%}" + (f"; {ranges}" if ranges else ""),
+                      src.get("dud_rate", ""))
+        out.print(table)
+    out.print("Figures marked 'assumption' have no public source; set your own in a scenario's [[profiles]].")
+
+
+def schema(markdown: Annotated[bool, typer.Option(help="print the Markdown reference instead")] = False) -> None:
+    """Print the scenario file's JSON Schema."""
+    print(markdown_reference() if markdown else json.dumps(json_schema(), indent=2), end="" if markdown else "\n")
+
+
+def init(directory: Annotated[Path, typer.Argument(help="folder to create the starter scenario in")]) -> None:
+    """Write a commented starter scenario (a copy of the demo district) that validates and runs."""
+    target = directory / "scenario.toml"
+    if target.exists():
+        raise InputError(None, "DIRECTORY", str(directory), "choose an empty folder", problem="already has a scenario.toml;")
+    demo = demo_scenario()
+    (directory / "data").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(demo.parent / "data" / "demo-district.gpkg", directory / "data" / "demo-district.gpkg")
+    text = demo.read_text(encoding="utf-8").replace('name = "demo-district"', 'name = "starter"', 1)
+    target.write_text(text, encoding="utf-8")
+    out.print(f"wrote {target} and its land-use layer; run it with: remnant run {target}", highlight=False)

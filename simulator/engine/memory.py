@@ -1,0 +1,43 @@
+"""How much memory a run will need, estimated before it starts."""
+
+from __future__ import annotations
+
+import os
+
+from simulator.engine.ensemble import TILE_CELLS
+from simulator.inputs.grid import Grid
+
+BASE_BYTES = 400 * 2**20
+"""Python, numpy, numba, GDAL and the other libraries once loaded (bytes)."""
+
+
+def machine_bytes() -> int:
+    """Physical memory of this machine (bytes)."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def estimate_peak_bytes(
+    grid: Grid, *, epochs: int, threads: int, realizations: int, zones: int, steps: int, clearance: bool
+) -> int:
+    """An upper estimate of a run's peak memory (bytes).
+
+    Whole-grid arrays per cell: the sums of counts and squares (16 B), first hits per epoch
+    (4 B each), land-use codes and zones (5 B), the result rasters and their temporaries
+    (about 40 B). Per thread, the accumulators of one tile (or of the whole grid in the
+    land-release pass) and the kernel's scratch (16 B per cell). Per realization, the tables
+    by epoch and zone, and the land-release state by step and class.
+    """
+    cells = grid.n_cells
+    tile = min(grid.nx, TILE_CELLS) * min(grid.ny, TILE_CELLS)
+    per_cell = 16 + 4 * epochs + 5 + 40
+    scratch = 16 + 4 * epochs + 16
+    total = BASE_BYTES + cells * per_cell + threads * tile * scratch
+    total += realizations * (epochs * zones * 16 + 24)
+    if clearance:
+        total += threads * cells * scratch + realizations * steps * zones * 64
+    return int(total)
+
+
+def gib(n: float) -> str:
+    """``n`` bytes as text in GiB."""
+    return f"{n / 2**30:.1f} GiB"

@@ -1,0 +1,388 @@
+"""Planners' land-use layers: read any vector file GDAL reads, repair it, project it to metres, rasterise it."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import glob
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas
+import numpy as np
+import pyogrio
+import pyogrio.errors
+import pyogrio.raw
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+from rasterio.features import rasterize
+
+from simulator.errors import InputError
+from simulator.inputs.grid import Grid
+
+_GDAL_ERRORS = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.FeatureError,
+    pyogrio.errors.FieldError,
+    pyogrio.errors.GeometryError,
+    pyogrio.errors.CRSError,
+)
+_OSM_SUFFIXES = (".osm", ".pbf")
+_POLYGONAL_KIND = ("polygon", "surface", "unknown")  # layer geometry types that may hold polygons
+_POLYGON, _MULTIPOLYGON = 3, 6  # shapely type ids
+_AREA_OF_USE_MARGIN_DEG = 1.0  # a projected layer may reach this far outside its CRS's area of use
+
+
+@dataclass(frozen=True)
+class LandUseReport:
+    """What reading a land-use layer did. Counts are of features; class counts are of kept features."""
+
+    n_features: int  # features read
+    n_repaired: int  # invalid geometries repaired (and kept)
+    n_dropped: int  # null, empty, unreadable or non-polygonal geometries dropped
+    n_default: int  # kept features whose class value was null or unmapped, given the default class
+    unmapped_values: dict[str, int]  # raw value -> count that fell to the default class (nulls not included)
+    source_crs: str | None  # CRS the coordinates were read in (the file's, or land_use.source_crs)
+    crs: str  # CRS of the returned polygons
+    layer: str | None = None  # layer read
+    file_crs: str | None = None  # CRS the file declares (None: none)
+    default_class: str = ""
+    restored_shx: bool = False  # a Shapefile's missing .shx index was rebuilt (in a temporary copy)
+
+    def lines(self) -> list[str]:
+        """Short human sentences, for the run log."""
+        out = [f"read {_count(self.n_features, 'feature')}" + (f" from layer '{self.layer}'" if self.layer else "")]
+        if self.restored_shx:
+            out.append("rebuilt the Shapefile's missing .shx index in a temporary copy (the input is unchanged)")
+        if self.n_repaired:
+            out.append(f"repaired {_count(self.n_repaired, 'invalid geometry', 'invalid geometries')}")
+        if self.n_dropped:
+            what = "null, empty or non-polygonal geometr"
+            out.append(f"dropped {_count(self.n_dropped, what + 'y', what + 'ies')}")
+        if self.n_default:
+            n_unmapped = sum(self.unmapped_values.values())
+            parts = [f"{self.n_default - n_unmapped} with no class value"] if self.n_default > n_unmapped else []
+            if n_unmapped:
+                top = sorted(self.unmapped_values.items(), key=lambda kv: (-kv[1], kv[0]))
+                listed = ", ".join(f"'{value}' {n}" for value, n in top[:5]) + (", ..." if len(top) > 5 else "")
+                parts.append(f"{n_unmapped} with unmapped values ({listed})")
+            default = f"{_count(self.n_default, 'feature')} got the default class '{self.default_class}'"
+            out.append(f"{default}: {'; '.join(parts)}")
+        if self.source_crs != self.file_crs:
+            declared = _label(self.file_crs) if self.file_crs else "no CRS"
+            took = f"took source CRS {_label(self.source_crs)} from land_use.source_crs"
+            out.append(f"{took} (the file declares {declared})")
+        if self.source_crs != self.crs:
+            out.append(f"projected from {_label(self.source_crs)} to {_label(self.crs)}")
+        return out
+
+
+@dataclass(frozen=True)
+class LandUseLayer:
+    """Land-use polygons (columns ``class_key`` and ``geometry``; only Polygon/MultiPolygon) in ``crs``."""
+
+    polygons: geopandas.GeoDataFrame
+    crs: str
+    report: LandUseReport
+
+
+def read_land_use(
+    path: Path,
+    *,
+    layer: str | None,
+    class_field: str,
+    class_map: dict[str, str],
+    default_class: str,
+    crs: str | None = None,
+    source_crs: str | None = None,
+    scenario: Path | None = None,
+) -> LandUseLayer:
+    """Read land-use polygons from ``path`` and give each a class key.
+
+    ``layer`` None picks the only layer, ``multipolygons`` for OpenStreetMap files, or the only
+    polygon layer. ``class_field`` is a field name or comma-separated names tried in order (first
+    non-null wins). Values (as text) are looked up in ``class_map``; nulls and unmapped values get
+    ``default_class``. Invalid geometries are repaired; null, empty and non-polygonal ones dropped.
+    ``source_crs`` overrides or supplies the file's CRS; the result is in ``crs`` if given (projected,
+    metres), else the layer's own projected CRS, else (geographic layers) the local UTM zone.
+    Raises InputError for any input the user must fix; errors in the values of ``crs`` and
+    ``source_crs`` name ``scenario`` (the file they come from) if given, the others ``path``.
+    """
+    path = Path(path)
+    settings = scenario if scenario is not None else path
+    target = _parse_crs(crs, settings, "study_area.crs")
+    assigned = _parse_crs(source_crs, settings, "land_use.source_crs")
+    with _readable(path) as (src, restored_shx):
+        layer = _pick_layer(src, path, layer)
+        info = _gdal(path, pyogrio.read_info, src, layer=layer)
+        if info["features"] == 0:
+            raise _no_features(path, layer)
+        fields = _class_fields(class_field, [str(f) for f in info["fields"]], path)
+        meta, _, wkb, columns = _gdal(path, pyogrio.raw.read, src, layer=layer, columns=fields)
+    n_features = len(columns[0])
+    if n_features == 0:  # formats that cannot count features cheaply (OSM) report -1 above
+        raise _no_features(path, layer)
+    geoms, repaired = _polygons(wkb if wkb is not None else np.full(n_features, None, dtype=object))
+    keep = ~shapely.is_missing(geoms)
+    if not keep.any():
+        raise InputError(
+            path, "land_use.layer", layer,
+            "choose a layer of polygons (for OpenStreetMap files, 'multipolygons')",
+            f"has no polygon features ({_count(n_features, 'feature')}, all null, empty or not polygons)",
+        )
+    by_field = dict(zip([str(f) for f in meta["fields"]], columns))
+    texts = zip(*(map(_text, by_field[f]) for f in fields))
+    raw = [next((t for t in row if t is not None), None) for row, k in zip(texts, keep) if k]
+    keys = [class_map.get(value, default_class) if value is not None else default_class for value in raw]
+    unmapped = Counter(value for value in raw if value is not None and value not in class_map)
+
+    file_crs = meta["crs"]
+    if assigned is None and file_crs is None:
+        raise InputError(
+            path, "land_use.source_crs", None,
+            "set land_use.source_crs to the CRS its coordinates are in (e.g. 'EPSG:4326' for lon/lat)",
+            "the layer has no CRS",
+        )
+    src_crs = assigned or CRS.from_user_input(file_crs)
+    kept = geoms[keep]
+    lon, lat = _check_area_of_use(src_crs, shapely.total_bounds(kept), path, source_crs or file_crs)
+    target = _target_crs(target, src_crs, local_utm_crs(lon, lat), settings if target is not None else path)
+    polygons = geopandas.GeoDataFrame({"class_key": keys}, geometry=kept, crs=src_crs)
+    if not target.equals(src_crs):
+        polygons = polygons.to_crs(target)
+    report = LandUseReport(
+        n_features=n_features,
+        n_repaired=int(repaired[keep].sum()),
+        n_dropped=int((~keep).sum()),
+        n_default=raw.count(None) + sum(unmapped.values()),
+        unmapped_values=dict(unmapped),
+        source_crs=src_crs.to_string(),
+        crs=target.to_string(),
+        layer=layer,
+        file_crs=CRS.from_user_input(file_crs).to_string() if file_crs else None,
+        default_class=default_class,
+        restored_shx=restored_shx,
+    )
+    return LandUseLayer(polygons=polygons, crs=report.crs, report=report)
+
+
+def rasterize_land_use(
+    layer: LandUseLayer, grid: Grid, codes: dict[str, int], precedence: list[str], *, default_code: int
+) -> np.ndarray:
+    """Class codes (uint8, shape ``grid.shape``) of the polygon covering each cell centre.
+
+    Where polygons overlap, the class earlier in ``precedence`` (first = highest) wins; within a
+    class, the later feature. Cells whose centre no polygon covers get ``default_code`` (the code of
+    the default class). Every class key in the layer must be in ``codes`` and ``precedence``; the layer
+    must already be in the grid's CRS.
+    """
+    if not CRS.from_user_input(layer.crs).equals(CRS.from_user_input(grid.crs)):
+        raise ValueError(f"land-use layer CRS {layer.crs} differs from grid CRS {grid.crs}")
+    keys = layer.polygons["class_key"].to_numpy()
+    present = set(keys)
+    if missing := sorted(present - codes.keys()):
+        raise ValueError(f"land-use classes without a code: {missing}")
+    if missing := sorted(present - set(precedence)):
+        raise ValueError(f"land-use classes missing from precedence: {missing}")
+    if bad := {k: c for k, c in [*codes.items(), ("default_code", default_code)] if not 0 <= c <= 255}:
+        raise ValueError(f"land-use codes must fit in uint8: {bad}")
+    out = np.full(grid.shape, default_code, dtype=np.uint8)
+    geoms = layer.polygons.geometry.to_numpy()
+    xmin, ymin, xmax, ymax = grid.bounds
+    b = shapely.bounds(geoms)
+    on_grid = (b[:, 0] < xmax) & (b[:, 2] > xmin) & (b[:, 1] < ymax) & (b[:, 3] > ymin)
+    rank = {key: i for i, key in enumerate(precedence)}
+    order = np.argsort([-rank[k] for k in keys], kind="stable")  # lowest precedence burnt first
+    order = order[on_grid[order]]
+    if len(order):
+        shapes = ((geoms[i], codes[keys[i]]) for i in order)
+        rasterize(shapes, out=out, transform=grid.transform, all_touched=False)
+    return out
+
+
+def local_utm_crs(lon: float, lat: float) -> str:
+    """The WGS 84 / UTM zone CRS of a point in degrees, e.g. "EPSG:32635" (standard 6-degree zones)."""
+    zone = int((lon + 180.0) % 360.0 // 6.0) + 1
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+@contextlib.contextmanager
+def _readable(path: Path) -> Iterator[tuple[Path, bool]]:
+    """The path to read, and whether a Shapefile's missing .shx was rebuilt (in a temporary copy)."""
+    try:
+        exists = path.exists()
+    except OSError as error:  # e.g. a name too long for the file system
+        raise InputError(path, "land_use.path", str(path), "check land_use.path",
+                         f"cannot be read ({error.strerror or error})") from None
+    if not exists:
+        raise InputError(path, "land_use.path", str(path), "check land_use.path", "does not exist")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(path, "land_use.path", str(path), "export the layer again", "is empty (0 bytes)")
+    if path.suffix.lower() != ".shp" or any(path.with_suffix(s).exists() for s in (".shx", ".SHX")):
+        yield path, False
+        return
+    # GDAL rebuilds a missing .shx beside the .shp; do that in a copy so the input stays untouched.
+    with tempfile.TemporaryDirectory(prefix="remnant-shx-") as tmp:
+        for sibling in path.parent.glob(glob.escape(path.stem) + ".*"):
+            if sibling.is_file():
+                shutil.copy(sibling, tmp)
+        before = pyogrio.get_gdal_config_option("SHAPE_RESTORE_SHX")
+        pyogrio.set_gdal_config_options({"SHAPE_RESTORE_SHX": True})
+        try:
+            yield Path(tmp) / path.name, True
+        finally:
+            pyogrio.set_gdal_config_options({"SHAPE_RESTORE_SHX": before})
+
+
+def _gdal(path: Path, call, *args, **kwargs):
+    """``call(*args, **kwargs)``, GDAL failures told as an InputError on ``path``."""
+    try:
+        return call(*args, **kwargs)
+    except _GDAL_ERRORS as error:
+        detail = " ".join(str(error).split()).replace(f"'{args[0]}'", "file").replace(str(args[0]), "file")
+        raise InputError(
+            path, "land_use.path", str(path),
+            "give a complete vector file GDAL reads (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, OSM PBF)",
+            f"cannot be read (GDAL: {detail.split(';')[0][:160]})",
+        ) from error
+
+
+def _pick_layer(src: Path, path: Path, layer: str | None) -> str:
+    listed = _gdal(path, pyogrio.list_layers, src)
+    names = [str(name) for name in listed[:, 0]]
+    if layer is None:
+        polygonal = [str(n) for n, kind in listed if kind and any(k in kind.lower() for k in _POLYGONAL_KIND)]
+        if len(names) == 1:
+            layer = names[0]
+        elif path.suffix.lower() in _OSM_SUFFIXES:
+            layer = "multipolygons"
+        elif len(polygonal) == 1:
+            layer = polygonal[0]
+        else:
+            raise InputError(
+                path, "land_use.layer", None, f"set land_use.layer to one of: {_listing(names)}",
+                f"the file has {len(names)} layers, so which to read must be named",
+            )
+    if layer not in names:
+        raise InputError(path, "land_use.layer", layer, f"use one of: {_listing(names)}", "is not a layer of the file")
+    return layer
+
+
+def _no_features(path: Path, layer: str) -> InputError:
+    return InputError(path, "land_use.layer", layer, "choose a layer of land-use polygons", "has no features")
+
+
+def _class_fields(class_field: str, fields: list[str], path: Path) -> list[str]:
+    wanted = [name.strip() for name in class_field.split(",") if name.strip()]
+    listing = f"fields in the layer: {_listing(fields)}"
+    if not wanted:
+        raise InputError(path, "land_use.class_field", class_field, f"name one; {listing}", "names no field")
+    lower = {f.lower(): f for f in fields}
+    for name in wanted:
+        if name not in fields:
+            close = difflib.get_close_matches(name.lower(), list(lower), n=1)
+            hint = f"did you mean '{lower[close[0]]}'? " if close else ""
+            raise InputError(path, "land_use.class_field", name, hint + listing, "is not a field of the layer")
+    return wanted
+
+
+def _polygons(wkb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Polygonal geometries parsed from WKB (None where dropped), and which were repaired."""
+    geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    unparsed = shapely.is_missing(geoms) & np.array([w is not None for w in wkb], dtype=bool)
+    repaired = np.zeros(len(geoms), dtype=bool)
+    if unparsed.any():  # e.g. unclosed rings; rings of 2 points stay unreadable
+        geoms[unparsed] = shapely.from_wkb(wkb[unparsed], on_invalid="fix")
+        repaired |= unparsed
+    geoms = shapely.force_2d(geoms)
+    invalid = ~shapely.is_missing(geoms) & ~shapely.is_valid(geoms)
+    geoms[invalid] = shapely.make_valid(geoms[invalid])
+    repaired |= invalid
+    types = shapely.get_type_id(geoms)
+    other = ~np.isin(types, (_POLYGON, _MULTIPOLYGON, -1))
+    for i in np.flatnonzero(other):  # keep the polygonal parts of collections
+        parts = shapely.get_parts(shapely.get_parts(geoms[i]))
+        parts = parts[shapely.get_type_id(parts) == _POLYGON]
+        geoms[i] = shapely.union_all(parts) if len(parts) else None
+    repaired |= other
+    geoms[shapely.is_empty(geoms)] = None
+    return geoms, repaired
+
+
+def _check_area_of_use(crs: CRS, bounds: np.ndarray, path: Path, value: str) -> tuple[float, float]:
+    """Longitude and latitude (degrees) of the centre of ``bounds``; InputError if they do not fit ``crs``."""
+    lon_lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    if crs.is_geographic:
+        fits = bounds[0] >= -180 and bounds[2] <= 180 and bounds[1] >= -90 and bounds[3] <= 90
+        ll = lon_lat.transform_bounds(*bounds) if fits else None
+    else:
+        ll = lon_lat.transform_bounds(*bounds, densify_pts=21)
+        fits = bool(np.isfinite(ll).all())
+        if fits and crs.area_of_use is not None:
+            w, s, e, n = crs.area_of_use.bounds
+            m = _AREA_OF_USE_MARGIN_DEG
+            fits = ll[0] <= e + m and ll[2] >= w - m and ll[1] <= n + m and ll[3] >= s - m
+    if not fits:
+        box = ", ".join(f"{v:.6g}" for v in bounds)
+        raise InputError(
+            path, "land_use.source_crs", _label(value),
+            "set land_use.source_crs to the CRS the coordinates are in (e.g. 'EPSG:32635': metres in UTM zone 35N)",
+            f"is probably wrong: the layer's bounds ({box}) lie outside its area of use",
+        )
+    return (ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2
+
+
+def _target_crs(target: CRS | None, src_crs: CRS, utm: str, path: Path) -> CRS:
+    """The CRS to return polygons in: ``target``, else ``src_crs`` if projected, else ``utm``; in metres."""
+    chosen = target or (CRS.from_user_input(utm) if src_crs.is_geographic else src_crs)
+    if not _in_metres(chosen):
+        problem = "is not a projected CRS in metres" if target else "(the layer's CRS, kept) is not in metres"
+        raise InputError(
+            path, "study_area.crs", _label(chosen.to_string()),
+            f"cell sizes are in metres: set study_area.crs to a projected CRS in metres, e.g. '{utm}' (local UTM)",
+            problem,
+        )
+    return chosen
+
+
+def _parse_crs(value: str | None, path: Path, field: str) -> CRS | None:
+    if value is None:
+        return None
+    try:
+        return CRS.from_user_input(value)
+    except CRSError as error:
+        raise InputError(path, field, value, "give a CRS like 'EPSG:32635'", "is not a CRS pyproj knows") from error
+
+
+def _in_metres(crs: CRS) -> bool:
+    return crs.is_projected and all(axis.unit_name in ("metre", "meter") for axis in crs.axis_info)
+
+
+def _text(value: object) -> str | None:
+    """A field value as class-map text: None for nulls and blanks; whole floats without ".0"."""
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else str(int(value)) if float(value).is_integer() else str(value)
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
+def _label(crs: str | None) -> str:
+    """A short name for a CRS string (its authority code, or its name)."""
+    if crs is None or len(crs) <= 40:
+        return str(crs)
+    return CRS.from_user_input(crs).name
+
+
+def _listing(names: list[str], limit: int = 30) -> str:
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"

@@ -1,0 +1,200 @@
+"""Write a run's outputs into a folder, complete or not at all.
+
+Everything is written into a hidden staging folder beside the target and moved into place
+at the end; an interrupted run leaves the previous outputs as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+
+from simulator.outputs import plots
+from simulator.outputs import styles
+from simulator.errors import InputError
+from simulator.results.provenance import scenario_hash, versions
+from simulator.outputs.rasters import hex_to_rgba, write_geotiff
+from simulator.results.result import Result
+from simulator.results.tables import M2_PER_HA
+
+OUTPUT_FILES = (
+    "density.tif",
+    "p_contaminated.tif",
+    "landuse.tif",
+    "hazard_areas.gpkg",
+    "hazardous_area.csv",
+    "hazardous_area_by_class.csv",
+    "density.qml",
+    "hazard_areas.qml",
+    "map.png",
+    "hazardous_area.png",
+    "run.json",
+)
+"""Written by every run; a run with clearance adds ``RELEASE_FILES``."""
+
+RELEASE_FILES = ("land_release.csv", "completion.csv", "land_release.png", "completion.png")
+
+
+def check_writable(target: Path, overwrite: bool, field: str = "--out") -> None:
+    """Refuse, before any work, to replace an existing run without ``overwrite`` or to write where nothing can be."""
+    try:
+        exists = target.exists()
+    except OSError as exc:
+        raise InputError(None, field, str(target), "choose a shorter or valid folder path",
+                         problem=f"cannot be used ({exc.strerror});") from None
+    if exists and not overwrite:
+        raise InputError(None, field, str(target), "pass --overwrite to replace it, or choose another --out",
+                         problem="already holds outputs;")
+    if exists and not target.is_dir():
+        raise InputError(None, field, str(target), "choose a folder path for --out", problem="is a file;")
+
+
+@contextmanager
+def staged_directory(target: Path, overwrite: bool) -> Iterator[Path]:
+    """A fresh folder that replaces ``target`` only when the block completes."""
+    check_writable(target, overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if target.exists():
+        retired = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(retired)
+        staging.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        staging.rename(target)
+
+
+def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
+    """Write every output of ``result`` into ``target``; return it."""
+    with staged_directory(target, overwrite) as folder:
+        write_rasters(result, folder)
+        write_vectors(result, folder)
+        result.hazardous_area.to_csv(folder / "hazardous_area.csv", index=False, float_format="%.6g")
+        result.area_by_class.to_csv(folder / "hazardous_area_by_class.csv", index=False, float_format="%.6g")
+        write_figures(result, folder)
+        if result.land_release is not None:
+            write_land_release(result, folder)
+        write_run_record(result, folder / "run.json", extra or {})
+    return target
+
+
+def write_analytic(setup, expected: np.ndarray, target: Path, *, overwrite: bool = False, extra: dict | None = None) -> dict:
+    """Write the analytic preview (expected density, land use, map, run.json); return its summary."""
+    grid = setup.grid
+    density = expected * (M2_PER_HA / grid.cell_area_m2)
+    per_class = np.bincount(setup.landuse_codes.ravel(), weights=expected.ravel(), minlength=len(setup.class_keys))
+    summary = {
+        "scenario": setup.scenario.name,
+        "mode": "analytic",
+        "expected_duds_on_grid": round(float(expected.sum()), 3),
+        "by_class": [{"class": k, "expected_duds": round(float(v), 3)} for k, v in zip(setup.class_keys, per_class)],
+    }
+    with staged_directory(target, overwrite) as folder:
+        write_geotiff(folder / "density.tif", grid, density.astype(np.float32),
+                      description="expected remnants per hectare (analytic)", units="items/ha", nodata=-1.0)
+        (folder / "density.qml").write_text(styles.density_qml(density))
+        write_landuse(setup, folder)
+        figure = plots.district_map(setup, density, None, f"{setup.scenario.name}: expected remnants (analytic preview)")
+        figure.savefig(folder / "map.png", dpi=120)
+        plt.close(figure)
+        record = {"scenario": str(setup.loaded.path), "scenario_sha256": scenario_hash(setup), "versions": versions(),
+                  "summary": summary, **(extra or {})}
+        (folder / "run.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return summary
+
+
+def write_rasters(result: Result, folder: Path) -> None:
+    grid = result.grid
+    write_geotiff(folder / "density.tif", grid, result.density_per_ha.astype(np.float32),
+                  description="expected remnants per hectare", units="items/ha", nodata=-1.0)
+    (folder / "density.qml").write_text(styles.density_qml(result.density_per_ha))
+    write_geotiff(folder / "p_contaminated.tif", grid, result.p_contaminated.astype(np.float32),
+                  description="probability of at least one remnant in the cell", units="probability", nodata=-1.0)
+    write_landuse(result.setup, folder)
+
+
+def write_landuse(setup, folder: Path) -> None:
+    keys = setup.class_keys
+    classes = setup.scenario.land_use.classes
+    colormap = {0: (0, 0, 0, 0)} | {i + 1: hex_to_rgba(classes[k].colour) for i, k in enumerate(keys)}
+    write_geotiff(folder / "landuse.tif", setup.grid, (setup.landuse_codes + 1).astype(np.uint8),
+                  description="land-use class code (1 = first class of the scenario)", units="class", nodata=0,
+                  colormap=colormap, category_names=["nodata", *keys])
+
+
+def write_vectors(result: Result, folder: Path) -> None:
+    path = folder / "hazard_areas.gpkg"
+    result.hazard_areas.to_file(path, layer="hazard_areas", driver="GPKG")
+    qml = styles.hazard_qml(result.setup.scenario.hazard.threshold)
+    (folder / "hazard_areas.qml").write_text(qml)
+    styles.store_in_geopackage(path, "hazard_areas", qml, "remnant hazard areas")
+    columns = result.setup.strikes
+    strikes = gpd.GeoDataFrame(
+        {
+            "id": columns.id.astype(str),
+            "profile": columns.profile.astype(str),
+            "date": np.datetime_as_string(columns.date, unit="D"),
+            "carriers": columns.carriers,
+            "on_grid": result.setup.on_grid,
+        },
+        geometry=gpd.points_from_xy(columns.x, columns.y),
+        crs=result.grid.crs,
+    )
+    strikes.to_file(path, layer="strikes", driver="GPKG")
+
+
+def write_figures(result: Result, folder: Path) -> None:
+    name = result.setup.scenario.name
+    hazardous = result.p_contaminated >= result.setup.scenario.hazard.threshold
+    figure = plots.district_map(result.setup, result.density_per_ha, hazardous,
+                                f"{name}: expected cluster munition remnants ({result.ensemble.realizations} realizations)")
+    figure.savefig(folder / "map.png", dpi=120)
+    plt.close(figure)
+    figure = plots.area_over_time(result.hazardous_area, result.setup.scenario.land_use,
+                                  f"{name}: contaminated and hazardous area by land use")
+    figure.savefig(folder / "hazardous_area.png", dpi=120)
+    plt.close(figure)
+
+
+def write_land_release(result: Result, folder: Path) -> None:
+    name = result.setup.scenario.name
+    result.land_release_table.to_csv(folder / "land_release.csv", index=False, float_format="%.6g")
+    result.completion.to_csv(folder / "completion.csv", index=False, float_format="%.6g")
+    figure = plots.land_release(result.land_release_table, result.setup.scenario.land_use,
+                                f"{name}: land release ({result.ensemble.realizations} realizations)")
+    figure.savefig(folder / "land_release.png", dpi=120)
+    plt.close(figure)
+    figure = plots.completion(result.completion, result.setup.scenario.clearance.deadline,
+                              f"{name}: when is all hazardous land released?")
+    figure.savefig(folder / "completion.png", dpi=120)
+    plt.close(figure)
+
+
+def write_run_record(result: Result, path: Path, extra: dict) -> None:
+    sc = result.setup.scenario
+    record = {
+        "scenario": str(result.setup.loaded.path),
+        "scenario_sha256": scenario_hash(result.setup),
+        "seed": sc.simulation.seed,
+        "realizations": result.ensemble.realizations,
+        "versions": versions(),
+        "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+        "land_use": result.setup.land_use.report.lines(),
+        "summary": result.summary,
+        **extra,
+    }
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")

@@ -1,0 +1,1 @@
+"""Studies over scenario variants: one-parameter sweeps and Sobol sensitivity analyses."""
