@@ -19,8 +19,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from simulator.kernels import strike_table as T
+
 from simulator.engine.ensemble import KernelInputs
 
 METHODS = ("bincount", "histogram2d", "sort")

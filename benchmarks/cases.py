@@ -15,11 +15,11 @@ import numpy as np
 
 from benchmarks import synthetic
 from benchmarks.baseline import METHODS, scatter_numpy
-from benchmarks.national import national  # noqa: F401 (a case group, called by name)
 from benchmarks.measure import in_fresh_process, other_load, peak_memory, peak_rss_mb, time_call, wait_for_quiet
+from benchmarks.national import national  # noqa: F401 (a case group, called by name)
 from benchmarks.report import Result
-from simulator.kernels import scatter_ensemble
-from simulator.engine.kernel_inputs import KernelInputs
+from simulator.engine import scatter as kernel
+from simulator.inputs.kernel_inputs import KernelInputs
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "demo-district.toml"
 BIG, SMALL = 2000, 200  # cells per side of the realistic and the small grid
@@ -87,34 +87,13 @@ def log(message: str) -> None:
 
 
 def kernel_call(inputs: KernelInputs, realizations: int, threads: int = 1):
-    """A function running ``scatter_ensemble`` over realizations 0 .. n - 1 with ``threads``
-    threads (one chunk each) into accumulators allocated (and touched) once; it returns the
-    summed totals [dropped, remnants, off the grid]."""
-    n_cells = inputs.n_cells
-
-    def zeros(shape, dtype):
-        a = np.empty(shape, dtype)
-        a.fill(0)
-        return a
-
-    sum_count = zeros((threads, n_cells), np.int64)
-    sum_sq = zeros((threads, n_cells), np.int64)
-    hits = zeros((threads, inputs.n_epochs, n_cells), np.int32)
-    per_real = (realizations, inputs.n_epochs, inputs.n_zones)
-    zone_items, zone_cells = zeros(per_real, np.int64), zeros(per_real, np.int64)
-    totals = zeros((realizations, 3), np.int64)
-    key0, key1 = (np.uint64(k) for k in inputs.key)
-    window = inputs.window  # the whole grid: no tiles, the kernel alone
+    """A function running the scatter kernel (``simulator.engine.scatter.scatter``) over
+    realizations 0 .. n - 1 with ``threads`` threads (one chunk each) into per-cell sums allocated
+    once; it returns the summed totals [dropped, remnants, off the grid]."""
+    sums = kernel.CellSums.zeros(inputs, threads)
 
     def call() -> np.ndarray:
-        numba.set_num_threads(threads)
-        totals.fill(0)
-        scatter_ensemble(
-            inputs.f, inputs.ti, key0, key1, 0, realizations, threads, inputs.x0, inputs.y0, inputs.cell_size_m,
-            inputs.nx, inputs.ny, window, inputs.cell_class, inputs.class_mult, inputs.zone, inputs.n_zones,
-            inputs.n_epochs, sum_count, sum_sq, hits, zone_items, zone_cells, totals,
-        )
-        return totals.sum(axis=0)
+        return kernel.scatter(inputs, 0, realizations, sums).totals.sum(axis=0)
 
     return call
 
@@ -160,6 +139,26 @@ def scatter(sizes: Sizes) -> list[Result]:
             if case == "dud100":
                 results.append(Result(f"placed_{case}{suffix}", totals[1] / timing.best_s, "remnants/s",
                                       baseline=rates[method][1], detail={"grid": f"{side}x{side}"}, **common))
+    return results
+
+
+def contamination(sizes: Sizes) -> list[Result]:
+    """Scatter at 10 % dud with and without the reference-distance disc (50 m), on 5 m and 10 m
+    cells, one thread: ``value`` is the time with the disc over the time without it (the disc's
+    cost is the excess over 1)."""
+    results = []
+    for side in (BIG, BIG // 2):
+        spec = synthetic.StrikeSpec(dud=0.10)
+        n = sizes.scatter_realizations["dud10"]
+        cell = synthetic.SIDE_M / side
+        log(f"contamination on {side} x {side} ({cell:g} m cells): {n} realizations with and without a 50 m disc")
+        plain, _ = time_kernel(synthetic.kernel_inputs(spec, side), n, sizes.repeats)
+        with peak_memory() as peak, other_load() as load:
+            disc, _ = time_kernel(synthetic.kernel_inputs(spec, side, reference_m=50.0), n, sizes.repeats)
+        detail = {"grid": f"{side}x{side}", "cell_m": cell, "reference_m": 50.0, "realizations": n,
+                  "seconds_without_disc": plain.best_s, "others_cores": load.others_cores}
+        results.append(Result(f"contamination_disc_{cell:g}m", disc.best_s / plain.best_s, "x", peak.mb,
+                              seconds=disc.best_s, compile_s=disc.first_s, detail=detail))
     return results
 
 
@@ -217,7 +216,7 @@ def threads(sizes: Sizes) -> list[Result]:
 
 def run_demo(realizations: int, threads: int | None = None):
     """Load, prepare and run the demo scenario; derive summary, hazard areas and area table."""
-    from simulator.config.loading import load_scenario
+    from simulator.config.variants import load_scenario
     from simulator.pipeline import simulate
 
     loaded = load_scenario(DEMO, [f"simulation.realizations={realizations}"])
@@ -344,7 +343,7 @@ def land_use(sizes: Sizes) -> list[Result]:
     return results
 
 
-GROUPS = ("scatter", "ensemble", "threads", "demo", "scaling", "memory", "land_use", "national")
+GROUPS = ("scatter", "contamination", "ensemble", "threads", "demo", "scaling", "memory", "land_use", "national")
 
 
 def run(sizes: Sizes, groups: tuple[str, ...] = GROUPS, settle_s: float = 0.0) -> tuple[list[Result], dict]:

@@ -12,15 +12,15 @@ NATIONAL = Path(__file__).resolve().parents[1] / "scenarios" / "national-campaig
 
 
 def _prepared(realizations: int):
-    from simulator.config.loading import load_scenario
-    from simulator.inputs.prepare import prepare
+    from simulator.config.variants import load_scenario
+    from simulator.engine.prepare import prepare
 
     return prepare(load_scenario(NATIONAL, [f"simulation.realizations={realizations}"]))
 
 
 def _local(realizations: int) -> dict:
     """In a fresh process: the national campaign end to end without writing files; its time and peak RSS."""
-    from simulator.engine.runner import run
+    from simulator.pipeline.runner import run
 
     t0 = time.perf_counter()
     setup = _prepared(realizations)
@@ -35,8 +35,8 @@ def _on_dask(realizations: int, workers: int) -> float:
     """Seconds for the contamination pass on a warm local Dask cluster of ``workers`` single-threaded processes."""
     import distributed
 
-    from simulator.engine.dask_backend import DaskBackend
-    from simulator.engine.runner import run
+    from simulator.pipeline.dask_backend import DaskBackend
+    from simulator.pipeline.runner import run
 
     setup = _prepared(realizations)
     warm = _prepared(1)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import geopandas
 import numpy as np
 import shapely
-
 from simulator.kernels import strike_table as T
+
 from simulator.inputs.grid import Grid
-from simulator.engine.kernel_inputs import KernelInputs
+from simulator.inputs.kernel_inputs import KernelInputs, disc_half_widths
 from simulator.inputs.land_use import LandUseLayer, LandUseReport
 
 CRS = "EPSG:32634"
@@ -83,15 +83,17 @@ def strike_tables(spec: StrikeSpec) -> tuple[np.ndarray, np.ndarray]:
     return f, ti
 
 
-def kernel_inputs(spec: StrikeSpec, cells_per_side: int) -> KernelInputs:
+def kernel_inputs(spec: StrikeSpec, cells_per_side: int, reference_m: float = 0.0) -> KernelInputs:
     """Kernel inputs for ``spec`` on the study area: one land-use class (multiplier 1), one zone,
-    the whole grid as one window (``run_ensemble`` cuts large grids into tiles itself)."""
+    the whole grid as one window (``run_ensemble`` cuts large grids into tiles itself); land within
+    ``reference_m`` of a remnant is contaminated (0: the remnant's cell alone)."""
     g = grid(cells_per_side)
     f, ti = strike_tables(spec)
     return KernelInputs(
         f=f, ti=ti, key=(0x9E3779B97F4A7C15, spec.seed), x0=g.x0, y0=g.y0, cell_size_m=g.cell_size_m,
         nx=g.nx, ny=g.ny, cell_class=np.zeros(g.n_cells, np.uint8), class_mult=np.ones(1),
         zone=np.zeros(g.n_cells, np.int32), n_zones=1, n_epochs=1,
+        disc=disc_half_widths(reference_m, g.cell_size_m),
     )
 
 

@@ -36,6 +36,8 @@ TARGETS = (
     Target("scatter_dud10 per core", 300e6, ">=", _get("scatter_dud10"), ">= 300 M submunitions/s", "scatter_dud10"),
     Target("scatter_dud10 / numpy", 15.0, ">=", _get("scatter_dud10", "ratio"), ">= 15 x", "scatter_dud10"),
     Target("placed_dud100 per core", 60e6, ">=", _get("placed_dud100"), ">= 60 M remnants/s", "scatter_dud100"),
+    Target("contamination disc (50 m) on 10 m cells / scatter alone", 2.0, "<=", _get("contamination_disc_10m"),
+           "<= 2 x (the disc costs at most the scatter)", "contamination_disc_10m"),
     Target("2 threads / 1 thread", 1.7, ">=", _get("threads_speedup"), ">= 1.7 x", "threads_speedup"),
     Target("demo_1000 wall time", 30.0, "<=", _get("demo_1000", "seconds"), "< 30 s", "demo_1000"),
     Target("ensemble peak RSS, most / fewest realizations", 1.1, "<=", _growth("memory_ensemble_vs_realizations"),

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 from .jit import jit
-from .rng import binomial, seed_stream
+from .rng import binomial, normal_pair, seed_stream
 
 RELEASE_STREAM = 1 << 62
 """Stream index of the land-release draws of a realization, apart from any strike's."""
@@ -46,8 +46,8 @@ def _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, backgrou
 
 @jit
 def _realization(
-    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, ts_fraction, p_detect, p_evidence,
-    state, epoch_step, out,
+    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction, p_detect,
+    p_evidence, state, epoch_step, out,
 ):
     n_units = unit_class.shape[0]
     n_steps = capacity.shape[0]
@@ -70,7 +70,7 @@ def _realization(
                 stage[u] = NTS
                 left[u] = (area_sha[u] + area_cha[u]) * rate[u, 0]
         for m in range(3):
-            budget = capacity[s, m]
+            budget = capacity[s, m] * speed
             for u in range(n_units):
                 if budget <= 0.0:
                     break
@@ -142,8 +142,8 @@ def _realization(
 
 @jit(parallel=True)
 def release_ensemble(
-    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, ts_fraction, p_detect, p_evidence,
-    key0, key1, r_offset, epoch_step, out,
+    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
+    p_detect, p_evidence, key0, key1, r_offset, epoch_step, out,
 ):
     """Land release in each realization of a batch.
 
@@ -153,7 +153,8 @@ def release_ensemble(
     appearance step, suspected-only and confirmed areas (m2), whether technical survey comes
     first (``ts_first``; else straight to clearance), ``rate`` (float64 [unit, 3]) team-days
     per m2 of NTS, TS and BAC; ``capacity`` (float64 [step, 3]) team-days per step and
-    method; ``ts_fraction`` of confirmed land that TS searches; ``p_detect`` per item
+    method, scaled in each realization by a lognormal productivity factor of mean 1 and
+    log-scale standard deviation ``productivity_sd`` (0: none); ``ts_fraction`` of confirmed land that TS searches; ``p_detect`` per item
     searched; ``p_evidence`` that NTS sees evidence of an item; ``epoch_step`` the reporting
     step of each epoch; root key and the batch's first realization index.
 
@@ -165,7 +166,9 @@ def release_ensemble(
     for r in numba.prange(items.shape[0]):
         state = np.empty(4, np.uint64)
         seed_stream(state, key0, key1, r_offset + r, RELEASE_STREAM)
+        z, _ = normal_pair(state)
+        speed = np.exp(productivity_sd * z - 0.5 * productivity_sd * productivity_sd)
         _realization(
-            items[r], unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, ts_fraction, p_detect,
-            p_evidence, state, epoch_step, out[r],
+            items[r], unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction,
+            p_detect, p_evidence, state, epoch_step, out[r],
         )

@@ -11,6 +11,13 @@ candidates are drawn at the highest multiplied rate ``q`` and each is kept with 
 Binning counts remnants per cell of the epoch in ``count`` and lists each cell the first time
 it is hit (a branch-free append); the per-cell and per-zone tallies are made once per listed
 cell when the epoch closes, not once per remnant.
+
+A cell is contaminated in a realization when its centre lies within the reference distance of
+the centre of a cell holding a remnant: when an epoch closes, the disc of cells around each new
+remnant cell is covered (``disc``: half-widths of its rows), and each cell is counted once, in
+the epoch it is first covered. A remnant cell whose left neighbour also holds a remnant covers
+only the right end of each disc row (the rest is its neighbour's), so dense clusters cost about
+one cell per disc row.
 """
 
 from __future__ import annotations
@@ -52,23 +59,50 @@ def unit_point(state, kind, inner_fraction, truncate_sd):
 
 
 @jit
-def _close_epoch(epoch, count, cum, touched, n_touched, cells, n_cells, zone, hits, zone_items, zone_cells):
-    """Move the epoch's counts into ``cum``: tally remnants per zone, and the cells first hit
-    in this epoch (listed in ``cells``, whose new length is returned)."""
+def _cover(epoch, count, cum, touched, n_touched, tnx, tny, disc, stamp, cover, zone, hits, zone_cells):
+    """Cover the disc of cells around each remnant cell new in this epoch (``cum`` still 0):
+    every cell not yet covered in this realization (``cover != stamp``) is counted in ``hits``
+    and in its zone's ``zone_cells`` for ``epoch``."""
+    reach = (disc.shape[0] - 1) // 2
+    for j in range(n_touched):
+        idx = touched[j]
+        if cum[idx] != 0:
+            continue
+        row = idx // tnx
+        col = idx - row * tnx
+        # a left neighbour holding a remnant covers all of this disc but the right end of each row
+        left = col > 0 and count[idx - 1] + cum[idx - 1] > 0
+        for t in range(disc.shape[0]):
+            r = row + t - reach
+            if r < 0 or r >= tny:
+                continue
+            w = disc[t]
+            lo, hi = (col + w, col + w) if left else (col - w, col + w)
+            lo = max(lo, 0)
+            hi = min(hi, tnx - 1)
+            base = r * tnx
+            for c in range(lo, hi + 1):
+                k = base + c
+                if cover[k] != stamp:
+                    cover[k] = stamp
+                    hits[epoch, k] += 1
+                    zone_cells[epoch, zone[k]] += 1
+
+
+@jit
+def _close_epoch(epoch, count, cum, touched, n_touched, cells, n_cells, zone, zone_items):
+    """Move the epoch's counts into ``cum``: tally remnants per zone, and list the cells that
+    first hold a remnant in this epoch in ``cells`` (whose new length is returned)."""
     for j in range(n_touched):
         if j + AHEAD < n_touched:
             ahead = touched[j + AHEAD]
             prefetch(zone, ahead)
             prefetch(cum, ahead)
-            prefetch(hits[epoch], ahead)
         idx = touched[j]
         c = count[idx]
         count[idx] = 0
-        z = zone[idx]
-        zone_items[epoch, z] += c
+        zone_items[epoch, zone[idx]] += c
         if cum[idx] == 0:
-            hits[epoch, idx] += 1
-            zone_cells[epoch, z] += 1
             cells[n_cells] = idx
             n_cells += 1
         cum[idx] += c
@@ -76,9 +110,7 @@ def _close_epoch(epoch, count, cum, touched, n_touched, cells, n_cells, zone, hi
 
 
 @jit
-def _close_realization(
-    epoch, count, cum, touched, n_touched, cells, n_cells, zone, sum_count, sum_sq, hits, zone_items, zone_cells,
-):
+def _close_realization(epoch, count, cum, touched, n_touched, cells, n_cells, zone, sum_count, sum_sq, zone_items):
     """Close the last epoch straight into the ensemble sums, then add the cells of earlier
     epochs it did not hit; leaves ``count`` and ``cum`` zero. With one epoch ``cum`` is never read."""
     earlier = n_cells > 0
@@ -86,21 +118,16 @@ def _close_realization(
         if j + AHEAD < n_touched:
             ahead = touched[j + AHEAD]
             prefetch(zone, ahead)
-            prefetch(hits[epoch], ahead)
             prefetch(sum_count, ahead)
             prefetch(sum_sq, ahead)
         idx = touched[j]
         c = np.int64(count[idx])
         count[idx] = 0
-        z = zone[idx]
-        zone_items[epoch, z] += c
+        zone_items[epoch, zone[idx]] += c
         before = 0
         if earlier:
             before = np.int64(cum[idx])
             cum[idx] = 0
-        if before == 0:
-            hits[epoch, idx] += 1
-            zone_cells[epoch, z] += 1
         c += before
         sum_count[idx] += c
         sum_sq[idx] += c * c
@@ -119,8 +146,8 @@ def _close_realization(
 @jit
 def _realization(
     f, ti, key0, key1, r_global, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult, mult_hi,
-    uniform_mult, zone, count, cum, touched, cells, batch, state, sum_count, sum_sq, hits, zone_items, zone_cells,
-    totals,
+    uniform_mult, zone, disc, stamp, count, cum, touched, cells, cover, batch, state, sum_count, sum_sq, hits,
+    zone_items, zone_cells, totals,
 ):
     """Scatter all strikes of one realization and fold it into the accumulators.
 
@@ -135,8 +162,8 @@ def _realization(
     epoch = ti[0, T.EPOCH] if f.shape[0] > 0 else 0
     for s in range(f.shape[0]):
         if ti[s, T.EPOCH] != epoch:
-            n_cells = _close_epoch(epoch, count, cum, touched, n_touched, cells, n_cells, zone, hits, zone_items,
-                                   zone_cells)
+            _cover(epoch, count, cum, touched, n_touched, tnx, tny, disc, stamp, cover, zone, hits, zone_cells)
+            n_cells = _close_epoch(epoch, count, cum, touched, n_touched, cells, n_cells, zone, zone_items)
             n_touched = 0
             epoch = ti[s, T.EPOCH]
         seed_stream(state, key0, key1, r_global, ti[s, T.STREAM])
@@ -202,16 +229,16 @@ def _realization(
                     touched[n_touched] = idx
                     n_touched += c == 0
                     count[idx] = c + 1
-    _close_realization(epoch, count, cum, touched, n_touched, cells, n_cells, zone, sum_count, sum_sq, hits,
-                       zone_items, zone_cells)
+    _cover(epoch, count, cum, touched, n_touched, tnx, tny, disc, stamp, cover, zone, hits, zone_cells)
+    _close_realization(epoch, count, cum, touched, n_touched, cells, n_cells, zone, sum_count, sum_sq, zone_items)
     totals[0] += dropped
     totals[1] += remnants
     totals[2] += outside
 
 
 def scatter_ensemble(
-    f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, zone, n_zones,
-    n_epochs, sum_count, sum_sq, hits, zone_items, zone_cells, totals,
+    f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, zone, disc,
+    sum_count, sum_sq, hits, zone_items, zone_cells, totals,
 ):
     """Run realizations ``r_offset .. r_offset + n_real - 1`` and add them to the accumulators.
 
@@ -220,14 +247,16 @@ def scatter_ensemble(
     upper-left corner), ``cell`` size (m), ``nx`` by ``ny`` cells; ``tile`` (int64[4]:
     first column, first row, columns, rows) the window of the grid this call accumulates,
     the whole grid or one tile of it; per tile cell (flat, row-major) ``cell_class`` (uint8
-    index into ``class_mult``, the dud multipliers) and ``zone`` (int32 in ``[0, n_zones)``).
+    index into ``class_mult``, the dud multipliers) and ``zone`` (int32 in ``[0, n_zones)``);
+    ``disc`` (int64 [2 r + 1]): for row offsets ``-r .. r`` (cells) the half-width (cells) of the
+    disc of cells a remnant cell contaminates (``[0]``: the cell alone).
 
     Accumulators, added to (never reset), one slice per chunk so threads never share one:
     ``sum_count`` and ``sum_sq`` (int64 [n_chunks, tile cells]): sums over realizations of the
     remnant count and its square; ``hits`` (int32 [n_chunks, n_epochs, tile cells]): realizations
-    in which the cell first held a remnant at that epoch. Per realization (index ``r -
-    r_offset``): ``zone_items`` and ``zone_cells`` (int64 [n_real, n_epochs, n_zones]):
-    remnants landed and cells newly contaminated per epoch and zone; ``totals`` (int64
+    in which the cell was first contaminated (within the disc of a remnant cell) at that epoch.
+    Per realization (index ``r - r_offset``): ``zone_items`` and ``zone_cells`` (int64 [n_real,
+    n_epochs, n_zones]): remnants landed and cells newly contaminated per epoch and zone; ``totals`` (int64
     [n_real, 3]): submunitions dropped, remnants (duds) including outside the grid, and
     remnants outside the grid. A strike whose ``HOME`` is 0 (a copy run for another tile)
     adds only the remnants it places on this grid, so tiles sum to the whole.
@@ -236,21 +265,21 @@ def scatter_ensemble(
     has its own random stream, so the sums are identical for any number of threads, chunks,
     tiles or strike order.
 
-    Scratch (16 bytes per tile cell per chunk) is allocated here by numpy, which asks the
+    Scratch (20 bytes per tile cell per chunk) is allocated here by numpy, which asks the
     kernel for transparent huge pages on large arrays: the per-cell counts are read at random,
     and huge pages cut their TLB misses (about 10 % faster on a 2000 x 2000 grid).
     """
     n_cells = int(tile[2]) * int(tile[3])
-    scratch = np.zeros((n_chunks, 4, n_cells + 1), np.int32)  # count, cum, touched, cells
+    scratch = np.zeros((n_chunks, 5, n_cells + 1), np.int32)  # count, cum, touched, cells, cover
     _scatter_chunks(
-        f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, zone,
+        f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, zone, disc,
         sum_count, sum_sq, hits, zone_items, zone_cells, totals, scratch,
     )
 
 
 @jit(parallel=True)
 def _scatter_chunks(
-    f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, zone,
+    f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, zone, disc,
     sum_count, sum_sq, hits, zone_items, zone_cells, totals, scratch,
 ):
     """``scatter_ensemble`` after its scratch is allocated: chunks in parallel."""
@@ -258,12 +287,12 @@ def _scatter_chunks(
     mult_hi = max(1.0, class_mult.max())
     uniform_mult = np.all(class_mult == 1.0)
     for k in numba.prange(n_chunks):
-        count, cum, touched, cells = scratch[k, 0], scratch[k, 1], scratch[k, 2], scratch[k, 3]
+        count, cum, touched, cells, cover = scratch[k, 0], scratch[k, 1], scratch[k, 2], scratch[k, 3], scratch[k, 4]
         batch = np.empty(BATCH, np.int64)
         state = np.empty(4, np.uint64)
         for r in range(k * n_real // n_chunks, (k + 1) * n_real // n_chunks):
             _realization(
                 f, ti, key0, key1, r_offset + r, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult,
-                mult_hi, uniform_mult, zone, count, cum, touched, cells, batch, state, sum_count[k], sum_sq[k], hits[k],
-                zone_items[r], zone_cells[r], totals[r],
+                mult_hi, uniform_mult, zone, disc, np.int32(r + 1), count, cum, touched, cells, cover, batch, state,
+                sum_count[k], sum_sq[k], hits[k], zone_items[r], zone_cells[r], totals[r],
             )

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import importlib
 
+from simulator import kernel_cache
+
 __version__ = "0.1.0"
+
+kernel_cache.configure()  # before any kernel is compiled or loaded
 
 _PUBLIC = {
     "InputError": "simulator.errors",

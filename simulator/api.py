@@ -8,7 +8,7 @@
 >>> run.summary["contaminated_ha_p50"]
 >>> run.plot_map()                                            # a matplotlib Figure
 
-Paths are those of ``simulator.studies.variants``: ``--set`` keys plus ``[*]`` wildcards, ``[id=S07]``
+Paths are those of ``simulator.config.variants``: ``--set`` keys plus ``[*]`` wildcards, ``[id=S07]``
 selectors and ``profile.<id>.…`` for delivery profiles. ``Study`` objects never change;
 ``set`` returns a new one. Every run keeps the scenario's seed unless told otherwise, so
 two studies that differ in one value are compared with common random numbers.
@@ -25,18 +25,18 @@ import numpy as np
 import pandas as pd
 
 from simulator.config.demo import demo_scenario
+from simulator.config.keypath import Setting
 from simulator.config.loading import LoadedScenario
 from simulator.config.scenario import Scenario
-from simulator.engine.backends import checked_threads
+from simulator.config.variants import Variants
 from simulator.errors import InputError
 from simulator.outputs import plots
 from simulator.outputs.writer import write_outputs
+from simulator.pipeline.backends import checked_threads
 from simulator.results.result import Result
 from simulator.studies.runs import RunMetrics, as_settings, run_variant
 from simulator.studies.sensitivity import check_factors, factors_from_mapping, read_ranges, run_sensitivity
 from simulator.studies.sweep import parse_values, run_sweep
-from simulator.studies.variants import Setting, Variants
-
 
 
 def _detached(figure):
@@ -282,8 +282,9 @@ class RunResult:
 
     @property
     def per_realization(self) -> pd.DataFrame:
-        """One row per realization: remnants, contaminated area; with clearance, land remaining, years to completion."""
-        return pd.DataFrame(self.metrics.per_realization())
+        """One row per realization: remnants, contaminated area of the hazard map's realizations; with
+        clearance, SHA remaining and years to completion of the scored ones (NaN past the shorter set)."""
+        return pd.DataFrame({name: pd.Series(values) for name, values in self.metrics.per_realization().items()})
 
     # --- figures
     def plot_map(self, title: str | None = None):

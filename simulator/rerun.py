@@ -9,12 +9,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from simulator.config.loading import load_scenario
+from simulator.config.variants import load_scenario
+from simulator.engine.prepare import prepare
 from simulator.errors import InputError
-from simulator.inputs.prepare import prepare
 from simulator.pipeline import execute
 from simulator.results.provenance import scenario_hash
-
 
 COMPARED = (".tif", ".csv")
 """Rasters and tables must be byte-identical; figures, GeoPackages and run.json hold metadata that may not be."""

@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from simulator.kernels import strike_table as T
 from simulator.kernels.rng import beta, binomial, normal_pair, seed_stream, uniform
 from simulator.kernels.scatter import scatter_ensemble, unit_point
+
+from simulator.inputs.kernel_inputs import disc_half_widths
 
 # ----------------------------------------------------------------------------------------
 # Building inputs
@@ -63,9 +64,10 @@ def strike_tables(strikes: list[dict]) -> tuple[np.ndarray, np.ndarray]:
 
 def run_kernel(
     f, ti, key, n_real, x0, y0, cell, nx, ny, cell_class=None, class_mult=None, zone=None, n_zones=1,
-    n_epochs=1, n_chunks=1, r_offset=0,
+    n_epochs=1, n_chunks=1, r_offset=0, reference_m=0.0,
 ) -> dict:
-    """Call ``scatter_ensemble`` once on fresh accumulators; chunk axes summed away."""
+    """Call ``scatter_ensemble`` once on fresh accumulators; chunk axes summed away. Land within
+    ``reference_m`` of a remnant is contaminated."""
     n_cells = nx * ny
     cell_class = np.zeros(n_cells, np.uint8) if cell_class is None else np.asarray(cell_class, np.uint8)
     class_mult = np.ones(1) if class_mult is None else np.asarray(class_mult, np.float64)
@@ -78,8 +80,8 @@ def run_kernel(
     totals = np.zeros((n_real, 3), np.int64)
     scatter_ensemble(
         f, ti, np.uint64(key[0]), np.uint64(key[1]), r_offset, n_real, n_chunks, float(x0), float(y0), float(cell),
-        nx, ny, np.array([0, 0, nx, ny], np.int64), cell_class, class_mult, zone, n_zones, n_epochs, sum_count, sum_sq,
-        hits, zone_items, zone_cells, totals,
+        nx, ny, np.array([0, 0, nx, ny], np.int64), cell_class, class_mult, zone,
+        disc_half_widths(reference_m, float(cell)), sum_count, sum_sq, hits, zone_items, zone_cells, totals,
     )
     return {
         "sum_count": sum_count.sum(axis=0),
@@ -97,12 +99,14 @@ def run_kernel(
 
 def naive_scatter(
     f, ti, key, n_real, x0, y0, cell, nx, ny, cell_class=None, class_mult=None, zone=None, n_zones=1, n_epochs=1,
-    r_offset=0,
+    r_offset=0, reference_m=0.0,
 ) -> dict:
     """Python-loop re-implementation of ``scatter_ensemble``; same keys as ``run_kernel``.
 
     Per realization the remnants are collected as a list of (cell, epoch) and only then
-    tallied, with dicts, into the per-cell and per-zone results.
+    tallied, with dicts, into the per-cell and per-zone results. A cell is contaminated from the
+    first epoch in which its centre lies within ``reference_m`` of the centre of a cell holding a
+    remnant, found by measuring the distance to every remnant cell.
     """
     n_cells = nx * ny
     cell_class = [0] * n_cells if cell_class is None else [int(c) for c in cell_class]
@@ -186,8 +190,10 @@ def naive_scatter(
         for idx, c in counts.items():
             sum_count[idx] += c
             sum_sq[idx] += c * c
-            hits[first_epoch[idx], idx] += 1
-            zone_cells[r, first_epoch[idx], zone[idx]] += 1
+        covered = contaminated_from(first_epoch, cell, nx, ny, reference_m)
+        for idx, epoch in covered.items():
+            hits[epoch, idx] += 1
+            zone_cells[r, epoch, zone[idx]] += 1
 
     return {
         "sum_count": sum_count,
@@ -197,6 +203,20 @@ def naive_scatter(
         "zone_cells": zone_cells,
         "totals": totals,
     }
+
+
+def contaminated_from(first_epoch: dict[int, int], cell, nx, ny, reference_m) -> dict[int, int]:
+    """Cell -> first epoch in which its centre lies within ``reference_m`` of the centre of a
+    remnant cell (``first_epoch``: remnant cell -> its first epoch), by brute-force distances."""
+    covered: dict[int, int] = {}
+    limit = reference_m * reference_m * (1 + 1e-12)
+    for target in range(nx * ny):
+        tr, tc = divmod(target, nx)
+        for source, epoch in first_epoch.items():
+            sr, sc = divmod(source, nx)
+            if ((tr - sr) ** 2 + (tc - sc) ** 2) * cell * cell <= limit:
+                covered[target] = min(epoch, covered.get(target, epoch))
+    return covered
 
 
 # ----------------------------------------------------------------------------------------

@@ -13,14 +13,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from scipy import stats
-
 from simulator.kernels import strike_table as T
+
+from simulator.config.variants import load_scenario
 from simulator.engine.analytic import analytic_total, expected_count
+from simulator.engine.prepare import prepare
 from simulator.errors import InputError
 from simulator.inputs.grid import Grid
-from simulator.config.loading import load_scenario
 from simulator.pipeline import simulate
-from simulator.inputs.prepare import prepare
 from tests.conftest import TINY_TOML, write_tiny
 from tests.naive import binned_moments, ellipse_cell_fractions, strike_tables, truncated_normal_axis_variance
 
@@ -206,9 +206,9 @@ def test_monte_carlo_converges_to_analytic(tmp_path):
 
 
 def test_land_use_multiplier(base, tmp_path):
-    """A dud multiplier of 2 on forest doubles the analytic density on forest cells (to 1e-12) and
-    leaves other cells alone; per class, the MC remnants (800 realizations) are within 4 SE of
-    the analytic sums.
+    """A dud multiplier of 2 on forest doubles the analytic density on forest cells (to 1e-8: the
+    chance that twice a Beta dud rate exceeds 1 is below that here) and leaves other cells alone;
+    per class, the MC remnants (800 realizations) are within 4 SE of the analytic sums.
     """
     plain = expected_count(base)
     text = TINY_TOML.replace('values = ["forest", "wood"]', 'values = ["forest", "wood"]\ndud_multiplier = 2.0')
@@ -216,9 +216,29 @@ def test_land_use_multiplier(base, tmp_path):
     classes = result.setup.landuse_codes
     forest = classes == FOREST
     assert forest.any() and (~forest).any()
-    np.testing.assert_allclose(analytic[forest], 2.0 * plain[forest], rtol=1e-12)
+    np.testing.assert_allclose(analytic[forest], 2.0 * plain[forest], rtol=1e-8)
     np.testing.assert_allclose(analytic[~forest], plain[~forest], rtol=1e-12)
     per_class = result.ensemble.zone_items.sum(axis=1)  # [realization, class]: zones are the classes here
     for c in range(per_class.shape[1]):
         mc = per_class[:, c]
         assert abs(mc.mean() - analytic[classes == c].sum()) <= 4 * mc.std(ddof=1) / math.sqrt(mc.size), c
+
+
+@pytest.mark.parametrize("mean,spread", [(0.14, 0.05), (0.5, 0.2), (0.3, 0.25), (0.05, 0.0)])
+@pytest.mark.parametrize("mult", [0.5, 1.0, 1.5, 3.0, 12.0])
+def test_dud_probability_is_the_expectation_of_the_capped_rate(mean, spread, mult):
+    from scipy import integrate, stats
+
+    from simulator.engine.analytic import dud_probability
+    from simulator.inputs.delivery import beta_parameters
+
+    f = np.zeros(T.N_FLOAT)
+    f[T.DUD_MEAN] = mean
+    if spread > 0:
+        f[T.DUD_ALPHA], f[T.DUD_BETA] = beta_parameters(mean, spread)
+        law = stats.beta(f[T.DUD_ALPHA], f[T.DUD_BETA])
+        expected, _ = integrate.quad(lambda p: min(1.0, p * mult) * law.pdf(p), 0.0, 1.0, points=[min(1.0, 1 / mult)],
+                                     limit=200)
+    else:
+        expected = min(1.0, mean * mult)
+    assert dud_probability(f, np.array([mult]))[0] == pytest.approx(expected, rel=1e-7, abs=1e-12)

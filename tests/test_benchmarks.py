@@ -9,9 +9,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 UNITS = {"submunitions/s", "remnants/s", "realizations/s", "polygons/s", "x", "MB"}
+
+
+pytestmark = pytest.mark.slow
 
 
 def test_quick_benchmark_writes_json(tmp_path):

@@ -107,7 +107,7 @@ def test_analytic_preview_agrees_with_the_monte_carlo(remnant, tiny, tmp_path):
 def test_memory_estimate_is_printed_and_enforced_unless_forced(remnant, tiny, tmp_path, monkeypatch):
     code, _, stderr = remnant("run", tiny, "--out", tmp_path / "a", "--realizations", "4")
     assert code == 0 and "estimated peak memory" in stderr
-    monkeypatch.setattr("simulator.inputs.prepare.machine_bytes", lambda: 100 * 2**20)
+    monkeypatch.setattr("simulator.engine.prepare.machine_bytes", lambda: 100 * 2**20)
     code, _, stderr = remnant("run", tiny, "--out", tmp_path / "b", "--realizations", "4")
     assert code == 2 and "--force" in stderr and "study_area.cell_size_m" in stderr and not (tmp_path / "b").exists()
     assert remnant("run", tiny, "--out", tmp_path / "b", "--realizations", "4", "--force")[0] == 0

@@ -9,12 +9,12 @@ import distributed
 import numpy as np
 import pytest
 
-from simulator.engine.backends import LocalBackend
-from simulator.engine.dask_backend import DaskBackend
-from simulator.config.loading import load_scenario
-from simulator.engine.runner import run
-from simulator.inputs.prepare import prepare
+from simulator.config.variants import load_scenario
+from simulator.engine.prepare import prepare
 from simulator.outputs.writer import write_outputs
+from simulator.pipeline.backends import LocalBackend
+from simulator.pipeline.dask_backend import DaskBackend
+from simulator.pipeline.runner import run
 from tests.conftest import TINY_TOML, write_tiny
 from tests.test_land_release import CLEARANCE
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from simulator.kernels import strike_table as T
 from simulator.kernels.prefetch import prefetch
 from simulator.kernels.scatter import BATCH, scatter_ensemble
+
 from tests.naive import naive_scatter, run_kernel, strike_tables
 
 KEY = (0x0123456789ABCDEF, 0xFEDCBA9876543210)  # key0 above 2**63 checks uint64 handling
@@ -51,7 +51,9 @@ def assert_consistent(res: dict) -> None:
     assert res["hits"].sum() == res["zone_cells"].sum()
     assert np.all(res["hits"].sum(axis=0) <= len(totals))  # at most one first hit per realization
     assert np.all(res["sum_sq"] >= res["sum_count"])
-    assert np.all((res["sum_count"] > 0) == (res["hits"].sum(axis=0) > 0))
+    held = res["sum_count"] > 0
+    contaminated = res["hits"].sum(axis=0) > 0
+    assert np.all(contaminated[held])  # every cell holding a remnant is contaminated
 
 
 def both(strikes, grid, n_real=3, n_chunks=2, **kw) -> tuple[dict, dict]:
@@ -173,6 +175,36 @@ def test_epochs_first_hit():
     np.testing.assert_array_equal(kernel["hits"], 2 * np.eye(4, dtype=np.int64))
 
 
+# ---- contamination within the reference distance, against brute-force distances ----
+
+
+@pytest.mark.parametrize("reference_m", [0.0, 5.0, 7.5, 12.0, 25.0, 60.0])
+def test_reference_distance_matches(reference_m):
+    strikes = [dict(s, epoch=e) for e in range(3) for s in MIXED]
+    kernel, naive = both(strikes, GRID_40x30, 3, n_epochs=3, reference_m=reference_m, **landuse(GRID_40x30, 1, 4))
+    assert_same(kernel, naive)
+
+
+@pytest.mark.parametrize("grid", [GRID_3x5, GRID_1x1], ids=["3x5", "1x1"])
+def test_reference_distance_beyond_the_grid_matches(grid):
+    kernel, naive = both(MIXED, grid, 2, n_epochs=3, reference_m=40.0)
+    assert_same(kernel, naive)
+
+
+def test_one_remnant_contaminates_its_disc():
+    # One item at a cell centre, 10 m on 5 m cells: the contaminated cells are the 13 whose
+    # centres are at most 2 cells away (integer points with dx2 + dy2 <= 4).
+    strike = point_strike(x=2.5 + 5 * 10, y=-2.5 - 5 * 10)
+    grid = (0.0, 0.0, 5.0, 21, 21)
+    kernel, naive = both([strike], grid, 1, reference_m=10.0)
+    assert_same(kernel, naive)
+    assert kernel["hits"].sum() == 13  # integer points with x2 + y2 <= 4
+    centre = 10 * 21 + 10
+    cells = np.flatnonzero(kernel["hits"].sum(axis=0))
+    rows, cols = np.divmod(cells, 21)
+    assert centre in cells and np.all((rows - 10) ** 2 + (cols - 10) ** 2 <= 4)
+
+
 def test_several_epochs_and_zones_match():
     strikes = [dict(s, epoch=e) for e in range(5) for s in MIXED[:2]]
     kernel, naive = both(strikes, GRID_40x30, 3, n_epochs=6, **landuse(GRID_40x30, 1, 5))
@@ -212,7 +244,7 @@ def test_accumulators_are_added_to():
         scatter_ensemble(
             f, ti, np.uint64(KEY[0]), np.uint64(KEY[1]), 0, 3, 2, *GRID_40x30, np.array([0, 0, 40, 30]),
             np.zeros(n, np.uint8), np.ones(1),
-            np.zeros(n, np.int32), 1, 3, *acc, *per,
+            np.zeros(n, np.int32), np.zeros(1, np.int64), *acc, *per,
         )
     np.testing.assert_array_equal(acc[0].sum(axis=0), 2 * once["sum_count"])
     np.testing.assert_array_equal(acc[2].sum(axis=0), 2 * once["hits"])

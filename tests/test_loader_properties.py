@@ -19,10 +19,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import InputError, one_line
-from simulator.config.loading import apply_override, load_scenario, validate
+from simulator.config.keypath import parse_override
+from simulator.config.loading import validate
 from simulator.config.scenario import Scenario
-from simulator.inputs.prepare import prepare
+from simulator.config.variants import Variants, load_scenario
+from simulator.engine.prepare import prepare
+from simulator.errors import InputError, one_line
 from tests.conftest import TINY_TOML, write_tiny
 
 PATH = Path("scenario.toml")
@@ -244,9 +246,9 @@ def test_random_overrides_apply_or_fail_cleanly(overrides):
     raw = copy.deepcopy(TINY)
 
     def apply_all():
-        for key, sep, value in overrides:
-            apply_override(raw, f"{key}{sep}{value}", PATH)
-        return validate(Scenario, raw, PATH)
+        settings = [parse_override(f"{key}{sep}{value}") for key, sep, value in overrides]
+        changed, _ = Variants(PATH, raw, adjust=False).raw_with(settings, where="--set")
+        return validate(Scenario, changed, PATH)
 
     try:
         result = apply_all()

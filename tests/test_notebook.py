@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.errors import InputError
 from simulator.api import RunResult, Study, open_scenario
+from simulator.errors import InputError
 from tests.conftest import TINY_TOML, write_tiny
 from tests.test_sweep import CLEARANCE
 
@@ -67,6 +67,7 @@ def test_land_release_tables_and_figures_with_clearance(tmp_path):
     assert isinstance(run.plot_completion(), matplotlib.figure.Figure)
 
 
+@pytest.mark.slow
 def test_sweep_and_sensitivity_from_the_api(tiny):
     study = open_scenario(tiny)
     sweep = study.sweep("strikes[*].dud_rate.mean", "0.05:0.2:2", realizations=6, threads=1)
@@ -86,6 +87,7 @@ def test_notebook_is_committed_without_outputs():
     assert any("REMNANT_NOTEBOOK_REALIZATIONS" in cell.source for cell in code)
 
 
+@pytest.mark.slow
 def test_notebook_runs(tmp_path, monkeypatch):
     """Execute the student notebook top to bottom in a temporary folder, with few realizations."""
     import nbformat

@@ -13,16 +13,16 @@ import rasterio
 from rasterio import features
 from shapely.geometry import box
 
-from simulator.config.loading import load_scenario
-from simulator.pipeline import simulate
+from simulator.config.variants import load_scenario
 from simulator.outputs.writer import write_outputs
+from simulator.pipeline import simulate
 from tests.conftest import write_tiny
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("outputs")
-    result = simulate(load_scenario(write_tiny(folder)), threads=1)
+    result = simulate(load_scenario(write_tiny(folder), ["hazard.min_area_m2=0"]), threads=1)
     return write_outputs(result, folder / "out"), result
 
 
@@ -65,7 +65,7 @@ def test_hazard_polygons_cover_exactly_the_cells_at_threshold(run_dir):
     assert len(polygons) > 0 and polygons.crs.to_epsg() == 32634
     assert polygons.within(box(*result.grid.bounds).buffer(1e-6)).all()
     burnt = features.rasterize(polygons.geometry, out_shape=p.shape, transform=result.grid.transform)
-    assert np.array_equal(burnt.astype(bool), p >= np.float32(0.2))
+    assert np.array_equal(burnt.astype(bool), p >= 0.2)
     assert polygons["area_m2"].sum() == pytest.approx(polygons.area.sum())
     assert (polygons["max_probability"] >= 0.2).all() and (polygons["expected_items"] > 0).all()
     class_area = polygons[[c for c in polygons.columns if c.startswith("area_m2_")]].sum(axis=1)
@@ -77,16 +77,21 @@ def test_hazard_polygons_cover_exactly_the_cells_at_threshold(run_dir):
 def test_table_agrees_with_rasters_and_polygons(run_dir):
     out, result = run_dir
     table = pd.read_csv(out / "hazardous_area.csv")
-    last = table[table["step"] == table["step"].max()]
+    last = table[(table["step"] == table["step"].max()) & ~table["total"]]
     polygons = gpd.read_file(out / "hazard_areas.gpkg", layer="hazard_areas")
     assert last["hazardous_ha"].sum() == pytest.approx(polygons["area_m2"].sum() / 1e4)
-    assert set(table["class"]) == {"residential", "farmland", "forest"}
-    assert len(table) == 5 * 3
+    assert (last["hazardous_ha"] <= last["suspected_ha"]).all()
+    assert set(table["class"]) == {"residential", "farmland", "forest", "all"}
+    assert len(table) == 5 * 4
+    totals = table[table["total"]].set_index("step")
+    classes = table[~table["total"]].groupby("step")
+    for column in ("suspected_ha", "hazardous_ha", "remnants_mean"):
+        np.testing.assert_allclose(totals[column], classes[column].sum())
     for band in ("contaminated_ha", "remnants"):
         assert (table[f"{band}_p5"] <= table[f"{band}_p50"]).all() and (table[f"{band}_p50"] <= table[f"{band}_p95"]).all()
     first = table[table["step"] == 0]
-    assert (first.drop(columns=["step", "date", "class"]).to_numpy() == 0).all()
-    remnants = table.groupby("step")["remnants_mean"].sum().to_numpy()
+    assert (first.drop(columns=["step", "date", "class", "total"]).to_numpy() == 0).all()
+    remnants = table[~table["total"]].groupby("step")["remnants_mean"].sum().to_numpy()
     assert np.all(np.diff(remnants) >= 0)
     density, _ = read(out / "density.tif")
     assert remnants[-1] == pytest.approx(density.sum(dtype=np.float64) * result.grid.cell_area_m2 / 1e4, rel=1e-5)
@@ -94,7 +99,8 @@ def test_table_agrees_with_rasters_and_polygons(run_dir):
 
 def test_contamination_arrives_at_strike_dates(run_dir):
     out, _ = run_dir
-    totals = pd.read_csv(out / "hazardous_area.csv").groupby("date")["remnants_mean"].sum()
+    table = pd.read_csv(out / "hazardous_area.csv")
+    totals = table[~table["total"]].groupby("date")["remnants_mean"].sum()
     assert totals["2024-01-01"] == 0 and totals["2024-04-01"] > 0
     assert totals["2024-07-01"] > totals["2024-04-01"] and totals["2025-01-01"] == totals["2024-07-01"]
 
@@ -124,16 +130,18 @@ def test_area_by_class_table(run_dir):
     assert (table["hazardous_ha"] <= table["area_ha"]).all()
 
 
-def test_fade_out_grows_and_merges_hazard_polygons(tmp_path):
+def test_polygons_closer_than_the_reference_distance_are_grouped(tmp_path):
     from simulator.results.polygons import hazard_polygons
 
-    result = simulate(load_scenario(write_tiny(tmp_path)), threads=1)
+    # contamination by cell (reference distance 0) leaves the CHA in many pieces
+    result = simulate(load_scenario(write_tiny(tmp_path), ["hazard.reference_distance_m=0"]), threads=1)
     args = (result.grid, result.p_contaminated, result.mean_count, result.setup.landuse_codes,
             result.setup.class_keys, 0.2)
-    core, grown = hazard_polygons(*args), hazard_polygons(*args, fade_out_m=50.0)
-    assert grown["area_m2"].sum() > core["area_m2"].sum() and len(grown) <= len(core)
-    assert grown.union_all().contains(core.union_all())
-    assert grown.within(box(*result.grid.bounds).buffer(1e-6)).all()
-    assert grown["expected_items"].sum() >= core["expected_items"].sum()
-    class_area = grown[[c for c in grown.columns if c.startswith("area_m2_")]].sum(axis=1)
-    assert np.allclose(class_area, grown["area_m2"])
+    cells, grouped = hazard_polygons(*args, reference_m=0.0), hazard_polygons(*args, reference_m=400.0)
+    assert len(grouped) < len(cells)
+    assert grouped["area_m2"].sum() == pytest.approx(cells["area_m2"].sum())
+    assert grouped.union_all().equals(cells.union_all())
+    for geometry in cells.geometry:  # every group holds whole pieces
+        assert grouped.geometry.covers(geometry).sum() == 1
+    small = hazard_polygons(*args, reference_m=0.0, min_area_m2=cells["area_m2"].median())
+    assert len(small) < len(cells) and (small["area_m2"] >= cells["area_m2"].median()).all()

@@ -79,6 +79,7 @@ def long_run(tmp_path_factory):
     return args, folder / "reference"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
 def test_interrupted_run_resumes_to_identical_outputs(long_run, tmp_path, how):
     args, reference = long_run

@@ -14,7 +14,6 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
-
 from simulator.kernels.rng import beta, binomial, gamma, next_u64, normal_pair, seed_stream, signed_pair, uniform
 
 KEY0, KEY1 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD1B54A32D192ED03)

@@ -16,8 +16,10 @@ import numba
 import numpy as np
 import pytest
 from scipy import stats
-
 from simulator.kernels import strike_table as T
+
+from simulator.engine.ensemble import root_key, run_ensemble
+from simulator.inputs.kernel_inputs import KernelInputs, disc_half_widths
 from tests.naive import (
     binned_moments,
     cell_centres,
@@ -27,7 +29,6 @@ from tests.naive import (
     strike_tables,
     truncated_normal_axis_variance,
 )
-from simulator.engine.ensemble import KernelInputs, root_key, run_ensemble
 
 KEY = root_key(2024)
 Z = 4.0
@@ -373,7 +374,7 @@ def inputs(seed: int) -> KernelInputs:
     return KernelInputs(
         f=f, ti=ti, key=root_key(seed), x0=0.0, y0=0.0, cell_size_m=5.0, nx=nx, ny=ny,
         cell_class=rng.integers(0, 2, nx * ny).astype(np.uint8), class_mult=np.array([1.0, 1.8]),
-        zone=rng.integers(0, 3, nx * ny).astype(np.int32), n_zones=3, n_epochs=2,
+        zone=rng.integers(0, 3, nx * ny).astype(np.int32), n_zones=3, n_epochs=2, disc=disc_half_widths(12.0, 5.0),
     )
 
 
@@ -393,7 +394,7 @@ def test_threads_and_batches_do_not_change_results(restore_threads):
     # ... and equal the naive implementation.
     naive = naive_scatter(
         inp.f, inp.ti, inp.key, 50, inp.x0, inp.y0, inp.cell_size_m, inp.nx, inp.ny, inp.cell_class, inp.class_mult,
-        inp.zone, inp.n_zones, inp.n_epochs,
+        inp.zone, inp.n_zones, inp.n_epochs, reference_m=12.0,
     )
     for name in naive:
         np.testing.assert_array_equal(getattr(base, name), naive[name], err_msg=name)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from simulator.config.keypath import AllItems, Select, format_parts, parse_parts
+from simulator.config.variants import load_scenario
+from simulator.engine.prepare import prepare
 from simulator.errors import InputError
-from simulator.config.loading import apply_override, load_scenario, parse_key_path
-from simulator.inputs.prepare import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,7 +118,24 @@ def test_override_errors(tiny):
 
 
 def test_key_paths():
-    assert parse_key_path("strikes[3].dud_rate.mean") == ["strikes", 3, "dud_rate", "mean"]
-    raw = {"a": [{"b": 1}]}
-    apply_override(raw, "a[0].b=2.5", Path("x.toml"))
-    assert raw == {"a": [{"b": 2.5}]}
+    parts = parse_parts("strikes[3].dud_rate.mean")
+    assert parts == ("strikes", 3, "dud_rate", "mean") and format_parts(parts) == "strikes[3].dud_rate.mean"
+    assert parse_parts("strikes[*].carriers") == ("strikes", AllItems(), "carriers")
+    assert parse_parts("strikes[id=S07].carriers") == ("strikes", Select("id", "S07"), "carriers")
+    for bad in ("strikes[", "a..b", ".a", "[0]", "strikes[x].carriers"):
+        with pytest.raises(InputError, match="not a valid key path"):
+            parse_parts(bad)
+
+
+def test_set_takes_the_grammar_of_sweeps(tiny):
+    """``remnant run --set`` reaches every strike, or the ones a selector names, as sweeps do."""
+    every = load_scenario(tiny, ["strikes[*].dud_rate.mean=0.2"]).scenario
+    assert [s.dud_rate.mean for s in every.strikes] == [0.2] * len(every.strikes)
+    first = every.strikes[0].id
+    one = load_scenario(tiny, [f"strikes[id={first}].carriers=2"]).scenario
+    assert one.strikes[0].carriers == 2
+    assert [s.carriers for s in one.strikes[1:]] == [s.carriers for s in every.strikes[1:]]
+    with pytest.raises(InputError, match="matches nothing"):
+        load_scenario(tiny, ["strikes[id=nobody].carriers=2"])
+    with pytest.raises(InputError, match="did you mean 'carriers'"):
+        load_scenario(tiny, ["strikes[0].carrier=2"])

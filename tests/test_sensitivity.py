@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulator.config.variants import Variants
 from simulator.errors import InputError
 from simulator.studies.sensitivity import (
     Factor,
@@ -21,7 +22,6 @@ from simulator.studies.sensitivity import (
     sample,
     sobol,
 )
-from simulator.studies.variants import Variants
 
 
 def ishigami(x, a=7.0, b=0.1):

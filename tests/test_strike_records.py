@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
+from simulator.config.variants import load_scenario
+from simulator.engine.prepare import prepare
 from simulator.errors import InputError
-from simulator.config.loading import load_scenario
 from simulator.pipeline import simulate
-from simulator.inputs.prepare import prepare
 from tests.conftest import TINY_TOML, write_tiny
 
 HEADER = "id,date,profile,carriers,x,y,azimuth_deg,dud_mean,dud_spread"

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulator.config.keypath import Setting
+from simulator.config.variants import Variants
 from simulator.errors import InputError
-from simulator.studies.variants import Setting, Variants
 from simulator.studies.sweep import parse_values, run_sweep
 from tests.conftest import TINY_TOML, write_tiny
 

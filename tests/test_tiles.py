@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from simulator.kernels import strike_table as T
+
+from simulator.config.variants import load_scenario
 from simulator.engine.ensemble import run_ensemble
-from simulator.engine.kernel_inputs import KernelInputs
-from simulator.config.loading import load_scenario
-from simulator.inputs.prepare import prepare
+from simulator.engine.prepare import prepare
 from simulator.engine.tiles import plan_tiles, strike_reach_m, tile_kernels
+from simulator.inputs.kernel_inputs import KernelInputs, disc_half_widths
 from tests.naive import strike_tables
 
 
@@ -28,6 +28,7 @@ def inputs(nx=50, ny=40, cell=10.0) -> KernelInputs:
     return KernelInputs(
         f=f, ti=ti, key=(11, 29), x0=0.0, y0=0.0, cell_size_m=cell, nx=nx, ny=ny, cell_class=cell_class,
         class_mult=np.array([1.0, 2.0, 0.5]), zone=cell_class.astype(np.int32), n_zones=3, n_epochs=2,
+        disc=disc_half_widths(2.5 * cell, cell),  # tiles need a halo of two cells
     )
 
 
@@ -46,7 +47,12 @@ def test_every_strike_has_exactly_one_home():
     for tile in tiles:
         homes[tile.ti[tile.ti[:, T.HOME] == 1, T.STREAM]] += 1
     assert homes.tolist() == [1, 1, 1, 1, 1]
-    assert [t.tile for t in tiles] == [t for t in plan_tiles(50, 40, 16) if t in [x.tile for x in tiles]]
+    assert [t.core for t in tiles] == [t for t in plan_tiles(50, 40, 16) if t in [x.core for x in tiles]]
+    for tile in tiles:  # the window is the core with a halo of two cells, clipped to the grid
+        c0, r0, tnx, tny = tile.core
+        w0, q0, wnx, wny = tile.tile
+        assert (w0, q0) == (max(c0 - 2, 0), max(r0 - 2, 0))
+        assert (w0 + wnx, q0 + wny) == (min(c0 + tnx + 2, 50), min(r0 + tny + 2, 40))
 
 
 def test_reach_covers_pattern_stick_and_errors():

@@ -12,11 +12,11 @@ from rich.table import Table
 
 from simulator.cli.console import out
 from simulator.config.demo import demo_scenario
-from simulator.config.loading import load_scenario
 from simulator.config.profiles import builtin_catalog
 from simulator.config.schema_doc import json_schema, markdown_reference
+from simulator.config.variants import load_scenario
+from simulator.engine.prepare import prepare
 from simulator.errors import InputError
-from simulator.inputs.prepare import prepare
 
 
 def validate(

@@ -12,13 +12,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from simulator.cli.console import err, out
 from simulator.cli.summary import print_summary
 from simulator.config.demo import demo_scenario
-from simulator.config.loading import load_scenario
+from simulator.config.variants import load_scenario
 from simulator.engine.analytic import expected_count
-from simulator.engine.backends import checked_threads
 from simulator.engine.memory import gib, machine_bytes
-from simulator.inputs.prepare import prepare
+from simulator.engine.prepare import prepare
 from simulator.outputs.writer import check_writable, write_analytic
 from simulator.pipeline import Reporter, execute
+from simulator.pipeline.backends import checked_threads
 from simulator.rerun import check_run
 
 ScenarioArg = Annotated[Path | None, typer.Argument(help="scenario TOML file; default: the embedded demo district")]
@@ -47,6 +47,9 @@ class ConsoleReporter(Reporter):
 
     def advance(self, n: int) -> None:
         self.bar.advance(self.task, n)
+
+    def grow(self, n: int) -> None:
+        self.bar.update(self.task, total=self.bar.tasks[0].total + n)
 
     def checkpoint_replaced(self) -> None:
         if self.warn:
@@ -101,7 +104,7 @@ def run(
         return
     backend = None
     if workers is not None or scheduler is not None:
-        from simulator.engine.dask_backend import DaskBackend  # distributed is an optional extra
+        from simulator.pipeline.dask_backend import DaskBackend  # distributed is an optional extra
 
         backend = DaskBackend(workers=workers, scheduler=scheduler)
     try:

@@ -15,11 +15,18 @@ import typer
 
 from simulator.cli.console import err, out
 from simulator.config.demo import demo_scenario
-from simulator.engine.backends import checked_threads
+from simulator.config.variants import Variants
 from simulator.outputs.writer import check_writable
-from simulator.studies.sensitivity import check_factors, check_samples, model_runs, read_ranges, run_sensitivity, write_sensitivity
+from simulator.pipeline.backends import checked_threads
+from simulator.studies.sensitivity import (
+    check_factors,
+    check_samples,
+    model_runs,
+    read_ranges,
+    run_sensitivity,
+    write_sensitivity,
+)
 from simulator.studies.sweep import parse_values, prepare_sweep, run_sweep, sweep_progress_total, write_sweep
-from simulator.studies.variants import Variants
 
 ScenarioOpt = Annotated[Path | None, typer.Argument(help="scenario TOML file; default: the embedded demo district")]
 SetOpt = Annotated[list[str] | None, typer.Option(

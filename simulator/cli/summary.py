@@ -1,4 +1,4 @@
-"""The summary table ``remnant run`` prints."""
+"""The summary table ``remnant run`` prints: every headline figure with its Monte Carlo error."""
 
 from __future__ import annotations
 
@@ -9,41 +9,64 @@ from rich.table import Table
 from simulator.cli.console import out
 
 
+def _pm(value: float, se: float | None, digits: int = 1) -> str:
+    """``value ± se`` (the standard error), or the value alone where there is none."""
+    return f"{value:,.{digits}f}" + (f" ± {se:,.{digits}f}" if se is not None else "")
+
+
+def _years(value: float | None) -> str:
+    return f"{value:.2f} years" if value is not None else "beyond the time horizon"
+
+
+def _interval(ci: list) -> str:
+    lo, hi = ci
+    return f"{'-' if lo is None else f'{lo:.2f}'} to {'beyond the horizon' if hi is None else f'{hi:.2f}'}"
+
+
 def print_summary(summary: dict, target: Path) -> None:
-    table = Table(title=f"{summary['scenario']}: {summary['realizations']} realizations", title_justify="left")
+    title = (f"{summary['scenario']}: {summary['realizations']:,} realizations; land within "
+             f"{summary['reference_distance_m']:g} m of a remnant is contaminated")
+    table = Table(title=title, title_justify="left")
     table.add_column("land use")
-    for name in ("remnants (mean)", "contaminated ha P5", "P50", "P95", "hazardous ha"):
+    for name in ("remnants (mean)", "contaminated ha P5", "P50", "P95", "SHA ha", "CHA ha"):
         table.add_column(name, justify="right")
     for row in summary["by_class"]:
-        table.add_row(row["name"], f"{row['remnants_mean']:.1f}", f"{row['contaminated_ha_p5']:.2f}",
-                      f"{row['contaminated_ha_p50']:.2f}", f"{row['contaminated_ha_p95']:.2f}", f"{row['hazardous_ha']:.2f}")
-    table.add_row("all", f"{summary['expected_duds'] - summary['duds_outside_grid_mean']:.1f}",
-                  f"{summary['contaminated_ha_p5']:.2f}", f"{summary['contaminated_ha_p50']:.2f}",
-                  f"{summary['contaminated_ha_p95']:.2f}", f"{summary['hazardous_ha']:.2f}", style="bold")
+        table.add_row(row["name"], f"{row['remnants_mean']:,.1f}", f"{row['contaminated_ha_p5']:,.2f}",
+                      f"{row['contaminated_ha_p50']:,.2f}", f"{row['contaminated_ha_p95']:,.2f}",
+                      f"{row['suspected_ha']:,.2f}", f"{row['hazardous_ha']:,.2f}")
+    table.add_row("all", f"{summary['expected_duds'] - summary['duds_outside_grid_mean']:,.1f}",
+                  f"{summary['contaminated_ha_p5']:,.2f}", f"{summary['contaminated_ha_p50']:,.2f}",
+                  f"{summary['contaminated_ha_p95']:,.2f}", f"{summary['suspected_ha']:,.2f}",
+                  f"{summary['hazardous_ha']:,.2f}", style="bold")
     out.print(table)
-    out.print(
-        f"items dropped: {summary['items_dropped']:,}   expected duds: {summary['expected_duds']:,.1f} "
-        f"(SE {summary['expected_duds_se']:.1f}), of which outside the study area: {summary['duds_outside_grid_mean']:.1f}",
-        highlight=False,
-    )
+    lines = [
+        f"items dropped: {summary['items_dropped']:,}   expected duds: "
+        f"{_pm(summary['expected_duds'], summary['expected_duds_se'])} (± one standard error), of which outside "
+        f"the study area: {summary['duds_outside_grid_mean']:,.1f}",
+        f"contaminated area: {_pm(summary['contaminated_ha_mean'], summary['contaminated_ha_mean_se'])} ha (mean), "
+        f"P50 {summary['contaminated_ha_p50']:,.1f} ha (95 % interval {_interval(summary['contaminated_ha_p50_ci'])})",
+        f"suspected hazardous area (SHA): {_pm(summary['suspected_ha'], summary['suspected_ha_se'])} ha, holding "
+        f"{summary['share_of_items_in_sha']:.1%} of expected remnants; confirmed hazardous area (CHA): "
+        f"{_pm(summary['hazardous_ha'], summary['hazardous_ha_se'])} ha, holding {summary['share_of_items_in_cha']:.1%}",
+    ]
     release = summary.get("land_release")
     if release:
-        def years(value):
-            return f"{value:.1f} years" if value is not None else "beyond the time horizon"
-
-        out.print(
-            f"land release ({release['policy']}, from {release['clearance_start']}): all hazardous land released in "
-            f"{years(release['years_to_completion_p50'])} (P50), {years(release['years_to_completion_p90'])} (P90)",
-            highlight=False,
-        )
+        lines.append(
+            f"land release ({release['policy']}, from {release['clearance_start']}, {release['scored_realizations']:,} "
+            f"scored realizations): all SHA released in {_years(release['years_to_completion_p50'])} (P50; 95 % "
+            f"interval {_interval(release['years_to_completion_p50_ci'])}), "
+            f"{_years(release['years_to_completion_p90'])} (P90)")
         if release["deadline"]:
             deadline = release["deadline"]
-            out.print(f"probability of meeting the {deadline['date']} deadline: {deadline['p_released_by_deadline']:.0%}",
-                      highlight=False)
-        out.print(
-            f"items found: {release['items_found_mean']:,.0f}   residual items in released land: "
-            f"{release['residual_items_mean']:,.0f}   in land never suspected: {release['items_in_unsuspected_land_mean']:,.0f}"
-            f"   cost: {release['cost_mean']:,.0f} (mean)",
-            highlight=False,
-        )
+            lines.append(f"probability of meeting the {deadline['date']} deadline: "
+                         f"{deadline['p_released_by_deadline']:.1%} ± {deadline['p_released_by_deadline_se']:.1%}")
+        lines.append(
+            f"items found: {_pm(release['items_found_mean'], release['items_found_mean_se'], 0)}   residual in "
+            f"released land: {_pm(release['residual_items_mean'], release['residual_items_mean_se'], 0)}   in land "
+            f"never suspected: {_pm(release['items_in_unsuspected_land_mean'], release['items_in_unsuspected_land_mean_se'], 0)}"
+            f"   cost: {_pm(release['cost_mean'], release['cost_mean_se'], 0)} (mean)")
+    if summary.get("precision"):
+        lines.append(summary["precision"]["note"])
+    for line in lines:
+        out.print(line, highlight=False)
     out.print(f"outputs: {target}", highlight=False)

@@ -11,8 +11,8 @@ from datetime import date
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
 
-from simulator.errors import LocatedError
 from simulator.config.base import Model
+from simulator.errors import LocatedError
 
 METHODS = ("nts", "ts", "bac")
 """Non-technical survey, technical survey, battle area clearance."""
@@ -55,6 +55,11 @@ clearer per day, teams of about 9-10; Lao national teams about 41 ha per team-ye
 TS and NTS set well above BAC, as survey searches less intensively."""
 
 
+POLICY_NAMES = ("land-use-priority", "item-density", "items-per-cost", "distance-to-residential")
+"""The work-order policies a scenario may name; ``simulator.release.policies.POLICIES`` holds one
+function for each."""
+
+
 class Clearance(Model):
     """Land release: non-technical survey, technical survey and clearance of work units."""
 
@@ -63,9 +68,6 @@ class Clearance(Model):
     policy: str = Field("land-use-priority", description="work order; see docs/model.md for the registry")
     near_class: str | None = Field(None, description="policy distance-to-residential: the class to be near")
     work_unit_m: PositiveFloat = Field(100.0, description="side of the square blocks work units are cut into (m)")
-    suspect_threshold: float = Field(
-        0.02, gt=0.0, le=1.0, description="P(remnant) at or above which land is suspected (SHA) before survey"
-    )
     ts_sample_fraction: float = Field(0.2, ge=0.0, le=1.0, description="share of a unit's confirmed area technical survey searches")
     ts_max_expected_items: NonNegativeFloat = Field(
         1.0, description="units the hazard map expects at most this many items in get technical survey first; others go straight to clearance"
@@ -75,6 +77,12 @@ class Clearance(Model):
         description="probability non-technical survey sees evidence of an item (assumption); evidence stops cancellation",
     )
     detection_probability: float = Field(0.95, ge=0.0, le=1.0, description="probability a search finds an item (assumption)")
+    productivity_spread: float = Field(
+        0.2, ge=0.0, le=2.0,
+        description="uncertainty of the productivity figures: in each realization every team's productivity is "
+        "scaled by one lognormal factor of mean 1 and this log-scale standard deviation (assumption: about 20 %; "
+        "0 makes productivity certain)",
+    )
     working_days_per_year: PositiveFloat = Field(220.0, le=366.0, description="working days per team and year (assumption)")
     teams: Teams = Field(description="teams working from start")
     team_changes: list[TeamChange] = Field(default_factory=list, description="later changes in teams")

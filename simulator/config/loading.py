@@ -16,9 +16,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from simulator.errors import InputError, LocatedError
 from simulator.config.profiles import Catalog, DeliveryProfile, builtin_catalog
 from simulator.config.scenario import Scenario, check_beta
+from simulator.errors import InputError, LocatedError
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,6 @@ class LoadedScenario:
     def output_dir(self) -> Path:
         """``output.directory``, else ``outputs/<name>`` in the current folder."""
         return self.scenario.output.directory or Path.cwd() / "outputs" / self.scenario.name
-
-
-def load_scenario(path: str | Path, overrides: list[str] | None = None) -> LoadedScenario:
-    """Read, override (``key.path=value`` strings) and validate the scenario at ``path``."""
-    path = Path(path)
-    raw = read_toml(path, "scenario")
-    for override in overrides or []:
-        apply_override(raw, override, path)
-    scenario = validate(Scenario, raw, path, context={"base_dir": path.parent.resolve()})
-    return LoadedScenario(scenario, path, resolve_profiles(scenario, path))
 
 
 def read_toml(path: Path, what: str) -> dict:
@@ -62,55 +52,6 @@ def read_toml(path: Path, what: str) -> dict:
         raise InputError(path, None, None, "fix the TOML syntax", problem=f"is not valid TOML ({exc})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, None, None, f"give a readable UTF-8 {what} file", problem=f"cannot be read ({exc})") from None
-
-
-def apply_override(raw: dict, override: str, path: Path) -> None:
-    """Set ``a.b[2].c=value`` in ``raw``; the value is parsed as TOML, else taken as a string."""
-    key, sep, text = override.partition("=")
-    key = key.strip()
-    parts = parse_key_path(key) if sep and key else []
-    if not parts:
-        raise InputError(None, "--set", override, "write --set key.path=value, e.g. --set simulation.realizations=500")
-    try:
-        parsed = tomllib.loads(f"v = {text}")
-        value = parsed["v"] if len(parsed) == 1 else text  # "1\nx = 2" is text, not 1 and a stray key
-    except tomllib.TOMLDecodeError:
-        value = text
-    node = raw
-    for depth, part in enumerate(parts):
-        here = format_loc(tuple(parts[:depth])) or "the scenario"
-        if isinstance(part, int):
-            if not isinstance(node, list):
-                raise InputError(path, key, override, f"{here} is not a list; drop the [{part}]",
-                                 problem="indexes no list;")
-            if not -len(node) <= part < len(node):
-                raise InputError(path, key, override, "the index is out of range for this scenario",
-                                 problem=f"indexes {here}, which has {len(node)} entries;")
-        elif not isinstance(node, dict):
-            kind = "a list: give an index, e.g. [0]" if isinstance(node, list) else "not a table"
-            raise InputError(path, key, override, f"{here} is {kind}", problem="cannot be set;")
-        if depth == len(parts) - 1:
-            node[part] = value
-        elif isinstance(part, int):
-            node = node[part]
-        else:
-            node = node.setdefault(part, [] if isinstance(parts[depth + 1], int) else {})
-
-
-def parse_key_path(key: str) -> list[str | int]:
-    """``strikes[3].dud_rate.mean`` -> ``["strikes", 3, "dud_rate", "mean"]``; InputError if malformed."""
-    parts: list[str | int] = []
-    for piece in key.split("."):
-        name, _, rest = piece.partition("[")
-        if name:
-            parts.append(name)
-        for index in filter(None, rest.replace("]", "").split("[")) if rest else []:
-            try:
-                parts.append(int(index))
-            except ValueError:
-                raise InputError(None, "--set", key, "write list indexes as whole numbers, e.g. strikes[0].carriers",
-                                 problem=f"has index [{index}], not a number;") from None
-    return parts
 
 
 def format_loc(loc: tuple) -> str:

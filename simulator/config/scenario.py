@@ -21,11 +21,10 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.config.clearance import Clearance
-from simulator.errors import LocatedError
 from simulator.config.base import Count, Model, PositiveCount
-from simulator.release.policies import POLICIES
+from simulator.config.clearance import POLICY_NAMES, Clearance
 from simulator.config.profiles import DeliveryProfile
+from simulator.errors import LocatedError
 
 
 def _relative_to_scenario(path: Path, info: ValidationInfo) -> Path:
@@ -188,12 +187,27 @@ class StrikeRecords(Model):
     crs: str | None = Field(None, description="CRS of the x and y columns; default: the file's, else the study area's")
 
 
+class Precision(Model):
+    """Headline errors to reach: realizations are added, ``simulation.realizations`` at a time, until each
+    chosen error is under its target (or ``max_realizations`` is reached, which the summary then says)."""
+
+    suspected_rse: float | None = Field(None, gt=0.0, lt=1.0, description="SHA area: standard error at most this "
+                                        "share of it (e.g. 0.01)")
+    hazardous_rse: float | None = Field(None, gt=0.0, lt=1.0, description="CHA area: standard error at most this "
+                                        "share of it (e.g. 0.01)")
+    p_deadline_se: float | None = Field(None, gt=0.0, lt=0.5, description="probability of meeting the deadline: "
+                                        "standard error at most this (0.015 = 1.5 percentage points)")
+    max_realizations: PositiveCount = Field(20_000, le=10_000_000, description="stop adding realizations here")
+
+
 class Simulation(Model):
     """The Monte Carlo ensemble."""
 
-    realizations: PositiveCount = Field(200, le=10_000_000)
+    realizations: PositiveCount = Field(200, le=10_000_000, description="realizations of the hazard map, and "
+                                        "realizations land release is scored on; with a target, the step they grow by")
     seed: Count = 0
     batch_size: PositiveCount = Field(64, description="realizations per batch (progress and checkpoints; no effect on results)")
+    target: Precision | None = Field(None, description="precision targets; see docs/model.md")
 
 
 class TimeAxis(Model):
@@ -214,13 +228,35 @@ class TimeAxis(Model):
 
 
 class Hazard(Model):
-    """When a cell counts as hazardous."""
+    """What makes land contaminated, suspected (SHA) and hazardous (CHA). See docs/model.md."""
 
-    threshold: float = Field(0.1, gt=0.0, le=1.0, description="probability of at least one remnant in a cell")
-    fade_out_m: float = Field(
-        0.0, ge=0.0, le=10_000.0,
-        description="grow hazard polygons by this distance (m), as survey works out to a fade-out distance",
+    reference_distance_m: float = Field(
+        50.0, ge=0.0, le=5_000.0,
+        description="land within this distance (m) of a remnant is contaminated, as survey searches outward from "
+        "evidence to a fade-out distance (assumption: one 50 m CMRS box; national standards set their own)",
     )
+    threshold: float = Field(
+        0.1, gt=0.0, le=1.0,
+        description="land whose probability of being contaminated reaches this is confirmed hazardous area (CHA)",
+    )
+    suspect_threshold: float = Field(
+        0.02, gt=0.0, le=1.0,
+        description="land whose probability of being contaminated reaches this is suspected hazardous area (SHA), "
+        "where land release starts; at most `threshold`",
+    )
+    min_area_m2: float = Field(
+        2_500.0, ge=0.0,
+        description="minimum mapping unit: CHA polygons smaller than this (m2) are left out of the polygon layer "
+        "(assumption: one 50 x 50 m box)",
+    )
+
+    @model_validator(mode="after")
+    def _suspect_below_threshold(self) -> Hazard:
+        if self.suspect_threshold > self.threshold:
+            raise LocatedError(("suspect_threshold",), self.suspect_threshold,
+                               f"set it at or below hazard.threshold ({self.threshold:g})",
+                               problem="is above the hazard threshold;")
+        return self
 
 
 class Output(Model):
@@ -269,8 +305,8 @@ class Scenario(Model):
     def _check_clearance(self, clearance: Clearance) -> None:
         classes = self.land_use.classes
         known = ", ".join(classes)
-        if clearance.policy not in POLICIES:
-            raise LocatedError(("clearance", "policy"), clearance.policy, f"use one of: {', '.join(POLICIES)}",
+        if clearance.policy not in POLICY_NAMES:
+            raise LocatedError(("clearance", "policy"), clearance.policy, f"use one of: {', '.join(POLICY_NAMES)}",
                                problem="is not a known policy;")
         for key in clearance.productivity_by_class:
             if key not in classes:
@@ -279,10 +315,6 @@ class Scenario(Model):
         if clearance.near_class is not None and clearance.near_class not in classes:
             raise LocatedError(("clearance", "near_class"), clearance.near_class, f"use a land-use class: {known}",
                                problem="is not a land-use class;")
-        if clearance.suspect_threshold > self.hazard.threshold:
-            raise LocatedError(("clearance", "suspect_threshold"), clearance.suspect_threshold,
-                               f"set it at or below hazard.threshold ({self.hazard.threshold:g})",
-                               problem="is above the hazard threshold;")
         if not self.time.start <= clearance.start <= self.time.end:
             raise LocatedError(("clearance", "start"), clearance.start,
                                f"set it between time.start {self.time.start} and time.end {self.time.end}",

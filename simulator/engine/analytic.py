@@ -6,8 +6,9 @@ the pattern. Their expectation needs no sampling: a submunition of carrier ``k``
 the density of the pattern (centred, half-axes along and across the azimuth) convolved with
 the normal law of the carrier's impact point, mean ``(k - (n-1)/2) * spacing`` along the
 azimuth from the aim point and covariance ``R diag(sd_along^2, sd_across^2) R^T +
-aim_sd^2 I``. Each submunition is a remnant with probability ``min(1, p * g_c)``, ``g_c`` the
-dud multiplier of the class of the cell it lands in.
+aim_sd^2 I``. Each submunition is a remnant with probability ``E[min(1, p * g_c)]``, ``g_c``
+the dud multiplier of the class of the cell it lands in and ``p`` the carrier's Beta dud rate
+(``dud_probability``: exact, with the regularized incomplete beta function).
 
 Method, one strike at a time: on a window of square sub-cells (``cell / 4``, coarser only
 when the window would be too large) aligned to the grid, the pattern's mass per sub-cell
@@ -22,11 +23,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from scipy import special
 
-from simulator.kernels import strike_table as T
+from simulator.engine.prepare import Setup
 from simulator.errors import InputError
 from simulator.inputs.grid import Grid
-from simulator.inputs.prepare import Setup
+from simulator.kernels import strike_table as T
 
 SUBCELLS = (4, 2, 1)
 """Sub-cells per cell side, tried finest first until a strike's window fits ``MAX_FFT_POINTS``."""
@@ -47,22 +49,32 @@ Window = tuple[int, int, np.ndarray]
 def expected_count(setup: Setup) -> np.ndarray:
     """Expected remnants per cell (float64, ``setup.grid.shape``), from ``setup.kernel``'s strike table.
 
-    A strike's carriers x submunitions, each a remnant with probability ``min(1, p * g_c)``
-    (``p`` its mean dud rate, ``g_c`` the dud multiplier of the landing cell's class), are
-    spread as described in the module docstring. This is exact
-    (up to the sub-cell integration and the truncation of the normal errors at
-    ``ERROR_SDS``) for a fixed dud rate, or when ``p * g_c`` cannot exceed 1; with a Beta
-    spread and a multiplier that lets ``p * g_c`` exceed 1, the Monte Carlo's
-    ``E[min(1, p g_c)]`` is approximated by ``min(1, E[p] g_c)``.
+    A strike's carriers x submunitions, each a remnant with probability ``E[min(1, p * g_c)]``
+    (``p`` its dud rate, ``g_c`` the dud multiplier of the landing cell's class), are spread as
+    described in the module docstring: exact up to the sub-cell integration and the truncation
+    of the normal errors at ``ERROR_SDS``.
     """
     grid, kernel = setup.grid, setup.kernel
     classes = kernel.cell_class.reshape(grid.shape)
     out = np.zeros(grid.shape)
     for f, ti in zip(kernel.f, kernel.ti):
-        rate = ti[T.SUBMUNITIONS] * np.minimum(1.0, f[T.DUD_MEAN] * kernel.class_mult)
+        rate = ti[T.SUBMUNITIONS] * dud_probability(f, kernel.class_mult)
         for window in strike_windows(f, int(ti[T.CARRIERS]), int(ti[T.PATTERN]), grid, setup.loaded.path):
             _add(out, window, rate, classes)
     return out
+
+
+def dud_probability(f: np.ndarray, mult: np.ndarray) -> np.ndarray:
+    """``E[min(1, p g)]`` per multiplier ``g`` for the strike row ``f``: ``p`` is Beta(alpha, beta)
+    or, without a spread, the mean. With ``t = 1 / g``: ``g E[p; p < t] + P(p >= t)``, and
+    ``E[p; p < t] = mean I_t(alpha + 1, beta)`` (``I`` the regularized incomplete beta function)."""
+    mean, alpha, beta = f[T.DUD_MEAN], f[T.DUD_ALPHA], f[T.DUD_BETA]
+    mult = np.asarray(mult, float)
+    if alpha <= 0.0:
+        return np.minimum(1.0, mean * mult)
+    t = np.minimum(1.0, 1.0 / np.maximum(mult, 1e-300))
+    capped = mult * mean * special.betainc(alpha + 1.0, beta, t) + 1.0 - special.betainc(alpha, beta, t)
+    return np.where(mult <= 1.0, mean * mult, capped)
 
 
 def analytic_total(setup: Setup) -> float:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from simulator.kernels import scatter_ensemble
-from simulator.engine.kernel_inputs import KernelInputs
+from simulator.engine.scatter import CellSums, scatter
 from simulator.engine.tiles import tile_kernels
+from simulator.inputs.kernel_inputs import KernelInputs
 
 
 @dataclass
@@ -23,10 +23,13 @@ class Ensemble:
     """Summed results of ``realizations`` realizations.
 
     ``sum_count``/``sum_sq`` (int64 per cell): sums of the remnant count and its square;
-    ``hits`` (int32 [epoch, cell]): realizations whose cell first held a remnant at that
-    epoch; ``zone_items``/``zone_cells`` (int64 [realization, epoch, zone]): remnants and
+    ``hits`` (int32 [epoch, cell]): realizations whose cell was first contaminated (within
+    the reference distance of a remnant) at that epoch; ``zone_items``/``zone_cells`` (int64 [realization, epoch, zone]): remnants and
     newly contaminated cells; ``totals`` (int64 [realization, 3]): dropped, remnants,
-    remnants outside the grid.
+    remnants outside the grid; ``group_hits`` (int32 [GROUPS, epoch, cell]): ``hits`` per group
+    of realizations (``group_of``), for the jackknife errors of figures computed from the whole
+    ensemble; on grids with more than ``GROUP_EPOCH_CELLS`` epochs x cells, one epoch only (the
+    realizations contaminated by the last).
     """
 
     realizations: int
@@ -36,6 +39,7 @@ class Ensemble:
     zone_items: np.ndarray
     zone_cells: np.ndarray
     totals: np.ndarray
+    group_hits: np.ndarray
 
     def mean_count(self) -> np.ndarray:
         """Expected remnants per cell (flat)."""
@@ -49,11 +53,11 @@ class Ensemble:
         return np.sqrt(var / n)
 
     def p_contaminated(self) -> np.ndarray:
-        """Probability of at least one remnant per cell (flat) after every epoch [epoch, cell]."""
+        """Probability that a cell is contaminated (flat) after every epoch [epoch, cell]."""
         return np.cumsum(self.hits, axis=0) / self.realizations
 
     def p_after(self, epoch: int) -> np.ndarray:
-        """Probability of at least one remnant per cell (flat) after ``epoch`` (-1: the last)."""
+        """Probability that a cell is contaminated (flat) after ``epoch`` (-1: the last)."""
         epoch = epoch % len(self.hits)
         return self.hits[: epoch + 1].sum(axis=0, dtype=np.int32) / self.realizations
 
@@ -67,7 +71,56 @@ class Ensemble:
             np.concatenate([self.zone_items, other.zone_items]),
             np.concatenate([self.zone_cells, other.zone_cells]),
             np.concatenate([self.totals, other.totals]),
+            self.group_hits + other.group_hits,
         )
+
+    def group_sizes(self) -> np.ndarray:
+        """Realizations in each group (int64 [GROUPS])."""
+        return np.bincount(group_of(np.arange(self.realizations)), minlength=GROUPS)
+
+    def group_contaminated(self) -> np.ndarray:
+        """Per group, realizations in which each cell is contaminated by the last epoch [GROUPS, cell]."""
+        return self.group_hits.sum(axis=1, dtype=np.int32)
+
+    def hazard_map(self) -> HazardMap:
+        """What a planner knows: the probability of contamination per epoch and the density."""
+        return HazardMap(self.p_contaminated(), self.mean_count())
+
+    def hazard_map_without(self, group: int) -> HazardMap | None:
+        """The hazard map of the realizations outside ``group`` (the density kept whole), or None
+        where the groups' hits were kept for the last epoch only."""
+        if self.group_hits.shape[1] != self.hits.shape[0]:
+            return None
+        n = self.realizations - int(self.group_sizes()[group])
+        return HazardMap(np.cumsum(self.hits - self.group_hits[group], axis=0) / n, self.mean_count())
+
+
+@dataclass(frozen=True)
+class HazardMap:
+    """What a planner knows: ``p_by_epoch`` (float64 [epoch, cell]) the probability of
+    contamination after each epoch, ``mean_count`` (per cell) the expected remnants."""
+
+    p_by_epoch: np.ndarray
+    mean_count: np.ndarray
+
+
+GROUPS = 10
+"""Groups of realizations the jackknife leaves out one at a time."""
+GROUP_EPOCH_CELLS = 8_000_000
+"""Above this many epochs x cells, groups keep their hits for the last epoch only (memory)."""
+GROUP_BLOCK = 32
+"""Realizations ``r`` form blocks of this many; block ``r // GROUP_BLOCK`` belongs to group
+``block % GROUPS``, whatever the batches, threads, workers or checkpoints."""
+
+
+def group_epochs(n_epochs: int, n_cells: int) -> int:
+    """Epochs the groups keep hits for: all of them, or 1 above ``GROUP_EPOCH_CELLS``."""
+    return n_epochs if n_epochs * n_cells <= GROUP_EPOCH_CELLS else 1
+
+
+def group_of(r):
+    """The jackknife group of realization(s) ``r``."""
+    return (np.asarray(r) // GROUP_BLOCK) % GROUPS
 
 
 TILE_CELLS = 2048
@@ -111,16 +164,22 @@ def assemble(
     per_real = (realizations, inputs.n_epochs, inputs.n_zones)
     zone_items, zone_cells = np.zeros(per_real, np.int64), np.zeros(per_real, np.int64)
     totals = np.zeros((realizations, 3), np.int64)
+    group_hits = np.zeros((GROUPS, group_epochs(inputs.n_epochs, inputs.nx * inputs.ny), *shape), np.int32)
     reported = 0
     for k, (tile, ensemble) in enumerate(done, start=1):
-        c0, r0, tnx, tny = tile.tile
+        w0, q0, wnx, wny = tile.tile
+        c0, r0, tnx, tny = tile.core
+        core = (slice(r0 - q0, r0 - q0 + tny), slice(c0 - w0, c0 - w0 + tnx))
         window = (slice(r0, r0 + tny), slice(c0, c0 + tnx))
-        sum_count[window] = ensemble.sum_count.reshape(tny, tnx)
-        sum_sq[window] = ensemble.sum_sq.reshape(tny, tnx)
-        hits[(slice(None), *window)] = ensemble.hits.reshape(-1, tny, tnx)
-        zone_items += ensemble.zone_items
-        zone_cells += ensemble.zone_cells
+        sum_count[window] = ensemble.sum_count.reshape(wny, wnx)[core]
+        sum_sq[window] = ensemble.sum_sq.reshape(wny, wnx)[core]
+        hits[(slice(None), *window)] = ensemble.hits.reshape(-1, wny, wnx)[(slice(None), *core)]
+        group_hits[(slice(None), slice(None), *window)] = (
+            ensemble.group_hits.reshape(GROUPS, -1, wny, wnx)[(slice(None), slice(None), *core)])
+        zone_items += ensemble.zone_items[:, :, :-1]  # the last zone is the tile's halo
+        zone_cells += ensemble.zone_cells[:, :, :-1]
         totals += ensemble.totals
+        totals[:, 1] -= ensemble.zone_items[:, :, -1].sum(axis=1)  # halo remnants belong to other tiles
         if progress is not None:
             due = realizations * k // n_tiles
             progress(due - reported)
@@ -128,43 +187,48 @@ def assemble(
     if progress is not None and reported < realizations:
         progress(realizations - reported)
     return Ensemble(realizations, sum_count.ravel(), sum_sq.ravel(), hits.reshape(inputs.n_epochs, -1), zone_items,
-                    zone_cells, totals)
+                    zone_cells, totals, group_hits.reshape(GROUPS, group_hits.shape[1], -1))
 
 
 def _run_window(inputs, realizations, first, threads, batch_size, progress) -> Ensemble:
-    threads = threads or numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(threads)
-    n_cells = inputs.n_cells
-    sum_count = np.zeros((threads, n_cells), np.int64)
-    sum_sq = np.zeros((threads, n_cells), np.int64)
-    hits = np.zeros((threads, inputs.n_epochs, n_cells), np.int32)
-    per_real = (realizations, inputs.n_epochs, inputs.n_zones)
-    zone_items = np.zeros(per_real, np.int64)
-    zone_cells = np.zeros(per_real, np.int64)
-    totals = np.zeros((realizations, 3), np.int64)
-    key0, key1 = (np.uint64(k) for k in inputs.key)
-    for start in range(0, realizations, batch_size):
-        n = min(batch_size, realizations - start)
-        batch = slice(start, start + n)
-        scatter_ensemble(
-            inputs.f, inputs.ti, key0, key1, first + start, n, threads, inputs.x0, inputs.y0, inputs.cell_size_m,
-            inputs.nx, inputs.ny, inputs.window, inputs.cell_class, inputs.class_mult, inputs.zone, inputs.n_zones, inputs.n_epochs,
-            sum_count, sum_sq, hits, zone_items[batch], zone_cells[batch], totals[batch],
-        )
+    """Realizations ``first .. first + realizations - 1`` of one window (the grid or a tile), in
+    batches of at most ``batch_size`` that never cross a ``GROUP_BLOCK`` boundary."""
+    sums = CellSums.zeros(inputs, threads or numba.config.NUMBA_NUM_THREADS)
+    epochs = group_epochs(inputs.n_epochs, inputs.nx * inputs.ny)
+    group_hits = np.zeros((GROUPS, epochs, inputs.n_cells), np.int32)
+    before = np.zeros((epochs, inputs.n_cells), np.int32)
+    parts = []
+    start, end = first, first + realizations
+    while start < end:
+        block_end = (start // GROUP_BLOCK + 1) * GROUP_BLOCK
+        n = min(batch_size, end - start, block_end - start)
+        parts.append(scatter(inputs, start, n, sums))
+        now = sums.hits.sum(axis=0, dtype=np.int32)
+        now = now if epochs == inputs.n_epochs else now.sum(axis=0, keepdims=True, dtype=np.int32)
+        group_hits[group_of(start)] += now - before
+        before = now
+        start += n
         if progress is not None:
             progress(n)
     return Ensemble(
         realizations,
-        sum_count.sum(axis=0),
-        sum_sq.sum(axis=0),
-        hits.sum(axis=0, dtype=np.int32),
-        zone_items,
-        zone_cells,
-        totals,
+        sums.sum_count.sum(axis=0),
+        sums.sum_sq.sum(axis=0),
+        sums.hits.sum(axis=0, dtype=np.int32),
+        np.concatenate([p.zone_items for p in parts]),
+        np.concatenate([p.zone_cells for p in parts]),
+        np.concatenate([p.totals for p in parts]),
+        group_hits,
     )
 
 
-def root_key(seed: int) -> tuple[int, int]:
-    """Two well-mixed uint64 words from the scenario seed (numpy's SeedSequence)."""
-    words = np.random.SeedSequence(seed).generate_state(2, np.uint64)
+SCORED = 1
+"""Stream family of the realizations land release scores a plan against, apart from the ensemble's (0)."""
+
+
+def root_key(seed: int, family: int = 0) -> tuple[int, int]:
+    """Two well-mixed uint64 words from the scenario seed (numpy's SeedSequence); ``family`` > 0
+    gives an independent key for another set of realizations (``SCORED``)."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(family,)) if family else np.random.SeedSequence(seed)
+    words = sequence.generate_state(2, np.uint64)
     return int(words[0]), int(words[1])

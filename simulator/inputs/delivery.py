@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from simulator.kernels import strike_table as T
 from simulator.config.profiles import DeliveryProfile
 from simulator.inputs.strikes import StrikeColumns
+from simulator.kernels import strike_table as T
 
 PATTERN_CODES = {"uniform-ellipse": T.UNIFORM_ELLIPSE, "normal": T.NORMAL, "ring": T.RING}
 

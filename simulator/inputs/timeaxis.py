@@ -10,6 +10,9 @@ import numpy as np
 
 from simulator.config.scenario import TimeAxis
 
+DAYS_PER_YEAR = 365.25
+"""Mean days per year (Julian), for years from day counts."""
+
 
 def add_months(day: date, months: int) -> date:
     """``day`` moved by whole months, clamped to the last day of a shorter month."""
@@ -40,7 +43,7 @@ class TimeSteps:
 
     def years(self) -> np.ndarray:
         """Years since the first step, per step."""
-        return np.array([(d - self.dates[0]).days / 365.25 for d in self.dates])
+        return np.array([(d - self.dates[0]).days / DAYS_PER_YEAR for d in self.dates])
 
 
 def epoch_of_step(epoch_steps: np.ndarray, n_steps: int) -> np.ndarray:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-from matplotlib import patheffects
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from simulator.config.scenario import LandUse
-
 
 MAP_PIXELS = 1500
 """Rasters larger than this many cells a side are drawn reduced (block maxima), to keep memory small."""
@@ -93,11 +92,11 @@ def _scale_bar(ax, x0: float, y0: float, width: float, height: float) -> None:
 
 
 def area_over_time(table: pd.DataFrame, land_use: LandUse, title: str):
-    """Contaminated (P5-P95 band, P50 line) and hazardous area per class over time."""
+    """Contaminated (P5-P95 band, P50 line), SHA and CHA per class over time."""
     fig, ax = plt.subplots(figsize=(10, 5.5), layout="constrained")
     dates = pd.to_datetime(table["date"].unique())
-    for key, rows in table.groupby("class", sort=False):
-        if rows["contaminated_ha_p95"].max() <= 0 and rows["hazardous_ha"].max() <= 0:
+    for key, rows in table[~table["total"]].groupby("class", sort=False):
+        if rows["contaminated_ha_p95"].max() <= 0 and rows["suspected_ha"].max() <= 0:
             continue
         colour = land_use.classes[key].colour
         name = land_use.classes[key].name
@@ -106,7 +105,9 @@ def area_over_time(table: pd.DataFrame, land_use: LandUse, title: str):
         ax.step(dates, rows["contaminated_ha_p50"], where="post", color=colour, linewidth=1.5,
                 label=f"{name}: contaminated (P50, P5-P95)")
         ax.step(dates, rows["hazardous_ha"], where="post", color=colour, linewidth=1.5, linestyle="--",
-                label=f"{name}: hazardous")
+                label=f"{name}: CHA")
+        ax.step(dates, rows["suspected_ha"], where="post", color=colour, linewidth=1.0, linestyle=":",
+                label=f"{name}: SHA")
     ax.set_ylabel("area (ha)")
     ax.set_xlabel("date")
     ax.set_title(title)
@@ -119,25 +120,25 @@ ROUTES = (("cancelled_ha", "cancelled (NTS)", ":"), ("reduced_ha", "reduced (TS)
 
 
 def land_release(table: pd.DataFrame, land_use: LandUse, title: str):
-    """Hazardous area remaining per class (P50 line, P5-P95 band) and land released by route."""
+    """SHA not yet released per class (P50 line, P5-P95 band) and land released by route."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5), layout="constrained", sharex=True)
     for key, rows in table.groupby("class", sort=False):
-        if key == "all" or rows["remaining_ha_p95"].max() <= 0:
+        if rows["total"].any() or rows["remaining_ha_p95"].max() <= 0:
             continue
         dates = pd.to_datetime(rows["date"])
         colour, name = land_use.classes[key].colour, land_use.classes[key].name
         left.fill_between(dates, rows["remaining_ha_p5"], rows["remaining_ha_p95"], step="post", color=colour,
                           alpha=0.3, linewidth=0)
         left.step(dates, rows["remaining_ha_p50"], where="post", color=colour, linewidth=1.6, label=name)
-    total = table[table["class"] == "all"]
+    total = table[table["total"]]
     dates = pd.to_datetime(total["date"])
     for column, label, style in ROUTES:
         right.fill_between(dates, total[f"{column}_p5"], total[f"{column}_p95"], step="post", color="grey",
                            alpha=0.2, linewidth=0)
         right.step(dates, total[f"{column}_p50"], where="post", color="black", linestyle=style, label=label)
     right.step(dates, total["remaining_ha_p50"], where="post", color="#b30000", linewidth=2,
-               label="hazardous land remaining")
-    left.set_title("hazardous (unusable) land remaining by land use")
+               label="SHA not yet released")
+    left.set_title("suspected hazardous area (SHA) not yet released, by land use")
     right.set_title("land released by route, all classes")
     for ax in (left, right):
         ax.set_ylabel("area (ha, P50 with P5-P95 band)")
@@ -148,7 +149,7 @@ def land_release(table: pd.DataFrame, land_use: LandUse, title: str):
 
 
 def completion(table: pd.DataFrame, deadline, title: str):
-    """Probability that all hazardous land is released by each date, with the deadline."""
+    """Probability that all SHA is released by each date, with the deadline."""
     fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
     dates = pd.to_datetime(table["date"])
     ax.step(dates, table["p_all_released"], where="post", color="black", linewidth=1.8)
@@ -158,7 +159,7 @@ def completion(table: pd.DataFrame, deadline, title: str):
         ax.text(pd.Timestamp(deadline), 0.03, f" deadline {deadline}: P(done) = {p:.0%}", color="#b30000",
                 fontsize=9)
     ax.set_ylim(0, 1.02)
-    ax.set_ylabel("P(all hazardous land released)")
+    ax.set_ylabel("P(all SHA released)")
     ax.set_xlabel("date")
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -18,11 +18,10 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 
-from simulator.outputs import plots
-from simulator.outputs import styles
 from simulator.errors import InputError
-from simulator.results.provenance import scenario_hash, versions
+from simulator.outputs import plots, styles
 from simulator.outputs.rasters import hex_to_rgba, write_geotiff
+from simulator.results.provenance import scenario_hash, versions
 from simulator.results.result import Result
 from simulator.results.tables import M2_PER_HA
 
@@ -122,8 +121,9 @@ def write_rasters(result: Result, folder: Path) -> None:
     write_geotiff(folder / "density.tif", grid, result.density_per_ha.astype(np.float32),
                   description="expected remnants per hectare", units="items/ha", nodata=-1.0)
     (folder / "density.qml").write_text(styles.density_qml(result.density_per_ha))
-    write_geotiff(folder / "p_contaminated.tif", grid, result.p_contaminated.astype(np.float32),
-                  description="probability of at least one remnant in the cell", units="probability", nodata=-1.0)
+    write_geotiff(folder / "p_contaminated.tif", grid, result.p_contaminated,
+                  description="probability that the cell is contaminated (within the reference distance of a remnant)",
+                  units="probability", nodata=-1.0)
     write_landuse(result.setup, folder)
 
 
@@ -159,13 +159,13 @@ def write_vectors(result: Result, folder: Path) -> None:
 
 def write_figures(result: Result, folder: Path) -> None:
     name = result.setup.scenario.name
-    hazardous = result.p_contaminated >= result.setup.scenario.hazard.threshold
+    hazardous = result.p_contaminated >= result.setup.scenario.hazard.threshold  # CHA, as in the summary
     figure = plots.district_map(result.setup, result.density_per_ha, hazardous,
                                 f"{name}: expected cluster munition remnants ({result.ensemble.realizations} realizations)")
     figure.savefig(folder / "map.png", dpi=120)
     plt.close(figure)
     figure = plots.area_over_time(result.hazardous_area, result.setup.scenario.land_use,
-                                  f"{name}: contaminated and hazardous area by land use")
+                                  f"{name}: contaminated area, SHA and CHA by land use")
     figure.savefig(folder / "hazardous_area.png", dpi=120)
     plt.close(figure)
 
@@ -179,7 +179,7 @@ def write_land_release(result: Result, folder: Path) -> None:
     figure.savefig(folder / "land_release.png", dpi=120)
     plt.close(figure)
     figure = plots.completion(result.completion, result.setup.scenario.clearance.deadline,
-                              f"{name}: when is all hazardous land released?")
+                              f"{name}: when is all suspected hazardous area (SHA) released?")
     figure.savefig(folder / "completion.png", dpi=120)
     plt.close(figure)
 

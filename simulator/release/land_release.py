@@ -1,29 +1,33 @@
 """Land release over time: plan work units from the hazard map, then survey and clear them.
 
 The plan (work units, their order and costs, team capacity per step) uses only what a
-planner knows: the ensemble's hazard map and the strike records. The same realizations
-are then scattered again, this time counting items per work unit, and each realization's
-survey and clearance is simulated against its true items.
+planner knows: the ensemble's hazard map and the strike records. The plan is then scored
+against realizations drawn independently of the ensemble (their own random key), so that
+what it misses is measured out of sample: each scored realization is scattered counting items
+per work unit, and its survey and clearance is simulated against its true items.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import numba
 import numpy as np
 import shapely
 
-from simulator.kernels import release as K
-from simulator.kernels import scatter_ensemble
 from simulator.config.clearance import METHODS, Clearance
-from simulator.engine.ensemble import Ensemble
+from simulator.engine.ensemble import SCORED, HazardMap, root_key
+from simulator.engine.prepare import Setup
+from simulator.engine.scatter import CellSums, scatter
+from simulator.inputs.timeaxis import DAYS_PER_YEAR, TimeSteps
+from simulator.kernels import release as K
 from simulator.release.policies import POLICIES, PlannerView
-from simulator.inputs.prepare import Setup
-from simulator.inputs.timeaxis import TimeSteps
 from simulator.release.work_units import WorkUnits, cut_work_units
+
+NO_DISC = np.zeros(1, np.int64)
+"""Land release counts items per work unit only: no contamination disc is drawn."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,14 @@ class Plan:
 
 @dataclass(frozen=True)
 class LandRelease:
-    """Per realization, step, class and metric (see ``kernels.release``) the state after each step."""
+    """Per scored realization, step, class and metric (see ``kernels.release``) the state after each
+    step; ``map_replicates``: P(deadline) of the plans made from the hazard map with each group of
+    its realizations left out, scored on the same realizations (empty: not computed)."""
 
     plan: Plan
     state: np.ndarray
     cost: np.ndarray
+    map_replicates: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def completion_step(self) -> np.ndarray:
         """Per realization, the first step from which no hazardous land remains (-1: not within the horizon)."""
@@ -58,7 +65,7 @@ class LandRelease:
 def capacity_per_step(clearance: Clearance, steps: TimeSteps) -> np.ndarray:
     """Team-days per reporting step and method: the work done in (previous date, date]."""
     capacity = np.zeros((len(steps), len(METHODS)))
-    per_day = clearance.working_days_per_year / 365.25
+    per_day = clearance.working_days_per_year / DAYS_PER_YEAR
     for k in range(1, len(steps)):
         day = max(steps.dates[k - 1], clearance.start - timedelta(days=1))
         while day < steps.dates[k]:
@@ -68,15 +75,15 @@ def capacity_per_step(clearance: Clearance, steps: TimeSteps) -> np.ndarray:
     return capacity
 
 
-def make_plan(setup: Setup, ensemble: Ensemble) -> Plan:
-    """Cut work units from the hazard map, price them, and order them by the scenario's policy."""
+def make_plan(setup: Setup, known: HazardMap) -> Plan:
+    """Cut work units from the hazard map ``known``, price them, and order them by the scenario's policy."""
     sc = setup.scenario
     clearance = sc.clearance
     keys = setup.class_keys
     start_step = setup.steps.step_of(clearance.start)
     units = cut_work_units(
-        ensemble.p_contaminated(), ensemble.mean_count(), setup.kernel.cell_class, len(keys), setup.grid,
-        setup.epoch_steps, clearance, start_step, sc.hazard.threshold,
+        known.p_by_epoch, known.mean_count, setup.kernel.cell_class, len(keys), setup.grid,
+        setup.epoch_steps, clearance, start_step, sc.hazard.suspect_threshold, sc.hazard.threshold,
     )
     productivity = np.array([[clearance.productivity(k, m) for m in METHODS] for k in keys])
     rate = 1.0 / productivity[units.unit_class]
@@ -108,38 +115,27 @@ def run_land_release(
     """Scatter realizations ``first .. first + realizations - 1`` again, counting items per work
     unit, and release land in each; return their state (see ``LandRelease``)."""
     clearance = setup.scenario.clearance
-    k = setup.kernel
-    threads = threads or numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(threads)
     units, order = plan.units, plan.order
     rank = np.empty(len(order), np.int64)
     rank[order] = np.arange(len(order))
     zone_of_cell = units.zone.copy()
     suspected = zone_of_cell < 2 * len(units)
     zone_of_cell[suspected] = 2 * rank[zone_of_cell[suspected] // 2] + zone_of_cell[suspected] % 2
-    n_zones = 2 * len(units) + len(setup.class_keys)
-    n_cells = k.n_cells
-    sum_count = np.zeros((threads, n_cells), np.int64)
-    sum_sq = np.zeros((threads, n_cells), np.int64)
-    hits = np.zeros((threads, k.n_epochs, n_cells), np.int32)
+    k = replace(setup.kernel, key=root_key(setup.scenario.simulation.seed, SCORED), zone=zone_of_cell,
+                n_zones=2 * len(units) + len(setup.class_keys), disc=NO_DISC)
+    sums = CellSums.zeros(k, threads or numba.config.NUMBA_NUM_THREADS)
     n_classes = len(setup.class_keys)
     state = np.zeros((realizations, len(setup.steps), n_classes, K.N_METRICS))
     key0, key1 = (np.uint64(v) for v in k.key)
     args = (
         units.unit_class[order], units.unit_step[order], units.area_sha[order], units.area_cha[order], plan.ts_first,
-        plan.rate, plan.capacity, clearance.ts_sample_fraction, clearance.detection_probability,
-        clearance.nts_evidence_probability,
+        plan.rate, plan.capacity, clearance.productivity_spread, clearance.ts_sample_fraction,
+        clearance.detection_probability, clearance.nts_evidence_probability,
     )
     for start in range(0, realizations, batch_size):
         n = min(batch_size, realizations - start)
         index = first + start
-        items = np.zeros((n, k.n_epochs, n_zones), np.int64)
-        cells = np.zeros_like(items)
-        totals = np.zeros((n, 3), np.int64)
-        scatter_ensemble(
-            k.f, k.ti, key0, key1, index, n, threads, k.x0, k.y0, k.cell_size_m, k.nx, k.ny, k.window, k.cell_class,
-            k.class_mult, zone_of_cell, n_zones, k.n_epochs, sum_count, sum_sq, hits, items, cells, totals,
-        )
+        items = scatter(k, index, n, sums).zone_items
         K.release_ensemble(
             items, *args, key0, key1, index, setup.epoch_steps.astype(np.int64), state[start:start + n],
         )

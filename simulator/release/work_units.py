@@ -1,6 +1,6 @@
 """Work units: the planner's pieces of suspected land, cut from the hazard map.
 
-Suspected cells (probability of a remnant at or above ``suspect_threshold``) are grouped
+Suspected cells (SHA: probability of contamination at or above ``hazard.suspect_threshold``) are grouped
 by square block, land-use class and the epoch in which they first became suspected. A
 unit's confirmed part is its cells at or above the hazard threshold, as known when survey
 can first reach it; the rest is suspected-only land that non-technical survey cancels.
@@ -51,11 +51,12 @@ def cut_work_units(
     epoch_steps: np.ndarray,
     clearance: Clearance,
     start_step: int,
+    suspect_threshold: float,
     hazard_threshold: float,
 ) -> WorkUnits:
     """Units from per-epoch probabilities ``p_by_epoch`` [epoch, cell] and the mean count per cell."""
     n_epochs, n_cells = p_by_epoch.shape
-    suspected = p_by_epoch >= clearance.suspect_threshold
+    suspected = p_by_epoch >= suspect_threshold
     ever = suspected.any(axis=0) if n_epochs else np.zeros(n_cells, bool)
     first = np.where(ever, suspected.argmax(axis=0), -1)
     # what the planner knows when survey can first reach the unit: the last epoch by then

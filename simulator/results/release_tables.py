@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
+from simulator.engine.prepare import Setup
+from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
 from simulator.release.land_release import LandRelease
-from simulator.inputs.prepare import Setup
-from simulator.results.tables import M2_PER_HA, band
+from simulator.results.precision import deadline_error
+from simulator.results.tables import M2_PER_HA, TOTAL, band, rounded
+from simulator.results.uncertainty import jackknife_se, mean_se, proportion, quantile_ci
 
 METRICS = {
     "remaining_ha": (K.REMAINING_M2, 1 / M2_PER_HA),
@@ -24,15 +29,15 @@ METRICS = {
 
 
 def land_release_table(setup: Setup, release: LandRelease) -> pd.DataFrame:
-    """Per step and class (and ``all``): each metric's P5, P50, P95 and mean across realizations."""
+    """Per step and class, and a ``total`` row per step: each metric's P5, P50, P95 and mean across realizations."""
     state = release.state
-    blocks = [(key, state[:, :, c, :]) for c, key in enumerate(setup.class_keys)]
-    blocks.append(("all", state.sum(axis=2)))
+    blocks = [(key, False, state[:, :, c, :]) for c, key in enumerate(setup.class_keys)]
+    blocks.append((TOTAL, True, state.sum(axis=2)))
     rows = []
-    for key, values in blocks:
+    for key, total, values in blocks:
         bands = {name: band(values[:, :, index] * scale) for name, (index, scale) in METRICS.items()}
         for k, day in enumerate(setup.steps.dates):
-            row = {"step": k, "date": day.isoformat(), "class": key}
+            row = {"step": k, "date": day.isoformat(), "class": key, "total": total}
             for name, stats in bands.items():
                 row |= {f"{name}_{q}": stats[q][k] for q in ("p5", "p50", "p95", "mean")}
             rows.append(row)
@@ -44,7 +49,7 @@ def completion_years(setup: Setup, release: LandRelease) -> np.ndarray:
     start = setup.scenario.clearance.start
     step = release.completion_step()
     days = np.array([(d - start).days for d in setup.steps.dates], float)
-    return np.where(step >= 0, np.maximum(days[np.maximum(step, 0)], 0.0) / 365.25, np.inf)
+    return np.where(step >= 0, np.maximum(days[np.maximum(step, 0)], 0.0) / DAYS_PER_YEAR, np.inf)
 
 
 def completion_table(setup: Setup, release: LandRelease) -> pd.DataFrame:
@@ -53,7 +58,7 @@ def completion_table(setup: Setup, release: LandRelease) -> pd.DataFrame:
     start = setup.scenario.clearance.start
     rows = []
     for k, day in enumerate(setup.steps.dates):
-        since = (day - start).days / 365.25
+        since = (day - start).days / DAYS_PER_YEAR
         rows.append({
             "step": k, "date": day.isoformat(), "years_since_start": round(since, 4),
             "p_all_released": float(np.mean(years <= max(since, 0.0) + 1e-9)) if since >= 0 else 0.0,
@@ -61,33 +66,58 @@ def completion_table(setup: Setup, release: LandRelease) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def deadline_met(setup: Setup, release: LandRelease) -> np.ndarray | None:
+    """Per scored realization, whether all SHA is released by the deadline (None: no deadline)."""
+    clearance = setup.scenario.clearance
+    if clearance.deadline is None:
+        return None
+    return completion_years(setup, release) <= (clearance.deadline - clearance.start).days / DAYS_PER_YEAR
+
+
 def release_summary(setup: Setup, release: LandRelease) -> dict:
-    """Years to completion (P50, P90), probability of meeting the deadline, residual items, cost."""
+    """Years to completion (P50, P90, with intervals), probability of meeting the deadline, items
+    found, residual and unsuspected, cost: each with its Monte Carlo error over the scored realizations."""
     clearance = setup.scenario.clearance
     years = completion_years(setup, release)
     final = release.state[:, -1].sum(axis=1)
 
-    def quantile(q: float) -> float | None:
-        value = float(np.quantile(years, q, method="inverted_cdf"))
-        return round(value, 3) if np.isfinite(value) else None
+    def quantile(q: float) -> dict:
+        value, (lo, hi) = quantile_ci(years, q)
+        return {f"years_to_completion_p{round(q * 100)}": rounded(value, 3),
+                f"years_to_completion_p{round(q * 100)}_ci": [rounded(lo, 3), rounded(hi, 3)]}
+
+    def mean(name: str, values: np.ndarray) -> dict:
+        value, se = mean_se(values)
+        return {f"{name}_mean": round(value, 2), f"{name}_mean_se": round(se, 2)}
 
     deadline = None
-    if clearance.deadline is not None:
-        limit = (clearance.deadline - clearance.start).days / 365.25
-        deadline = {"date": clearance.deadline.isoformat(), "p_released_by_deadline": round(float(np.mean(years <= limit)), 4)}
+    met = deadline_met(setup, release)
+    if met is not None:
+        p, se, (lo, hi) = proportion(met)
+        map_se = jackknife_se(release.map_replicates) if len(release.map_replicates) > 1 else None
+        total = math.hypot(se, map_se or 0.0)
+        deadline = {"date": clearance.deadline.isoformat(), "p_released_by_deadline": round(p, 4),
+                    "p_released_by_deadline_se": round(total, 4),
+                    "p_released_by_deadline_se_scored": round(se, 4),
+                    "p_released_by_deadline_se_map": None if map_se is None else round(map_se, 4),
+                    "p_released_by_deadline_ci_scored": [round(lo, 4), round(hi, 4)],
+                    "p_deadline_error": round(math.hypot(deadline_error(met), map_se or 0.0), 5)}
+    within, within_se, _ = proportion(np.isfinite(years))
     return {
         "clearance_start": clearance.start.isoformat(),
         "policy": clearance.policy,
         "work_units": len(release.plan.units),
-        "years_to_completion_p50": quantile(0.5),
-        "years_to_completion_p90": quantile(0.9),
-        "p_completed_within_horizon": round(float(np.mean(np.isfinite(years))), 4),
+        "scored_realizations": len(years),
+        **quantile(0.5),
+        **quantile(0.9),
+        "p_completed_within_horizon": round(within, 4),
+        "p_completed_within_horizon_se": round(within_se, 4),
         "deadline": deadline,
-        "items_found_mean": round(float(final[:, K.FOUND].mean()), 2),
-        "residual_items_mean": round(float(final[:, K.RESIDUAL].mean()), 2),
-        "items_in_hazardous_land_mean": round(float(final[:, K.IN_HAZARDOUS].mean()), 2),
-        "items_in_unsuspected_land_mean": round(float(final[:, K.UNSUSPECTED].mean()), 2),
+        **mean("items_found", final[:, K.FOUND]),
+        **mean("residual_items", final[:, K.RESIDUAL]),
+        **mean("items_in_hazardous_land", final[:, K.IN_HAZARDOUS]),
+        **mean("items_in_unsuspected_land", final[:, K.UNSUSPECTED]),
         "remaining_ha_p50": round(float(np.median(final[:, K.REMAINING_M2])) / M2_PER_HA, 3),
-        "cost_mean": round(float(release.cost.mean()), 2),
+        **mean("cost", release.cost),
         "cost_p90": round(float(np.quantile(release.cost, 0.9)), 2),
     }

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from simulator.engine.ensemble import Ensemble
+from simulator.engine.ensemble import SCORED, Ensemble, root_key, run_ensemble
+from simulator.engine.prepare import Setup
+from simulator.engine.tiles import strike_reach_m
+from simulator.kernels import strike_table as T
+from simulator.release.land_release import NO_DISC, LandRelease
 from simulator.results.polygons import hazard_polygons
-from simulator.release.land_release import LandRelease
+from simulator.results.precision import precision_note
 from simulator.results.release_tables import completion_table, land_release_table, release_summary
-from simulator.inputs.prepare import Setup
 from simulator.results.tables import M2_PER_HA, hazardous_area_table, summary
+
+FOOTPRINT_SD = 3.0
+"""A strike contributes to a polygon its footprint (pattern, stick and delivery errors to this many
+standard deviations) comes within the reference distance of."""
 
 
 @dataclass
@@ -42,16 +49,31 @@ class Result:
 
     @cached_property
     def p_contaminated(self) -> np.ndarray:
-        """Probability of at least one remnant per cell at the end of the time axis."""
+        """Probability that a cell is contaminated (within the reference distance of a remnant) at the
+        end of the time axis (float64: exactly what ``p_contaminated.tif`` holds)."""
         return self.ensemble.p_after(-1).reshape(self.grid.shape)
 
     @cached_property
     def hazard_areas(self) -> gpd.GeoDataFrame:
-        """CHA-like polygons where ``p_contaminated`` reaches the scenario's threshold."""
+        """CHA polygons (``simulator.results.polygons``) where ``p_contaminated`` reaches the threshold."""
+        setup, hazard = self.setup, self.setup.scenario.hazard
+        kernel = setup.kernel
+        reach = np.empty(len(kernel.ti))
+        reach[kernel.ti[:, T.STREAM]] = strike_reach_m(kernel.f, kernel.ti, FOOTPRINT_SD)
+        strikes = (setup.strikes.id, setup.strikes.x, setup.strikes.y, reach)
         return hazard_polygons(
-            self.grid, self.p_contaminated, self.mean_count, self.setup.landuse_codes, self.setup.class_keys,
-            self.setup.scenario.hazard.threshold, self.setup.scenario.hazard.fade_out_m,
+            self.grid, self.p_contaminated, self.mean_count, setup.landuse_codes, setup.class_keys, hazard.threshold,
+            hazard.reference_distance_m, hazard.min_area_m2, strikes, self._items_per_zone,
         )
+
+    def _items_per_zone(self, zone: np.ndarray, n_zones: int) -> np.ndarray:
+        """Remnants per realization in each zone of ``zone`` (per cell), over realizations drawn
+        independently of the hazard map's (the scored ones), as many as the map has."""
+        seed = self.setup.scenario.simulation.seed
+        inputs = replace(self.setup.kernel, zone=zone, n_zones=n_zones, disc=NO_DISC, key=root_key(seed, SCORED))
+        ensemble = run_ensemble(inputs, self.ensemble.realizations,
+                                batch_size=self.setup.scenario.simulation.batch_size)
+        return ensemble.zone_items.sum(axis=1)
 
     @cached_property
     def hazardous_area(self) -> pd.DataFrame:
@@ -70,8 +92,9 @@ class Result:
 
     @cached_property
     def area_by_class(self) -> pd.DataFrame:
-        """Per land-use class at the end of the time axis: class area, contaminated (P50) and hazardous hectares."""
-        final = self.hazardous_area[self.hazardous_area["step"] == self.hazardous_area["step"].max()]
+        """Per land-use class at the end of the time axis: class area, contaminated (bands), SHA and CHA hectares."""
+        table = self.hazardous_area
+        final = table[(table["step"] == table["step"].max()) & ~table["total"]]
         classes = self.setup.scenario.land_use.classes
         cells = np.bincount(self.setup.landuse_codes.ravel(), minlength=len(self.setup.class_keys))
         return pd.DataFrame({
@@ -81,6 +104,7 @@ class Result:
             "contaminated_ha_p5": final["contaminated_ha_p5"].to_numpy(),
             "contaminated_ha_p50": final["contaminated_ha_p50"].to_numpy(),
             "contaminated_ha_p95": final["contaminated_ha_p95"].to_numpy(),
+            "suspected_ha": final["suspected_ha"].to_numpy(),
             "hazardous_ha": final["hazardous_ha"].to_numpy(),
             "expected_remnants": final["remnants_mean"].to_numpy(),
         })
@@ -91,4 +115,7 @@ class Result:
         figures = summary(self.setup, self.ensemble, self.hazardous_area)
         if self.land_release is not None:
             figures["land_release"] = release_summary(self.setup, self.land_release)
+        target = self.setup.scenario.simulation.target
+        if target is not None:
+            figures["precision"] = {"target": target.model_dump(exclude_none=True)} | precision_note(target, figures)
         return figures

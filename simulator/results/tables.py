@@ -1,4 +1,10 @@
-"""Tables from an ensemble: area and remnants per land-use class over time, and the summary."""
+"""Tables from an ensemble: area and remnants per land-use class over time, and the summary.
+
+Vocabulary (docs/model.md): land is *contaminated* in a realization within the reference
+distance of a remnant; over the realizations, land whose probability of being contaminated
+reaches ``hazard.suspect_threshold`` is suspected hazardous area (SHA, ``suspected_ha``), and
+land where it reaches ``hazard.threshold`` is confirmed hazardous area (CHA, ``hazardous_ha``).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,14 @@ import numpy as np
 import pandas as pd
 
 from simulator.engine.ensemble import Ensemble
-from simulator.inputs.prepare import Setup
+from simulator.engine.prepare import Setup
 from simulator.inputs.timeaxis import epoch_of_step
+from simulator.results.uncertainty import area_at_threshold, mean_se, quantile_ci, reaches
 
 PERCENTILES = (5, 50, 95)
 M2_PER_HA = 10_000.0
+TOTAL = "all"
+"""The ``class`` of the rows that total every class; the ``total`` column marks them."""
 
 
 def per_step(setup: Setup, per_epoch: np.ndarray) -> np.ndarray:
@@ -21,12 +30,12 @@ def per_step(setup: Setup, per_epoch: np.ndarray) -> np.ndarray:
     return padded[:, index + 1]
 
 
-def hazardous_cells_per_step(setup: Setup, ensemble: Ensemble) -> np.ndarray:
-    """Cells per reporting step and class whose probability of a remnant reaches the threshold."""
-    threshold = setup.scenario.hazard.threshold
+def cells_per_step(setup: Setup, ensemble: Ensemble, threshold: float) -> np.ndarray:
+    """Cells per reporting step and class whose probability of contamination reaches ``threshold``."""
     n_classes = len(setup.class_keys)
     per_epoch = np.stack([
-        np.bincount(setup.kernel.cell_class[ensemble.p_after(e) >= threshold], minlength=n_classes)
+        np.bincount(setup.kernel.cell_class[reaches(ensemble.hits[: e + 1].sum(axis=0), ensemble.realizations,
+                                                    threshold)], minlength=n_classes)
         for e in range(len(ensemble.hits))
     ])
     index = epoch_of_step(setup.epoch_steps, len(setup.steps))
@@ -40,33 +49,56 @@ def band(values: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
 
 
 def hazardous_area_table(setup: Setup, ensemble: Ensemble) -> pd.DataFrame:
-    """One row per reporting step and class: contaminated and hazardous hectares, remnants."""
+    """One row per reporting step and class, and a ``total`` row per step: contaminated hectares
+    (bands over realizations), SHA and CHA hectares, remnants (bands)."""
     ha_per_cell = setup.grid.cell_area_m2 / M2_PER_HA
-    contaminated = band(per_step(setup, ensemble.zone_cells) * ha_per_cell)
-    remnants = band(per_step(setup, ensemble.zone_items).astype(float))
-    hazardous = hazardous_cells_per_step(setup, ensemble) * ha_per_cell
+    hazard = setup.scenario.hazard
+    contaminated = per_step(setup, ensemble.zone_cells) * ha_per_cell
+    remnants = per_step(setup, ensemble.zone_items).astype(float)
+    suspected = cells_per_step(setup, ensemble, hazard.suspect_threshold) * ha_per_cell
+    hazardous = cells_per_step(setup, ensemble, hazard.threshold) * ha_per_cell
+    blocks = [(key, False, contaminated[:, :, c], suspected[:, c], hazardous[:, c], remnants[:, :, c])
+              for c, key in enumerate(setup.class_keys)]
+    blocks.append((TOTAL, True, contaminated.sum(axis=2), suspected.sum(axis=1), hazardous.sum(axis=1),
+                   remnants.sum(axis=2)))
     rows = []
-    for k, day in enumerate(setup.steps.dates):
-        for c, key in enumerate(setup.class_keys):
-            row = {"step": k, "date": day.isoformat(), "class": key}
-            row |= {f"contaminated_ha_{name}": v[k, c] for name, v in contaminated.items()}
-            row["hazardous_ha"] = hazardous[k, c]
-            row |= {f"remnants_{name}": v[k, c] for name, v in remnants.items()}
+    for key, total, con, sha, cha, items in blocks:
+        con_band, item_band = band(con), band(items)
+        for k, day in enumerate(setup.steps.dates):
+            row = {"step": k, "date": day.isoformat(), "class": key, "total": total}
+            row |= {f"contaminated_ha_{name}": v[k] for name, v in con_band.items()}
+            row["suspected_ha"] = sha[k]
+            row["hazardous_ha"] = cha[k]
+            row |= {f"remnants_{name}": v[k] for name, v in item_band.items()}
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def summary(setup: Setup, ensemble: Ensemble, table: pd.DataFrame | None = None) -> dict:
-    """The figures a planner reads first: items dropped, duds, and area by class at the end.
+def rounded(value: float, digits: int = 4) -> float | None:
+    """``value`` rounded for JSON; None where not finite."""
+    return round(float(value), digits) if np.isfinite(value) else None
 
-    ``table`` is ``hazardous_area_table(setup, ensemble)`` when the caller has it already.
-    """
+
+def summary(setup: Setup, ensemble: Ensemble, table: pd.DataFrame) -> dict:
+    """The figures a planner reads first, each with its Monte Carlo error: items dropped, duds,
+    contaminated area, SHA and CHA, by class at the end; ``table`` is ``hazardous_area_table``."""
     n = ensemble.realizations
     dropped, remnants, outside = (ensemble.totals[:, j] for j in range(3))
     ha_per_cell = setup.grid.cell_area_m2 / M2_PER_HA
-    contaminated_total = band(per_step(setup, ensemble.zone_cells)[:, -1, :].sum(axis=1) * ha_per_cell)
-    table = hazardous_area_table(setup, ensemble) if table is None else table
-    final = table[table["step"] == table["step"].max()]
+    hazard = setup.scenario.hazard
+    contaminated = per_step(setup, ensemble.zone_cells)[:, -1, :].sum(axis=1) * ha_per_cell
+    hits, sizes = ensemble.hits.sum(axis=0), ensemble.group_sizes()
+    sha, sha_se = area_at_threshold(hits, ensemble.group_contaminated(), sizes, hazard.suspect_threshold, ha_per_cell)
+    cha, cha_se = area_at_threshold(hits, ensemble.group_contaminated(), sizes, hazard.threshold, ha_per_cell)
+    mean_count = ensemble.mean_count()
+    on_grid = mean_count.sum()
+    share = {name: float(mean_count[reaches(hits, n, t)].sum() / on_grid) if on_grid > 0 else 0.0
+             for name, t in (("sha", hazard.suspect_threshold), ("cha", hazard.threshold))}
+    duds, duds_se = mean_se(remnants)
+    con_mean, con_se = mean_se(contaminated)
+    p50, p50_ci = quantile_ci(contaminated, 0.5)
+    p5, p95 = np.percentile(contaminated, (5, 95))
+    final = table[(table["step"] == table["step"].max()) & ~table["total"]]
     classes = setup.scenario.land_use.classes
     by_class = [
         {
@@ -76,6 +108,7 @@ def summary(setup: Setup, ensemble: Ensemble, table: pd.DataFrame | None = None)
             "contaminated_ha_p5": round(float(row["contaminated_ha_p5"]), 4),
             "contaminated_ha_p50": round(float(row["contaminated_ha_p50"]), 4),
             "contaminated_ha_p95": round(float(row["contaminated_ha_p95"]), 4),
+            "suspected_ha": round(float(row["suspected_ha"]), 4),
             "hazardous_ha": round(float(row["hazardous_ha"]), 4),
         }
         for _, row in final.iterrows()
@@ -85,11 +118,22 @@ def summary(setup: Setup, ensemble: Ensemble, table: pd.DataFrame | None = None)
         "realizations": n,
         "strikes": len(setup.strikes),
         "strikes_off_grid": int((~setup.on_grid).sum()),
+        "reference_distance_m": hazard.reference_distance_m,
         "items_dropped": int(dropped[0]) if n else 0,
-        "expected_duds": round(float(remnants.mean()), 3),
-        "expected_duds_se": round(float(remnants.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0, 3),
+        "expected_duds": round(duds, 3),
+        "expected_duds_se": round(duds_se, 3),
         "duds_outside_grid_mean": round(float(outside.mean()), 3),
-        **{f"contaminated_ha_{k}": round(float(v), 4) for k, v in contaminated_total.items() if k != "mean"},
-        "hazardous_ha": round(float(final["hazardous_ha"].sum()), 4),
+        "contaminated_ha_mean": round(con_mean, 4),
+        "contaminated_ha_mean_se": round(con_se, 4),
+        "contaminated_ha_p5": round(float(p5), 4),
+        "contaminated_ha_p50": round(p50, 4),
+        "contaminated_ha_p50_ci": [rounded(v) for v in p50_ci],
+        "contaminated_ha_p95": round(float(p95), 4),
+        "suspected_ha": round(sha, 4),
+        "suspected_ha_se": rounded(sha_se),
+        "hazardous_ha": round(cha, 4),
+        "hazardous_ha_se": rounded(cha_se),
+        "share_of_items_in_sha": round(share["sha"], 4),
+        "share_of_items_in_cha": round(share["cha"], 4),
         "by_class": by_class,
     }

@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from simulator.config.keypath import Setting
 from simulator.config.loading import LoadedScenario
-from simulator.pipeline import simulate
+from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
 from simulator.outputs.writer import staged_directory
+from simulator.pipeline import simulate
 from simulator.results.provenance import versions
 from simulator.results.release_tables import completion_years
 from simulator.results.result import Result
 from simulator.results.tables import M2_PER_HA, per_step
-from simulator.studies.variants import Setting
-
-
 
 PER_REALIZATION = {
     "remnants": "remnants on the ground in the study area",
-    "contaminated_ha": "contaminated area (ha, cells with at least one remnant)",
-    "remaining_ha": "hazardous land remaining after survey and clearance (ha)",
-    "years_to_completion": "years from clearance start until no hazardous land remains",
+    "contaminated_ha": "contaminated area (ha, land within the reference distance of a remnant)",
+    "remaining_ha": "SHA not yet released after survey and clearance (ha)",
+    "years_to_completion": "years from clearance start until all SHA is released",
 }
 """Metrics with one value per realization, at the end of the time axis."""
 
@@ -38,8 +37,8 @@ class RunMetrics:
 
     Per realization: ``remnants`` (on the grid), ``contaminated_ha``; with clearance,
     ``remaining_ha`` (hazardous land not yet released) and ``years_to_completion`` (``inf``
-    when not complete within the time axis). For the ensemble: ``hazardous_ha``, the area of
-    the hazard map (cells whose probability of a remnant reaches ``hazard.threshold``).
+    when not complete within the time axis), over the scored realizations. For the ensemble:
+    ``hazardous_ha``, the CHA (cells whose probability of contamination reaches ``hazard.threshold``).
     """
 
     remnants: np.ndarray
@@ -62,7 +61,7 @@ class RunMetrics:
             remaining = result.land_release.state[:, -1, :, K.REMAINING_M2].sum(axis=1) / M2_PER_HA
             years = completion_years(setup, result.land_release)
             clearance = setup.scenario.clearance
-            horizon = (setup.steps.dates[-1] - clearance.start).days / 365.25
+            horizon = (setup.steps.dates[-1] - clearance.start).days / DAYS_PER_YEAR
         return cls(remnants, contaminated.astype(float), hazardous, remaining, years, horizon)
 
     def per_realization(self) -> dict[str, np.ndarray]:
@@ -94,7 +93,13 @@ class RunMetrics:
 
 def run_variant(loaded: LoadedScenario, *, threads: int | None = None,
                 progress: Callable[[int], None] | None = None) -> Result:
-    """Prepare and run a validated scenario (``simulator.pipeline.simulate``)."""
+    """Prepare and run a validated scenario (``simulator.pipeline.simulate``) at exactly its
+    ``simulation.realizations``: a study compares variants on common random numbers, so any
+    precision target is left out."""
+    sc = loaded.scenario
+    if sc.simulation.target is not None:
+        fixed = sc.model_copy(update={"simulation": sc.simulation.model_copy(update={"target": None})})
+        loaded = replace(loaded, scenario=fixed)
     return simulate(loaded, threads=threads, progress=progress)
 
 

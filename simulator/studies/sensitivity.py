@@ -1,6 +1,6 @@
 """Global sensitivity analysis: Sobol' first-order and total indices with SALib.
 
-Parameters vary over ranges (a ranges file maps parameter paths, see ``simulator.studies.variants``,
+Parameters vary over ranges (a ranges file maps parameter paths, see ``simulator.config.variants``,
 to ``[low, high]``, or to ``{ scale = [low, high] }`` for a factor on the scenario's own
 values). Sobol' sequences are sampled with Saltelli's scheme without second-order terms,
 so ``N`` base samples and ``D`` parameters take ``N (D + 2)`` model runs. Indices come
@@ -28,11 +28,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulator.config.keypath import Setting
 from simulator.config.loading import read_toml
+from simulator.config.variants import Variants
 from simulator.errors import InputError
 from simulator.studies.runs import RunMetrics, realizations_setting, run_variant, write_study
-from simulator.studies.variants import Setting, Variants
-
 
 METRICS = {
     "remnants": "remnants on the ground (mean over realizations)",

@@ -1,7 +1,7 @@
 """One-parameter sweeps: run a scenario at each value of one parameter path, with common random numbers.
 
 Every point keeps the scenario's seed, so realization ``r`` of every point draws from the same
-random streams (see ``simulator.studies.variants``). The curves are then smooth and their differences
+random streams (see ``simulator.config.variants``). The curves are then smooth and their differences
 are the effect of the parameter rather than noise. The coupling is strong but not complete:
 within a strike, the draws of later carriers shift when an earlier carrier's dud count
 changes, and a Beta-distributed dud probability is drawn by rejection, so single realizations
@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulator.config.keypath import Setting
+from simulator.config.variants import Variant, Variants
 from simulator.errors import InputError
-from simulator.studies.variants import Setting, Variant, Variants
 from simulator.studies.runs import (
     PER_REALIZATION,
     RunMetrics,

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from simulator.config.loading import LoadedScenario
-from simulator.engine.backends import checked_threads
-from simulator.engine.checkpoint import Checkpoint
-from simulator.engine.runner import progress_total, run
+from simulator.engine.prepare import Setup, prepare
 from simulator.errors import InputError
-from simulator.inputs.prepare import Setup, prepare
 from simulator.outputs.writer import write_outputs
+from simulator.pipeline.backends import checked_threads
+from simulator.pipeline.checkpoint import Checkpoint
+from simulator.pipeline.runner import progress_total, run
 from simulator.results.provenance import scenario_hash
 from simulator.results.result import Result
 
@@ -30,6 +30,9 @@ class Reporter:
 
     def advance(self, n: int) -> None:
         """``n`` more progress units are done."""
+
+    def grow(self, n: int) -> None:
+        """A precision target adds ``n`` progress units to do."""
 
     def checkpoint_replaced(self) -> None:
         """An interrupted run's checkpoint was found and is started afresh."""
@@ -75,8 +78,8 @@ def execute(
             checkpoint.start()
     try:
         reporter.prepared(setup, progress_total(setup))
-        result = run(setup, threads=threads, backend=backend, progress=reporter.advance, checkpoint=checkpoint,
-                     checkpoint_every=checkpoint_every)
+        result = run(setup, threads=threads, backend=backend, progress=reporter.advance, grow=reporter.grow,
+                     checkpoint=checkpoint, checkpoint_every=checkpoint_every)
         result.timings_s["prepare"] = prepared_s
         if target is not None:
             write_outputs(result, target, overwrite=overwrite or resume, extra=(extra or {}) | {"threads": threads})

@@ -15,9 +15,9 @@ import numba
 import numpy as np
 
 from simulator.engine.ensemble import Ensemble, run_ensemble
+from simulator.engine.prepare import Setup
 from simulator.errors import InputError
 from simulator.release.land_release import Plan, run_land_release
-from simulator.inputs.prepare import Setup
 
 Progress = Callable[[int], None] | None
 

@@ -14,14 +14,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from simulator.engine.backends import LocalBackend, Progress
-from simulator.engine.ensemble import Ensemble, TILE_CELLS, _run_window, assemble
+from simulator.engine.ensemble import GROUPS, TILE_CELLS, Ensemble, _run_window, assemble
+from simulator.engine.prepare import Setup
 from simulator.engine.tiles import tile_kernels
 from simulator.errors import InputError
-from simulator.inputs.prepare import Setup
 from simulator.kernels import strike_table as T
+from simulator.pipeline.backends import LocalBackend, Progress
 from simulator.release.land_release import Plan, run_land_release
-
 
 
 def expected_duds(tile) -> float:
@@ -49,18 +48,19 @@ def _ensemble_tile(tile, n: int, first: int, batch_size: int) -> tuple:
 
     numba.set_num_threads(1)
     ensemble = _run_window(tile, n, first, 1, batch_size, None)
-    cells = np.flatnonzero(ensemble.sum_count).astype(np.int32)
+    cells = np.flatnonzero(ensemble.group_contaminated().any(axis=0)).astype(np.int32)  # every cell contaminated
     return (cells, ensemble.sum_count[cells], ensemble.sum_sq[cells], ensemble.hits[:, cells], ensemble.zone_items,
-            ensemble.zone_cells, ensemble.totals)
+            ensemble.zone_cells, ensemble.totals, ensemble.group_hits[:, :, cells])
 
 
 def _dense(tile, n: int, sparse: tuple) -> Ensemble:
     """The tile's ensemble from its sparse form."""
-    cells, sum_count, sum_sq, hits, zone_items, zone_cells, totals = sparse
+    cells, sum_count, sum_sq, hits, zone_items, zone_cells, totals, group_hits = sparse
     size = tile.n_cells
     dense = Ensemble(n, np.zeros(size, np.int64), np.zeros(size, np.int64), np.zeros((tile.n_epochs, size), np.int32),
-                     zone_items, zone_cells, totals)
+                     zone_items, zone_cells, totals, np.zeros((GROUPS, group_hits.shape[1], size), np.int32))
     dense.sum_count[cells], dense.sum_sq[cells], dense.hits[:, cells] = sum_count, sum_sq, hits
+    dense.group_hits[:, :, cells] = group_hits
     return dense
 
 

@@ -7,16 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 from pyproj import CRS, Transformer
 
-from simulator.kernels import strike_table as T
-from simulator.inputs.delivery import strike_table
-from simulator.engine.ensemble import KernelInputs, root_key
-from simulator.errors import InputError
-from simulator.inputs.grid import Grid
-from simulator.inputs.land_use import LandUseLayer, rasterize_land_use, read_land_use
 from simulator.config.loading import LoadedScenario
+from simulator.engine.ensemble import root_key
 from simulator.engine.memory import estimate_peak_bytes, gib, machine_bytes
+from simulator.errors import InputError
+from simulator.inputs.delivery import strike_table
+from simulator.inputs.grid import Grid
+from simulator.inputs.kernel_inputs import KernelInputs, disc_half_widths
+from simulator.inputs.land_use import LandUseLayer, rasterize_land_use, read_land_use
 from simulator.inputs.strikes import StrikeColumns, from_inline, read_strike_records
 from simulator.inputs.timeaxis import TimeSteps
+from simulator.kernels import strike_table as T
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Se
         zone=flat.astype(np.int32),
         n_zones=len(keys),
         n_epochs=len(epoch_steps),
+        disc=disc_half_widths(sc.hazard.reference_distance_m, grid.cell_size_m),
     )
     xmin, ymin, xmax, ymax = grid.bounds
     on_grid = (strikes.x >= xmin) & (strikes.x <= xmax) & (strikes.y >= ymin) & (strikes.y <= ymax)

@@ -66,6 +66,10 @@ class Checkpoint:
     def clear(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    def clear_release(self) -> None:
+        """Forget the land-release state (its plan changed)."""
+        (self.folder / "release.npz").unlink(missing_ok=True)
+
     def _replace(self, name: str, write) -> None:
         temporary = self.folder / f"{name}.tmp.npz" if name.endswith(".npz") else self.folder / f"{name}.tmp"
         write(temporary)
