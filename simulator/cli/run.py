@@ -35,7 +35,7 @@ class ConsoleReporter(Reporter):
     def prepared(self, setup, total: int) -> None:
         if self.show:
             for line in setup.land_use.report.lines():
-                err.print(f"land use: {line}", highlight=False)
+                err.print(f"land use: {line}", highlight=False, markup=False)  # values from the user's layer
             err.print(f"estimated peak memory: {gib(setup.memory_bytes)} (this machine: {gib(machine_bytes())})",
                       highlight=False)
         off = int((~setup.on_grid).sum())
