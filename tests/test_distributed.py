@@ -123,6 +123,7 @@ def test_a_local_cluster_listens_on_loopback_only(scenario, dashboard):
     def snapshot(n):
         if not seen:
             seen.extend(listening_sockets())
+            seen.append(set(backend.client.run(os.getpid).values()))
             seen.append(http_status(backend.client.dashboard_link))
 
     try:
@@ -131,10 +132,9 @@ def test_a_local_cluster_listens_on_loopback_only(scenario, dashboard):
         dashboard_port = urlsplit(backend.client.dashboard_link).port
     finally:
         backend.close()
-    status, sockets = seen.pop(), seen
-    workers = {pid for pid, _, _ in sockets if pid != os.getpid()}
+    status, workers, sockets = seen.pop(), seen.pop(), seen
     assert scheduler.scheme == "tls" and scheduler.hostname == "127.0.0.1"
-    assert len(workers) == 2, "the snapshot must see both worker processes"
+    assert len(workers) == 2 and workers <= {pid for pid, _, _ in sockets}, "the snapshot must see both workers"
     assert {scheduler.port, dashboard_port} <= {port for _, _, port in sockets}
     beyond = [(pid, ip, port) for pid, ip, port in sockets if not ipaddress.ip_address(ip).is_loopback]
     assert beyond == [], "sockets listening beyond loopback"

@@ -183,8 +183,9 @@ def test_plain_loopback_addresses_are_allowed(address, no_connections):
 @pytest.mark.parametrize("options, field", [
     (["--scheduler", "tcp://192.0.2.10:8786"], "--scheduler"),
     (["--scheduler", "tls://192.0.2.10:8786"], "--tls-ca-file"),
-    (["--scheduler", "tls://192.0.2.10:8786", "--tls-ca-file", "missing-ca.pem", "--tls-cert", "c.pem"], "--tls-ca-file"),
-    (["--scheduler", "tls://192.0.2.10:8786", "--tls-ca-file", "{scenario}", "--tls-cert", "{scenario}"], "--tls-ca-file"),
+    (["--scheduler", "tls://192.0.2.10:8786", "--tls-ca-file", "nowhere.pem", "--tls-cert", "c.pem"], "--tls-ca-file"),
+    (["--scheduler", "tls://192.0.2.10:8786", "--tls-ca-file", "{scenario}", "--tls-cert", "{scenario}"],
+     "--tls-ca-file"),
     (["--scheduler", "tcp://127.0.0.1:8786", "--tls-ca-file", "{scenario}"], "--scheduler"),
     (["--workers", "2", "--tls-cert", "{scenario}"], "--tls-cert"),
     (["--dashboard"], "--dashboard"),

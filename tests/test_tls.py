@@ -67,7 +67,8 @@ def make_leaf(folder: Path, stem: str, ca) -> tuple[Path, Path]:
                           data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
                           encipher_only=False, decipher_only=False)
     issuer = ca_cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
-    cert = (_builder(stem, issuer, key.public_key()).add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+    cert = (_builder(stem, issuer, key.public_key())
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(usage, critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
                            critical=False)

@@ -2,14 +2,15 @@
 
 ``remnant run --workers N`` starts a local cluster of N single-threaded worker processes;
 ``--scheduler ADDRESS`` joins a running one. Dask workers run whatever functions a client
-sends them, so nothing is left open: the local cluster listens on 127.0.0.1 only and its
-connections use TLS with a throwaway certificate (its dashboard is off unless asked for); a
-remote scheduler must be ``tls://`` with certificates, and a plain ``tcp://`` one beyond this
-machine is refused, before any connection, unless the user says ``insecure``. Small grids are split into chunks of
-realizations; grids run in tiles are split into tiles, so no worker holds the whole grid.
-Results are merged in a fixed order, and integer sums do not depend on it anyway, so the
-outputs are byte-identical to a local run. A worker that dies has its tasks rerun
-elsewhere by Dask, with the same random streams and so the same result.
+sends them, so nothing is left open: the local cluster listens on 127.0.0.1 only, its
+connections use TLS with a throwaway certificate, and its dashboard is off unless asked for;
+a remote scheduler must be ``tls://`` with certificates, and a plain ``tcp://`` one beyond
+this machine is refused, before any connection, unless the user says ``insecure``.
+
+Small grids are split into chunks of realizations; grids run in tiles are split into tiles,
+so no worker holds the whole grid. Results are merged in a fixed order, and integer sums do
+not depend on it anyway, so the outputs are byte-identical to a local run. A worker that dies
+has its tasks rerun elsewhere by Dask, with the same random streams and so the same result.
 """
 
 from __future__ import annotations
