@@ -40,7 +40,8 @@ def _on_dask(realizations: int, workers: int) -> float:
 
     setup = _prepared(realizations)
     warm = _prepared(1)
-    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
+    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as c:
         backend = DaskBackend(scheduler=c.scheduler_address)
         try:
             run(warm, backend=backend)  # workers import remnant and load the compiled kernels

@@ -25,7 +25,7 @@ def check_run(run_dir: Path, threads: int, console: Console) -> bool:
     if not record_path.is_file():
         raise InputError(record_path, "--check", str(run_dir), "give a folder a finished `remnant run` wrote",
                          problem="has no run.json;")
-    record = json.loads(record_path.read_text())
+    record = read_record(record_path)
     loaded = load_scenario(record["scenario"], record.get("overrides", []))
     if scenario_hash(prepare(loaded, threads=threads)) != record["scenario_sha256"]:
         console.print(f"[red]differs:[/] the scenario or its land-use file changed since {run_dir} was written",
@@ -37,6 +37,21 @@ def check_run(run_dir: Path, threads: int, console: Console) -> bool:
         return compare(run_dir, scratch / "rerun", console)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def read_record(path: Path) -> dict:
+    """``run.json``, read as JSON data only; one line if it is not a record a run wrote."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        valid = (isinstance(record, dict) and isinstance(record.get("scenario"), str)
+                 and isinstance(record.get("scenario_sha256"), str)
+                 and all(isinstance(item, str) for item in record.get("overrides", [])))
+    except (ValueError, TypeError):  # not UTF-8, not JSON, overrides not a list
+        valid = False
+    if not valid:
+        raise InputError(path, "--check", str(path.parent), "give a folder a finished `remnant run` wrote",
+                         problem="holds no valid run record;")
+    return record
 
 
 def compare(original: Path, rerun: Path, console: Console) -> bool:

@@ -30,7 +30,7 @@ def validate(
     out.print(f"  grid: {grid.nx} x {grid.ny} cells of {grid.cell_size_m:g} m in {grid.crs}", highlight=False)
     out.print(f"  strikes: {len(setup.strikes)} over {len(setup.epoch_steps)} reporting steps", highlight=False)
     for line in setup.land_use.report.lines():
-        out.print(f"  land use: {line}", highlight=False)
+        out.print(f"  land use: {line}", highlight=False, markup=False)  # values from the user's layer
     off = int((~setup.on_grid).sum())
     if off:
         out.print(f"  [yellow]warning:[/] {off} strike aim points lie outside the study area", highlight=False)

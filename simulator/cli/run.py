@@ -16,6 +16,7 @@ from simulator.config.variants import load_scenario
 from simulator.engine.analytic import expected_count
 from simulator.engine.memory import gib, machine_bytes
 from simulator.engine.prepare import prepare
+from simulator.errors import InputError
 from simulator.outputs.writer import check_writable, write_analytic
 from simulator.pipeline import Reporter, execute
 from simulator.pipeline.backends import checked_threads
@@ -34,7 +35,7 @@ class ConsoleReporter(Reporter):
     def prepared(self, setup, total: int) -> None:
         if self.show:
             for line in setup.land_use.report.lines():
-                err.print(f"land use: {line}", highlight=False)
+                err.print(f"land use: {line}", highlight=False, markup=False)  # values from the user's layer
             err.print(f"estimated peak memory: {gib(setup.memory_bytes)} (this machine: {gib(machine_bytes())})",
                       highlight=False)
         off = int((~setup.on_grid).sum())
@@ -75,7 +76,13 @@ def run(
     analytic: Annotated[bool, typer.Option(help="fast preview: the expected density computed without sampling")] = False,
     force: Annotated[bool, typer.Option(help="run even when the estimated memory exceeds the machine's")] = False,
     workers: Annotated[int | None, typer.Option(help="run on a local Dask cluster of N worker processes", min=1)] = None,
-    scheduler: Annotated[str | None, typer.Option(help="run on the Dask cluster of this scheduler address")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="run on the Dask cluster of this tls://HOST:PORT")] = None,
+    dashboard: Annotated[bool, typer.Option(help="serve the Dask dashboard on 127.0.0.1; print its address")] = False,
+    tls_ca_file: Annotated[Path | None, typer.Option(help="the tls:// cluster's CA certificate (PEM)")] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="this client's certificate for tls:// (PEM)")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="its private key (PEM); default: in --tls-cert")] = None,
+    insecure: Annotated[bool, typer.Option(help="allow plain tcp:// beyond this machine: anyone reaching "
+                                                "it runs code on every worker")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar or summary table")] = False,
     json_: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
 ) -> None:
@@ -106,7 +113,12 @@ def run(
     if workers is not None or scheduler is not None:
         from simulator.pipeline.dask_backend import DaskBackend  # distributed is an optional extra
 
-        backend = DaskBackend(workers=workers, scheduler=scheduler)
+        backend = DaskBackend(workers=workers, scheduler=scheduler, dashboard=dashboard, tls_ca_file=tls_ca_file,
+                              tls_cert=tls_cert, tls_key=tls_key, insecure=insecure,
+                              announce=lambda url: err.print(f"dask dashboard: {url}", highlight=False, markup=False))
+    elif dashboard or insecure or tls_ca_file or tls_cert or tls_key:
+        raise InputError(None, "--dashboard, --insecure and --tls-*", None, "give --workers N or --scheduler ADDRESS",
+                         problem="apply only to a Dask run;")
     try:
         result = execute(loaded, target, threads=threads, backend=backend, resume=resume,
                          checkpoint_every=checkpoint_every, overwrite=overwrite, force=force,

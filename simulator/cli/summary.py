@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from simulator.cli.console import out
@@ -31,7 +32,7 @@ def print_summary(summary: dict, target: Path) -> None:
     for name in ("remnants (mean)", "contaminated ha P5", "P50", "P95", "SHA ha", "CHA ha"):
         table.add_column(name, justify="right")
     for row in summary["by_class"]:
-        table.add_row(row["name"], f"{row['remnants_mean']:,.1f}", f"{row['contaminated_ha_p5']:,.2f}",
+        table.add_row(escape(row["name"]), f"{row['remnants_mean']:,.1f}", f"{row['contaminated_ha_p5']:,.2f}",
                       f"{row['contaminated_ha_p50']:,.2f}", f"{row['contaminated_ha_p95']:,.2f}",
                       f"{row['suspected_ha']:,.2f}", f"{row['hazardous_ha']:,.2f}")
     table.add_row("all", f"{summary['expected_duds'] - summary['duds_outside_grid_mean']:,.1f}",

@@ -1,18 +1,19 @@
 """QGIS styles, so outputs open styled: ``.qml`` sidecars and the GeoPackage's ``layer_styles`` table.
 
 QGIS loads ``name.qml`` beside ``name.tif`` automatically, and a GeoPackage layer's default
-style from its ``layer_styles`` table.
+style from its ``layer_styles`` table. Every string put into a style goes through
+``safe.xml_attr``, and into the GeoPackage as an SQL parameter, never by string formatting.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
-
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
+
+from simulator.outputs.safe import xml_attr
 
 QGIS_VERSION = "3.34.0-Prizren"
 
@@ -27,7 +28,7 @@ def density_qml(density: np.ndarray, label: str = "expected remnants per hectare
     items = ['<item alpha="0" value="0" label="0" color="#ffffff"/>']
     for i, value in enumerate(values):
         colour = to_hex(ramp(0.15 + 0.85 * i / max(len(values) - 1, 1)))
-        items.append(f'<item alpha="255" value="{value:g}" label={quoteattr(f"<= {value:g}")} color="{colour}"/>')
+        items.append(f'<item alpha="255" value="{value:g}" label={xml_attr(f"<= {value:g}")} color="{colour}"/>')
     return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <qgis version="{QGIS_VERSION}" styleCategories="Symbology">
   <pipe>
@@ -42,7 +43,24 @@ def density_qml(density: np.ndarray, label: str = "expected remnants per hectare
     </rasterrenderer>
   </pipe>
   <layerGeometryType>-1</layerGeometryType>
-  <customproperties><Option type="Map"><Option name="remnant:legend" type="QString" value={quoteattr(label)}/></Option></customproperties>
+  <customproperties><Option type="Map"><Option name="remnant:legend" type="QString" value={xml_attr(label)}/></Option></customproperties>
+</qgis>
+"""
+
+
+def landuse_qml(classes: list[tuple[str, str]]) -> str:
+    """A paletted style for the land-use raster: code ``i + 1`` drawn in ``classes[i]``'s (name, '#rrggbb')."""
+    entries = "".join(f'<paletteEntry value="{i + 1}" alpha="255" color={xml_attr(colour)} label={xml_attr(name)}/>'
+                      for i, (name, colour) in enumerate(classes))
+    return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="{QGIS_VERSION}" styleCategories="Symbology">
+  <pipe>
+    <rasterrenderer type="paletted" band="1" opacity="1" alphaBand="-1">
+      <rasterTransparency/>
+      <colorPalette>{entries}</colorPalette>
+    </rasterrenderer>
+  </pipe>
+  <layerGeometryType>-1</layerGeometryType>
 </qgis>
 """
 

@@ -18,6 +18,9 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 
+from simulator.outputs import plots
+from simulator.outputs import styles
+from simulator.outputs.safe import write_csv
 from simulator.errors import InputError
 from simulator.outputs import plots, styles
 from simulator.outputs.rasters import hex_to_rgba, write_geotiff
@@ -33,6 +36,7 @@ OUTPUT_FILES = (
     "hazardous_area.csv",
     "hazardous_area_by_class.csv",
     "density.qml",
+    "landuse.qml",
     "hazard_areas.qml",
     "map.png",
     "hazardous_area.png",
@@ -82,8 +86,8 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
     with staged_directory(target, overwrite) as folder:
         write_rasters(result, folder)
         write_vectors(result, folder)
-        result.hazardous_area.to_csv(folder / "hazardous_area.csv", index=False, float_format="%.6g")
-        result.area_by_class.to_csv(folder / "hazardous_area_by_class.csv", index=False, float_format="%.6g")
+        write_csv(result.hazardous_area, folder / "hazardous_area.csv")
+        write_csv(result.area_by_class, folder / "hazardous_area_by_class.csv")
         write_figures(result, folder)
         if result.land_release is not None:
             write_land_release(result, folder)
@@ -134,6 +138,8 @@ def write_landuse(setup, folder: Path) -> None:
     write_geotiff(folder / "landuse.tif", setup.grid, (setup.landuse_codes + 1).astype(np.uint8),
                   description="land-use class code (1 = first class of the scenario)", units="class", nodata=0,
                   colormap=colormap, category_names=["nodata", *keys])
+    (folder / "landuse.qml").write_text(styles.landuse_qml([(classes[k].name, classes[k].colour) for k in keys]),
+                                        encoding="utf-8")
 
 
 def write_vectors(result: Result, folder: Path) -> None:
@@ -172,8 +178,8 @@ def write_figures(result: Result, folder: Path) -> None:
 
 def write_land_release(result: Result, folder: Path) -> None:
     name = result.setup.scenario.name
-    result.land_release_table.to_csv(folder / "land_release.csv", index=False, float_format="%.6g")
-    result.completion.to_csv(folder / "completion.csv", index=False, float_format="%.6g")
+    write_csv(result.land_release_table, folder / "land_release.csv")
+    write_csv(result.completion, folder / "completion.csv")
     figure = plots.land_release(result.land_release_table, result.setup.scenario.land_use,
                                 f"{name}: land release ({result.ensemble.realizations} realizations)")
     figure.savefig(folder / "land_release.png", dpi=120)

@@ -15,6 +15,7 @@ from simulator.config.keypath import Setting
 from simulator.config.loading import LoadedScenario
 from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
+from simulator.outputs.safe import write_csv
 from simulator.outputs.writer import staged_directory
 from simulator.pipeline import simulate
 from simulator.results.provenance import versions
@@ -134,7 +135,7 @@ def write_study(target: Path, name: str, tables: dict[str, pd.DataFrame], figure
 
     with staged_directory(target, overwrite) as folder:
         for file, table in tables.items():
-            table.to_csv(folder / file, index=False, float_format="%.6g")
+            write_csv(table, folder / file)
         figure.savefig(folder / f"{name}.png", dpi=120)
         plt.close(figure)
         (folder / f"{name}.json").write_text(json.dumps(record | {"versions": versions()}, indent=2, default=str) + "\n")
