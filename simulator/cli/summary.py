@@ -46,4 +46,8 @@ def print_summary(summary: dict, target: Path) -> None:
             f"   cost: {release['cost_mean']:,.0f} (mean)",
             highlight=False,
         )
+    if summary.get("risk"):
+        risk, averted = summary["risk"]["casualties"], summary["risk"]["casualties_averted"]
+        out.print(f"expected casualties {summary['risk']['horizon']}: {risk['mean']:,.2f} (mean; P5 {risk['p5']:,.2f}, "
+                  f"P95 {risk['p95']:,.2f}); averted by land release: {averted['mean']:,.2f}", highlight=False)
     out.print(f"outputs: {target}", highlight=False)
