@@ -33,7 +33,7 @@ def p_accept(lot: int, dirty: int, sample: int, p_detect: float = 1.0) -> float:
     """Probability that the lot passes: no item found in the sample, each dirty unit sampled being
     found with ``p_detect`` (``E[(1 - p_detect)^J]``, ``J`` hypergeometric)."""
     sample = min(sample, lot)
-    j = np.arange(0, min(dirty, sample) + 1, dtype=float)
+    j = np.arange(max(0, sample - (lot - dirty)), min(dirty, sample) + 1, dtype=float)
     log_pmf = _log_choose(np.full_like(j, dirty), j) + _log_choose(np.full_like(j, lot - dirty), sample - j) \
         - _log_choose(np.asarray(float(lot)), np.asarray(float(sample)))
     miss = (1.0 - p_detect) ** j
