@@ -23,14 +23,15 @@ def test_large_lot_needs_299_units_for_95_percent_confidence_of_99_percent_clean
 @pytest.mark.parametrize("lot,dirty,sample", [(1000, 10, 258), (50, 3, 20), (10_000, 1, 299), (200, 0, 30),
                                               (40, 35, 10), (12, 2, 12)])
 def test_operating_characteristic_equals_the_hypergeometric_formula(lot, dirty, sample):
-    assert p_clean_sample(lot, dirty, sample) == pytest.approx(hypergeom(lot, dirty, sample).pmf(0), rel=1e-9, abs=1e-15)
+    expected = hypergeom(lot, dirty, sample).pmf(0)
+    assert p_clean_sample(lot, dirty, sample) == pytest.approx(expected, rel=1e-9, abs=1e-15)
 
 
 @pytest.mark.parametrize("p_detect", [1.0, 0.9, 0.5])
 @pytest.mark.parametrize("lot,dirty,sample", [(1000, 10, 258), (60, 50, 20), (30, 5, 30)])
 def test_pass_probability_with_imperfect_detection(lot, dirty, sample, p_detect):
     ref = hypergeom(lot, dirty, sample)
-    expected = sum(ref.pmf(j) * (1 - p_detect) ** j for j in range(0, min(dirty, sample) + 1))
+    expected = sum(ref.pmf(j) * (1 - p_detect) ** j for j in range(min(dirty, sample) + 1))
     assert p_accept(lot, dirty, sample, p_detect) == pytest.approx(expected, rel=1e-9, abs=1e-15)
 
 
@@ -61,6 +62,6 @@ def test_cli_prints_the_sample_size(remnant):
 
 @pytest.mark.parametrize("args", [("--confidence", "1.2"), ("--clean", "0"), ("--units", "0")])
 def test_cli_bad_values_fail_in_one_line(remnant, args):
-    code, stdout, stderr = remnant("qa", *args)
+    code, _, stderr = remnant("qa", *args)
     assert code == 2 and "Traceback" not in stderr
     assert len(stderr.strip().splitlines()) == 1

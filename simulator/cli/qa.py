@@ -1,4 +1,5 @@
-"""``remnant qa``: the accept-on-zero sample size for quality assurance of released land, and its operating characteristic."""
+"""``remnant qa``: the accept-on-zero sample size for quality assurance of released land, and its
+operating characteristic."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def _check(name: str, value: float, example: str) -> None:
 
 
 def qa(
-    confidence: Annotated[float, typer.Option(help="Y: confidence that the lot meets the clean share, e.g. 0.95")] = 0.95,
+    confidence: Annotated[float, typer.Option(help="Y: confidence that the lot meets the clean share")] = 0.95,
     clean: Annotated[float, typer.Option(help="X: share of units that must be clean, e.g. 0.99")] = 0.99,
     units: Annotated[int | None, typer.Option(help="sampling units in the lot; default: a large lot")] = None,
     json_: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
@@ -34,7 +35,8 @@ def qa(
     _check("--confidence", confidence, "0.95")
     _check("--clean", clean, "0.99")
     if units is not None and not 1 <= units <= MAX_UNITS:
-        raise InputError(None, "--units", units, f"give the lot's sampling units as a whole number from 1 to {MAX_UNITS:,}",
+        raise InputError(None, "--units", units,
+                         f"give the lot's sampling units as a whole number from 1 to {MAX_UNITS:,}",
                          problem="is out of range;")
     n = sample_size(confidence, clean, units)
     rows = []

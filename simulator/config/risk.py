@@ -25,7 +25,8 @@ class DetonationProbability(Model):
     scenarios (MacDonald et al., Risk Analysis 28:825, 2008).
     """
 
-    distribution: Literal["uniform", "beta"] = Field("uniform", description="'uniform' (low, high) or 'beta' (alpha, beta)")
+    distribution: Literal["uniform", "beta"] = Field(
+        "uniform", description="'uniform' (low, high) or 'beta' (alpha, beta)")
     low: Share = Field(0.0, description="uniform: lower bound")
     high: Share = Field(1.0, description="uniform: upper bound")
     alpha: PositiveFloat | None = Field(None, description="beta: first shape parameter")
@@ -34,7 +35,8 @@ class DetonationProbability(Model):
     @model_validator(mode="after")
     def _complete(self) -> DetonationProbability:
         if self.distribution == "uniform" and self.low > self.high:
-            raise LocatedError(("low",), self.low, f"set low at or below high ({self.high:g})", problem="is above high;")
+            raise LocatedError(("low",), self.low, f"set low at or below high ({self.high:g})",
+                               problem="is above high;")
         if self.distribution == "beta" and (self.alpha is None or self.beta is None):
             raise LocatedError(("alpha" if self.alpha is None else "beta",), None,
                                "give both alpha and beta for distribution = 'beta'", problem="is missing;")
@@ -69,9 +71,11 @@ class Exposure(Model):
         "children, Cluster Munition Monitor 2023, so children's contact counts for more than their number)"
     )
     compliance: Share = Field(
-        0.0, description="share of activity kept out of land known to be hazardous (marked, not yet released); assumption"
+        0.0, description="share of activity kept out of land known to be hazardous (marked, not yet released); "
+        "assumption"
     )
-    surface_share: Share | None = Field(None, description="share of items at the surface here; default: risk.surface_share")
+    surface_share: Share | None = Field(
+        None, description="share of items at the surface here; default: risk.surface_share")
 
 
 class QualityAssurance(Model):
@@ -79,7 +83,8 @@ class QualityAssurance(Model):
 
     confidence: float = Field(0.95, gt=0.0, lt=1.0, description="Y: confidence that the lot meets the clean share")
     clean_share: float = Field(0.99, gt=0.0, lt=1.0, description="X: share of sampling units that must be clean")
-    sampling_unit_m: PositiveFloat | None = Field(None, description="side of a square sampling unit (m); default: the grid cell")
+    sampling_unit_m: PositiveFloat | None = Field(
+        None, description="side of a square sampling unit (m); default: the grid cell")
 
 
 class Risk(Model):
@@ -89,8 +94,10 @@ class Risk(Model):
     detonation_probability: DetonationProbability = Field(
         DetonationProbability(), description="P(detonation | contact) per realization (MacDonald et al. 2008)"
     )
-    casualties_per_detonation: PositiveFloat = Field(1.3, description="people killed or injured per detonation (assumption)")
-    surface_share: Share = Field(0.5, description="share of items lying at the surface; the rest is buried (assumption)")
+    casualties_per_detonation: PositiveFloat = Field(
+        1.3, description="people killed or injured per detonation (assumption)")
+    surface_share: Share = Field(
+        0.5, description="share of items lying at the surface; the rest is buried (assumption)")
     burial_depth_m: PositiveFloat = Field(
         0.3, le=10.0, description="buried items lie uniformly between the surface and this depth, m (assumption)"
     )

@@ -32,7 +32,9 @@ class PlannerView:
     class_risk: np.ndarray | None = None
 
 
-def averted_per_item(risk: Risk, clearance: Clearance, class_keys: tuple[str, ...], class_area_m2: np.ndarray) -> np.ndarray:
+def averted_per_item(
+    risk: Risk, clearance: Clearance, class_keys: tuple[str, ...], class_area_m2: np.ndarray,
+) -> np.ndarray:
     """Per class, expected casualties a year averted by releasing land holding one item: its
     risk while marked hazardous, less that of the share clearance misses once people use the
     land freely (mean detonation probability; may be negative where compliance is high)."""

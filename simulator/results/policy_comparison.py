@@ -77,7 +77,9 @@ def policy_runs(setup: Setup, ensemble: Ensemble, release: LandRelease, threads:
         yield name, LandRelease(plan, state, release_cost(state, setup.scenario.clearance))
 
 
-def compare_policies(setup: Setup, ensemble: Ensemble, release: LandRelease, threads: int | None = None) -> pd.DataFrame:
+def compare_policies(
+    setup: Setup, ensemble: Ensemble, release: LandRelease, threads: int | None = None,
+) -> pd.DataFrame:
     """One row per policy: casualties over the time axis and averted (mean, P5, P95), land released
     (ha), cost, years to completion (P50) and the probability of releasing all hazardous land by
     the deadline (or within the time axis)."""
@@ -94,7 +96,8 @@ def compare_policies(setup: Setup, ensemble: Ensemble, release: LandRelease, thr
         casualties = band(after)
         rows.append({
             "policy": name,
-            "casualties_mean": casualties["mean"], "casualties_p5": casualties["p5"], "casualties_p95": casualties["p95"],
+            "casualties_mean": casualties["mean"], "casualties_p5": casualties["p5"],
+            "casualties_p95": casualties["p95"],
             "casualties_averted_mean": averted["mean"], "casualties_averted_p5": averted["p5"],
             "casualties_averted_p95": averted["p95"],
             "released_ha_mean": float(released.mean()), "cost_mean": float(run.cost.mean()),

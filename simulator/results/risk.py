@@ -71,7 +71,9 @@ class RiskRates:
         return self.marked[None, :] * p, self.free[None, :] * p
 
 
-def items_by_exposure(setup: Setup, ensemble: Ensemble, state: np.ndarray | None) -> dict[str, tuple[np.ndarray, ...]]:
+def items_by_exposure(
+    setup: Setup, ensemble: Ensemble, state: np.ndarray | None,
+) -> dict[str, tuple[np.ndarray, ...]]:
     """Items [realization, step, class] (marked, used freely, removed by clearance), after and before land release.
 
     Without land release nothing is surveyed or marked: every item lies in land used freely.
@@ -116,7 +118,8 @@ def deplete(marked: np.ndarray, free: np.ndarray, found: np.ndarray, hazard_mark
                                    + free[:, k] * -np.expm1(-hazard_free * years[k]))
         if k + 1 < ground.shape[1]:
             arrived = total[:, k + 1] - total[:, k]
-            kept = np.divide(ground[:, k + 1] - arrived, ground[:, k], out=np.zeros_like(intact), where=ground[:, k] > 0)
+            kept = np.divide(ground[:, k + 1] - arrived, ground[:, k], out=np.zeros_like(intact),
+                             where=ground[:, k] > 0)
             intact = np.maximum(intact - over_step[:, k], 0.0) * kept + arrived
     return rate, over_step, intact_share
 
@@ -164,14 +167,10 @@ def risk_table(setup: Setup, risk: RiskOverTime) -> pd.DataFrame:
         values[f"casualties_per_year_{which}"] = risk.casualties_per_year(which)
         values[f"casualties_cumulative_{which}"] = risk.cumulative_casualties(which)
     children = risk.cumulative_casualties("after") * risk.rates.children_share
-    blocks = [(key, c) for c, key in enumerate(setup.class_keys)] + [("all", None)]
     rows = []
-    for key, c in blocks:
-        def pick(a):
-            return a[:, :, c] if c is not None else a.sum(axis=2)
-
-        bands = {name: band(pick(a)) for name, a in values.items()}
-        child = pick(children).mean(axis=0)
+    for key, c in _blocks(setup):
+        bands = {name: band(_of_class(a, c)) for name, a in values.items()}
+        child = _of_class(children, c).mean(axis=0)
         for k, day in enumerate(setup.steps.dates):
             row = {"step": k, "date": day.isoformat(), "class": key}
             for name, stats in bands.items():
@@ -181,13 +180,24 @@ def risk_table(setup: Setup, risk: RiskOverTime) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _blocks(setup: Setup) -> list[tuple[str, int | None]]:
+    """(key, class index) per class, then ("all", None)."""
+    return [(key, c) for c, key in enumerate(setup.class_keys)] + [("all", None)]
+
+
+def _of_class(values: np.ndarray, c: int | None) -> np.ndarray:
+    """``values`` [..., class] of class ``c`` (None: summed over classes)."""
+    return values[..., c] if c is not None else values.sum(axis=-1)
+
+
 def _rounded_band(values: np.ndarray) -> dict[str, float]:
     stats = band(values)
     return {q: round(float(stats[q]), 4) for q in ("mean", "p5", "p50", "p95")}
 
 
 def risk_summary(setup: Setup, risk: RiskOverTime) -> dict:
-    """Casualties expected over the time axis (bands) after and before land release, averted, children, rates at the end."""
+    """Casualties expected over the time axis (bands) after and before land release, averted,
+    children, the yearly rate at the end and, with land release, QA at handover."""
     after, before = risk.horizon_casualties("after"), risk.horizon_casualties("before")
     children = (risk.cumulative_casualties("after")[:, -1] * risk.rates.children_share).sum(axis=1)
     dates = setup.steps.dates
@@ -252,19 +262,16 @@ def qa_table(setup: Setup, risk: RiskOverTime) -> pd.DataFrame:
     after_qa = per_year * (passes + (1.0 - passes) * (1.0 - p_detect))
     rows = []
     holds = residual > 0
-    for c, key in enumerate([*setup.class_keys, "all"]):
-        pick = (lambda a: a[:, c]) if key != "all" else (lambda a: a.sum(axis=1))
-        with_items = holds[:, c] if key != "all" else holds.any(axis=1)
-        pass_given = passes[:, c][with_items].mean() if key != "all" and with_items.any() else np.nan
-        if key == "all" and holds.any():
-            pass_given = passes[holds].mean()
+    for key, c in _blocks(setup):
+        lots = holds[:, c] if c is not None else holds
         rows.append({
-            "class": key, "released_ha_mean": pick(released).mean() / M2_PER_HA,
-            "lot_units_mean": pick(lot).mean(), "sample_units_p50": float(np.median(pick(sample))),
-            "p_lot_holds_items": with_items.mean(), "p_pass_given_items": pass_given,
-            "residual_items_mean": pick(residual).mean(),
-            "residual_casualties_per_year_mean": pick(per_year).mean(),
-            "residual_casualties_per_year_p95": float(np.percentile(pick(per_year), 95)),
-            "residual_casualties_per_year_after_qa_mean": pick(after_qa).mean(),
+            "class": key, "released_ha_mean": _of_class(released, c).mean() / M2_PER_HA,
+            "lot_units_mean": _of_class(lot, c).mean(), "sample_units_p50": float(np.median(_of_class(sample, c))),
+            "p_lot_holds_items": (lots if c is not None else lots.any(axis=1)).mean(),
+            "p_pass_given_items": (passes[:, c] if c is not None else passes)[lots].mean() if lots.any() else np.nan,
+            "residual_items_mean": _of_class(residual, c).mean(),
+            "residual_casualties_per_year_mean": _of_class(per_year, c).mean(),
+            "residual_casualties_per_year_p95": float(np.percentile(_of_class(per_year, c), 95)),
+            "residual_casualties_per_year_after_qa_mean": _of_class(after_qa, c).mean(),
         })
     return pd.DataFrame(rows)
