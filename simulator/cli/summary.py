@@ -50,4 +50,11 @@ def print_summary(summary: dict, target: Path) -> None:
         risk, averted = summary["risk"]["casualties"], summary["risk"]["casualties_averted"]
         out.print(f"expected casualties {summary['risk']['horizon']}: {risk['mean']:,.2f} (mean; P5 {risk['p5']:,.2f}, "
                   f"P95 {risk['p95']:,.2f}); averted by land release: {averted['mean']:,.2f}", highlight=False)
+        if summary["risk"]["handover"]:
+            qa = summary["risk"]["handover"]
+            passes = qa["p_pass_given_items"]
+            out.print(f"at handover: residual casualties a year in released land {qa['residual_casualties_per_year_mean']:,.3f}"
+                      f" ({qa['residual_casualties_per_year_after_qa_mean']:,.3f} after QA); "
+                      + (f"P(a lot holding items passes QA) {passes:.0%}" if passes is not None else "no lot holds items"),
+                      highlight=False)
     out.print(f"outputs: {target}", highlight=False)

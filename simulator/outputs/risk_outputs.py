@@ -8,6 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from simulator.outputs.rasters import write_geotiff
 from simulator.results.policy_comparison import compare_policies
@@ -88,6 +89,8 @@ def policies_figure(table: pd.DataFrame, title: str):
         cost.annotate(f"{row['policy']} (P(deadline) {row['p_deadline']:.0%})",
                       (row["cost_mean"], row["casualties_averted_mean"]),
                       fontsize=8, xytext=(4, 4), textcoords="offset points")
+    cost.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    plt.setp(cost.get_xticklabels(), rotation=30, ha="right")
     cost.set_xlabel("cost (mean)")
     cost.set_ylabel("casualties averted (mean)")
     for ax in (averted, cost):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -65,8 +66,10 @@ def risk_plan(setup: Setup, plan: Plan) -> Plan:
 
 
 def policy_runs(setup: Setup, ensemble: Ensemble, release: LandRelease, threads: int | None = None):
-    """``(policy, LandRelease)`` for every policy; the run's own is reused unless it is ``risk-per-cost``."""
+    """``(policy, LandRelease)`` for every policy; the run's own is reused unless it is ``risk-per-cost``.
+    ``threads`` (default: numba's current setting) changes speed only."""
     own = setup.scenario.clearance.policy
+    threads = threads or numba.get_num_threads()
     n = release.state.shape[0]
     for name in POLICIES:
         if name == own and name != RISK_POLICY:
