@@ -10,7 +10,7 @@ from simulator.kernels import release as K
 
 from simulator.config.loading import load_scenario
 from simulator.pipeline import simulate
-from simulator.results.policy_comparison import compare_policies, risk_plan, unit_cost
+from simulator.results.policy_comparison import compare_policies, risk_plan, suspected_only_items, unit_cost
 from simulator.results.risk import RiskRates, class_area_m2, detonation_probabilities, risk_table
 from simulator.results.tables import per_step
 from tests.conftest import TINY_TOML, write_tiny
@@ -136,13 +136,15 @@ def test_risk_per_cost_averts_at_least_as_much_as_land_use_priority(tmp_path):
     assert averted["risk-per-cost"] > averted["land-use-priority"]
     assert averted["risk-per-cost"] >= averted.max() - 1e-12
     forest = result.setup.class_keys.index("forest")
-    plan = risk_plan(result.setup, result.land_release.plan)
+    plan = risk_plan(result.setup, result.ensemble, result.land_release.plan)
     first = plan.units.unit_class[plan.order]
     in_forest = first == forest
     worth = plan.units.expected_items[in_forest] > 0
     # every forest unit expected to hold items comes before any unit of land nobody uses
     assert in_forest[: int(worth.sum())].all()
-    cost = unit_cost(plan, result.setup.scenario.clearance)[plan.order]
+    sha = suspected_only_items(plan, result.ensemble.mean_count())
+    assert np.all(sha <= plan.units.expected_items + 1e-9) and np.all(sha[plan.units.area_sha == 0] == 0)
+    cost = unit_cost(plan, result.setup.scenario.clearance, sha)[plan.order]
     score = np.where(in_forest, plan.units.expected_items[plan.order], 0.0) / cost
     assert np.all(np.diff(score[in_forest]) <= 1e-12)
 
