@@ -11,7 +11,7 @@ from simulator.kernels import release as K
 from simulator.config.loading import load_scenario
 from simulator.pipeline import simulate
 from simulator.results.policy_comparison import compare_policies, risk_plan, suspected_only_items, unit_cost
-from simulator.results.risk import RiskRates, class_area_m2, detonation_probabilities, risk_table
+from simulator.results.risk import RiskRates, class_area_m2, detonation_probabilities, risk_map, risk_table
 from simulator.results.tables import per_step
 from tests.conftest import TINY_TOML, write_tiny
 
@@ -193,3 +193,24 @@ def test_unknown_exposure_class_is_one_line_error(tmp_path, remnant):
     code, _, stderr = remnant("validate", path)
     assert code == 2 and len(stderr.strip().splitlines()) == 1
     assert "risk.classes.jungle" in stderr and "land-use class" in stderr
+
+
+def test_risk_map_adds_up_to_the_expected_casualties_of_the_mean_density(tmp_path):
+    result = run(tmp_path, clearance=False)
+    setup, rates = result.setup, result.risk.rates
+    cell_km2 = setup.grid.cell_area_m2 / 1e6
+    total = risk_map(setup, result.ensemble, rates).sum() * cell_km2
+    items = per_step(setup, result.ensemble.zone_items)[:, -1].mean(axis=0)
+    expected = (items * rates.free).sum() * rates.p_detonation.mean() * rates.casualties_per_detonation
+    assert total == pytest.approx(expected, rel=1e-9) and total > 0
+
+
+def test_exposure_paths_work_in_sweeps(tmp_path):
+    from simulator.api import Study
+    from simulator.studies.variants import Variants
+
+    overrides = ["simulation.realizations=6", "risk.classes.farmland.people=0"]  # only the forest is used
+    study = Study(Variants.read(scenario(tmp_path, clearance=False).path, overrides))
+    table = study.sweep("risk.classes.forest.people", [5.0, 10.0], threads=1).table
+    casualties = table["casualties_mean"].to_numpy()
+    assert casualties[0] > 0 and casualties[1] == pytest.approx(2 * casualties[0], rel=2e-3)
