@@ -33,7 +33,9 @@ from simulator.errors import InputError
 from simulator.outputs import plots
 from simulator.outputs.writer import write_outputs
 from simulator.pipeline.backends import checked_threads
+from simulator.results.policy_comparison import compare_policies
 from simulator.results.result import Result
+from simulator.results.risk import risk_table
 from simulator.studies.runs import RunMetrics, as_settings, run_variant
 from simulator.studies.sensitivity import check_factors, factors_from_mapping, read_ranges, run_sensitivity
 from simulator.studies.sweep import parse_values, run_sweep
@@ -275,6 +277,18 @@ class RunResult:
     def completion(self) -> pd.DataFrame | None:
         """Per reporting date, the share of realizations with all hazardous land released (None without clearance)."""
         return self.result.completion
+
+    @property
+    def risk(self) -> pd.DataFrame | None:
+        """Per step and class: expected detonations and casualties after and before land release, bands (None without [risk])."""
+        return None if self.result.risk is None else risk_table(self.result.setup, self.result.risk)
+
+    @cached_property
+    def policies(self) -> pd.DataFrame:
+        """Every work-order policy on the same realizations: casualties averted, land released, cost, P(deadline)."""
+        self._need_clearance()
+        r = self.result
+        return compare_policies(r.setup, r.ensemble, r.land_release)
 
     @cached_property
     def metrics(self) -> RunMetrics:

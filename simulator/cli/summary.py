@@ -66,6 +66,16 @@ def print_summary(summary: dict, target: Path) -> None:
             f"released land: {_pm(release['residual_items_mean'], release['residual_items_mean_se'], 0)}   in land "
             f"never suspected: {_pm(release['items_in_unsuspected_land_mean'], release['items_in_unsuspected_land_mean_se'], 0)}"
             f"   cost: {_pm(release['cost_mean'], release['cost_mean_se'], 0)} (mean)")
+    if summary.get("risk"):
+        risk, averted = summary["risk"]["casualties"], summary["risk"]["casualties_averted"]
+        lines.append(f"expected casualties {summary['risk']['horizon']}: {risk['mean']:,.2f} (mean; P5 {risk['p5']:,.2f}, "
+                     f"P95 {risk['p95']:,.2f}); averted by land release: {averted['mean']:,.2f}")
+        if summary["risk"]["handover"]:
+            qa = summary["risk"]["handover"]
+            passes = qa["p_pass_given_items"]
+            lines.append(f"at handover: residual casualties a year in released land {qa['residual_casualties_per_year_mean']:,.3f}"
+                      f" ({qa['residual_casualties_per_year_after_qa_mean']:,.3f} after QA); "
+                         + (f"P(a lot holding items passes QA) {passes:.0%}" if passes is not None else "no lot holds items"))
     if summary.get("precision"):
         lines.append(summary["precision"]["note"])
     for line in lines:

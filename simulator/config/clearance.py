@@ -55,7 +55,9 @@ clearer per day, teams of about 9-10; Lao national teams about 41 ha per team-ye
 TS and NTS set well above BAC, as survey searches less intensively."""
 
 
-POLICY_NAMES = ("land-use-priority", "item-density", "items-per-cost", "distance-to-residential")
+POLICY_NAMES = (
+    "land-use-priority", "item-density", "items-per-cost", "distance-to-residential", "risk-per-cost",
+)
 """The work-order policies a scenario may name; ``simulator.release.policies.POLICIES`` holds one
 function for each."""
 

@@ -25,6 +25,7 @@ from simulator.config.base import Count, Model, PositiveCount
 from simulator.config.clearance import POLICY_NAMES, Clearance
 from simulator.config.profiles import DeliveryProfile
 from simulator.errors import LocatedError
+from simulator.config.risk import Risk
 
 
 def _relative_to_scenario(path: Path, info: ValidationInfo) -> Path:
@@ -280,6 +281,7 @@ class Scenario(Model):
     time: TimeAxis
     hazard: Hazard = Hazard()
     clearance: Clearance | None = Field(None, description="land release by survey and clearance; none: contamination only")
+    risk: Risk | None = Field(None, description="risk to people: exposure per land-use class; none: no risk figures")
     output: Output = Output()
 
     @model_validator(mode="after")
@@ -300,6 +302,8 @@ class Scenario(Model):
                                    problem="is outside the time axis;")
         if self.clearance is not None:
             self._check_clearance(self.clearance)
+        if self.risk is not None:
+            self.risk.check_classes(self.land_use.classes)
         return self
 
     def _check_clearance(self, clearance: Clearance) -> None:

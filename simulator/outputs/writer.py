@@ -25,6 +25,7 @@ from simulator.errors import InputError
 from simulator.outputs import plots, styles
 from simulator.outputs.rasters import hex_to_rgba, write_geotiff
 from simulator.results.provenance import scenario_hash, versions
+from simulator.outputs.risk_outputs import write_risk
 from simulator.results.result import Result
 from simulator.results.tables import M2_PER_HA
 
@@ -91,6 +92,8 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
         write_figures(result, folder)
         if result.land_release is not None:
             write_land_release(result, folder)
+        if result.risk is not None:
+            write_risk(result, folder)
         write_run_record(result, folder / "run.json", extra or {})
     return target
 

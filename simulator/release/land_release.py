@@ -23,7 +23,7 @@ from simulator.engine.prepare import Setup
 from simulator.engine.scatter import CellSums, scatter
 from simulator.inputs.timeaxis import DAYS_PER_YEAR, TimeSteps
 from simulator.kernels import release as K
-from simulator.release.policies import POLICIES, PlannerView
+from simulator.release.policies import POLICIES, PlannerView, averted_per_item
 from simulator.release.work_units import WorkUnits, cut_work_units
 
 NO_DISC = np.zeros(1, np.int64)
@@ -100,8 +100,12 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
         polygons = setup.land_use.polygons
         near_key = clearance.near_class or keys[int(np.argmin([sc.land_use.classes[k].priority for k in keys]))]
         near = shapely.union_all(polygons.geometry[polygons["class_key"] == near_key].to_numpy())
+    class_risk = None
+    if sc.risk is not None:
+        class_area = np.bincount(setup.landuse_codes.ravel(), minlength=len(keys)) * setup.grid.cell_area_m2
+        class_risk = averted_per_item(sc.risk, clearance, keys, class_area)
     view = PlannerView(
-        units, np.array([sc.land_use.classes[k].priority for k in keys]), areas @ prices, near,
+        units, np.array([sc.land_use.classes[k].priority for k in keys]), areas @ prices, near, class_risk,
     )
     order = POLICIES[clearance.policy](view)
     capacity = capacity_per_step(clearance, setup.steps)

@@ -17,6 +17,8 @@ from simulator.release.land_release import NO_DISC, LandRelease
 from simulator.results.polygons import hazard_polygons
 from simulator.results.precision import precision_note
 from simulator.results.release_tables import completion_table, land_release_table, release_summary
+from simulator.results.risk import RiskOverTime, risk_summary
+from simulator.engine.prepare import Setup
 from simulator.results.tables import M2_PER_HA, hazardous_area_table, summary
 
 FOOTPRINT_SD = 3.0
@@ -110,11 +112,19 @@ class Result:
         })
 
     @cached_property
+    def risk(self) -> RiskOverTime | None:
+        """Expected detonations and casualties per realization, step and class (None without a [risk] table)."""
+        state = None if self.land_release is None else self.land_release.state
+        return None if self.setup.scenario.risk is None else RiskOverTime.of(self.setup, self.ensemble, state)
+
+    @cached_property
     def summary(self) -> dict:
         """Headline figures (JSON-ready)."""
         figures = summary(self.setup, self.ensemble, self.hazardous_area)
         if self.land_release is not None:
             figures["land_release"] = release_summary(self.setup, self.land_release)
+        if self.risk is not None:
+            figures["risk"] = risk_summary(self.setup, self.risk)
         target = self.setup.scenario.simulation.target
         if target is not None:
             figures["precision"] = {"target": target.model_dump(exclude_none=True)} | precision_note(target, figures)

@@ -28,6 +28,7 @@ PER_REALIZATION = {
     "contaminated_ha": "contaminated area (ha, land within the reference distance of a remnant)",
     "remaining_ha": "SHA not yet released after survey and clearance (ha)",
     "years_to_completion": "years from clearance start until all SHA is released",
+    "casualties": "expected casualties over the time axis (with a [risk] table)",
 }
 """Metrics with one value per realization, at the end of the time axis."""
 
@@ -38,7 +39,8 @@ class RunMetrics:
 
     Per realization: ``remnants`` (on the grid), ``contaminated_ha``; with clearance,
     ``remaining_ha`` (hazardous land not yet released) and ``years_to_completion`` (``inf``
-    when not complete within the time axis), over the scored realizations. For the ensemble:
+    when not complete within the time axis), over the scored realizations; with a ``[risk]`` table, ``casualties``
+    expected over the time axis (``simulator.results.risk``). For the ensemble:
     ``hazardous_ha``, the CHA (cells whose probability of contamination reaches ``hazard.threshold``).
     """
 
@@ -48,6 +50,7 @@ class RunMetrics:
     remaining_ha: np.ndarray | None = None
     years_to_completion: np.ndarray | None = None
     horizon_years: float | None = None
+    casualties: np.ndarray | None = None
 
     @classmethod
     def of(cls, result: Result) -> RunMetrics:
@@ -63,7 +66,8 @@ class RunMetrics:
             years = completion_years(setup, result.land_release)
             clearance = setup.scenario.clearance
             horizon = (setup.steps.dates[-1] - clearance.start).days / DAYS_PER_YEAR
-        return cls(remnants, contaminated.astype(float), hazardous, remaining, years, horizon)
+        casualties = None if result.risk is None else result.risk.horizon_casualties()
+        return cls(remnants, contaminated.astype(float), hazardous, remaining, years, horizon, casualties)
 
     def per_realization(self) -> dict[str, np.ndarray]:
         """The per-realization metrics present in this run."""
@@ -71,6 +75,8 @@ class RunMetrics:
         if self.remaining_ha is not None:
             values["remaining_ha"] = self.remaining_ha
             values["years_to_completion"] = self.years_to_completion
+        if self.casualties is not None:
+            values["casualties"] = self.casualties
         return values
 
     def bands(self) -> dict[str, float]:

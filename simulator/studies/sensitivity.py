@@ -39,6 +39,7 @@ METRICS = {
     "contaminated_ha": "contaminated area, ha (mean over realizations)",
     "hazardous_ha": "hazard map area at the end of the time axis, ha",
     "years_to_completion_p50": "years to completion, median over realizations (capped at the time axis)",
+    "casualties": "expected casualties over the time axis (mean over realizations; with a [risk] table)",
 }
 
 
@@ -274,6 +275,8 @@ class ScenarioFunction:
                 p50 = metrics.horizon_years
                 self.capped += 1
             out["years_to_completion_p50"] = p50
+        if metrics.casualties is not None:
+            out["casualties"] = float(metrics.casualties.mean())
         return out
 
 

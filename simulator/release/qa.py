@@ -1,0 +1,59 @@
+"""Quality assurance of released land: accept-on-zero compliance sampling per lot.
+
+A lot of ``N`` sampling units is accepted when none of ``n`` units drawn without replacement
+is found to hold an item. ``n`` is the smallest sample giving confidence ``Y`` that at least
+a share ``X`` of the units is clean: if ``k* = ceil((1 - X) N)`` units held items, a clean
+sample would come with probability ``C(N - k*, n) / C(N, n) <= 1 - Y`` (hypergeometric; for a
+large lot ``X^n <= 1 - Y``, 299 units for 95 % and 99 %), as Visual Sample Plan computes it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_lgamma = np.vectorize(math.lgamma, otypes=[float])
+
+
+def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    return _lgamma(n + 1.0) - _lgamma(k + 1.0) - _lgamma(n - k + 1.0)
+
+
+def p_clean_sample(lot: int | np.ndarray, dirty: int | np.ndarray, sample: int | np.ndarray) -> np.ndarray:
+    """Probability that a sample of ``sample`` units from a lot of ``lot`` holds none of its ``dirty`` units."""
+    lot, dirty, sample = np.broadcast_arrays(*(np.asarray(v, float) for v in (lot, dirty, sample)))
+    possible = lot - dirty >= sample
+    safe = np.where(possible, lot - dirty, sample)
+    log_p = _log_choose(safe, sample) - _log_choose(lot, sample)
+    return np.where(possible, np.exp(np.minimum(log_p, 0.0)), 0.0)
+
+
+def p_accept(lot: int, dirty: int, sample: int, p_detect: float = 1.0) -> float:
+    """Probability that the lot passes: no item found in the sample, each dirty unit sampled being
+    found with ``p_detect`` (``E[(1 - p_detect)^J]``, ``J`` hypergeometric)."""
+    sample = min(sample, lot)
+    j = np.arange(max(0, sample - (lot - dirty)), min(dirty, sample) + 1, dtype=float)
+    log_pmf = _log_choose(np.full_like(j, dirty), j) + _log_choose(np.full_like(j, lot - dirty), sample - j) \
+        - _log_choose(np.asarray(float(lot)), np.asarray(float(sample)))
+    miss = (1.0 - p_detect) ** j
+    return float(np.clip(np.sum(np.exp(log_pmf) * miss), 0.0, 1.0))
+
+
+def large_lot_sample_size(confidence: float, clean_share: float) -> int:
+    """Units to sample from a lot too large to matter: the smallest ``n`` with ``X^n <= 1 - Y``."""
+    return math.ceil(math.log(1.0 - confidence) / math.log(clean_share) - 1e-12)
+
+
+def sample_size(confidence: float, clean_share: float, lot: int | None = None) -> int:
+    """Units to sample so that a clean sample gives ``confidence`` that at least ``clean_share``
+    of the lot's ``lot`` units are clean (None: a large lot)."""
+    large = large_lot_sample_size(confidence, clean_share)
+    if lot is None:
+        return large
+    dirty = math.ceil((1.0 - clean_share) * lot - 1e-9)
+    if dirty < 1:
+        return lot
+    sizes = np.arange(1, min(lot, large) + 1)
+    passing = np.flatnonzero(p_clean_sample(lot, dirty, sizes) <= 1.0 - confidence)
+    return int(sizes[passing[0]]) if passing.size else min(lot, large)

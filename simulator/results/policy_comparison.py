@@ -1,0 +1,139 @@
+"""Every work-order policy on the same realizations: casualties averted, land released, cost, deadline.
+
+Each policy's plan is made from the same hazard map and its land release is run on the same
+realizations with the same seed (common random numbers), so the differences between rows are
+the effect of the order of work, not of the draws.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numba
+import numpy as np
+import pandas as pd
+
+from simulator.config.clearance import METHODS, Clearance
+from simulator.engine.ensemble import Ensemble
+from simulator.engine.prepare import Setup
+from simulator.inputs.timeaxis import DAYS_PER_YEAR
+from simulator.kernels import release as K
+from simulator.release.land_release import LandRelease, Plan, make_plan, release_cost, run_land_release
+from simulator.release.policies import POLICIES, PlannerView, averted_per_item
+from simulator.results.release_tables import completion_years
+from simulator.results.risk import RiskOverTime, class_area_m2
+from simulator.results.tables import M2_PER_HA, band
+
+RISK_POLICY = "risk-per-cost"
+
+
+def with_policy(setup: Setup, policy: str) -> Setup:
+    """``setup`` with another ``clearance.policy`` (nothing else changes)."""
+    sc = setup.scenario
+    scenario = sc.model_copy(update={"clearance": sc.clearance.model_copy(update={"policy": policy})})
+    return dataclasses.replace(setup, loaded=dataclasses.replace(setup.loaded, scenario=scenario))
+
+
+def suspected_only_items(plan: Plan, mean_count: np.ndarray) -> np.ndarray:
+    """Per unit, the hazard map's expected items in its suspected-only part (mean count per cell, flat)."""
+    units = plan.units
+    inside = units.zone < 2 * len(units)
+    sums = np.bincount(units.zone[inside], weights=mean_count[inside], minlength=2 * len(units))
+    return sums[0::2]
+
+
+def unit_cost(plan: Plan, clearance: Clearance, sha_items: np.ndarray | None = None) -> np.ndarray:
+    """Expected cost per unit (unit index, not work order): NTS of the whole unit, then TS of a
+    sample and BAC of the rest of the confirmed part, or BAC of all of it (the prices of
+    ``make_plan``). With ``sha_items`` (expected items in each suspected-only part), also BAC of
+    the suspected-only part when NTS sees evidence, with probability ``1 - exp(-p_evidence x items)``."""
+    units = plan.units
+    ts_first = np.empty_like(plan.ts_first)
+    ts_first[plan.order] = plan.ts_first
+    f = clearance.ts_sample_fraction
+    areas = np.column_stack([
+        units.area_sha + units.area_cha, np.where(ts_first, f * units.area_cha, 0.0),
+        np.where(ts_first, (1 - f) * units.area_cha, units.area_cha),
+    ])
+    cost = areas @ np.array([getattr(clearance.cost_per_m2, m) for m in METHODS])
+    if sha_items is not None:
+        evidence = -np.expm1(-clearance.nts_evidence_probability * sha_items)
+        cost = cost + evidence * units.area_sha * clearance.cost_per_m2.bac
+    return cost
+
+
+def reordered(plan: Plan, order: np.ndarray) -> Plan:
+    """The same units, effort and capacity as ``plan`` in another work order."""
+    ts_first = np.empty_like(plan.ts_first)
+    rate = np.empty_like(plan.rate)
+    ts_first[plan.order] = plan.ts_first
+    rate[plan.order] = plan.rate
+    return Plan(plan.units, order, ts_first[order], np.ascontiguousarray(rate[order]), plan.capacity)
+
+
+def risk_plan(setup: Setup, ensemble: Ensemble, plan: Plan) -> Plan:
+    """``plan``'s units ordered by ``risk-per-cost`` with what the planner knows: the scenario's
+    exposure, the hazard map, and an expected cost that counts clearing suspected-only land
+    where survey is expected to find evidence (``unit_cost`` with ``sha_items``)."""
+    sc = setup.scenario
+    priority = np.array([sc.land_use.classes[k].priority for k in setup.class_keys])
+    weights = averted_per_item(sc.risk, sc.clearance, setup.class_keys, class_area_m2(setup))
+    cost = unit_cost(plan, sc.clearance, suspected_only_items(plan, ensemble.mean_count()))
+    view = PlannerView(plan.units, priority, cost, None, weights)
+    return reordered(plan, POLICIES[RISK_POLICY](view))
+
+
+def policy_runs(setup: Setup, ensemble: Ensemble, release: LandRelease, threads: int | None = None):
+    """``(policy, LandRelease)`` for every policy; the run's own is reused unless it is ``risk-per-cost``.
+    ``threads`` (default: numba's current setting) changes speed only."""
+    own = setup.scenario.clearance.policy
+    threads = threads or numba.get_num_threads()
+    n = release.state.shape[0]
+    for name in POLICIES:
+        if name == own and name != RISK_POLICY:
+            yield name, release
+            continue
+        if name == RISK_POLICY:
+            plan = risk_plan(setup, ensemble, release.plan)
+        else:
+            plan = make_plan(with_policy(setup, name), ensemble.hazard_map())
+        state = run_land_release(setup, plan, n, threads=threads)
+        yield name, LandRelease(plan, state, release_cost(state, setup.scenario.clearance))
+
+
+def compare_policies(
+    setup: Setup, ensemble: Ensemble, release: LandRelease, threads: int | None = None,
+) -> pd.DataFrame:
+    """One row per policy: casualties over the time axis and averted (mean, P5, P95), land released
+    (ha), cost, years to completion (P50) and the probability of releasing all hazardous land by
+    the deadline (or within the time axis); and, paired realization by realization with the
+    scenario's own policy, the mean difference in casualties averted and the share of
+    realizations in which the policy averts more."""
+    clearance = setup.scenario.clearance
+    limit = (clearance.deadline - clearance.start).days / DAYS_PER_YEAR if clearance.deadline is not None else np.inf
+    rows, averted_by = [], {}
+    for name, run in policy_runs(setup, ensemble, release, threads):
+        risk = RiskOverTime.of(setup, ensemble, run.state)
+        after, before = risk.horizon_casualties("after"), risk.horizon_casualties("before")
+        final = run.state[:, -1].sum(axis=1)
+        released = (final[:, K.CANCELLED_M2] + final[:, K.REDUCED_M2] + final[:, K.CLEARED_M2]) / M2_PER_HA
+        years = completion_years(setup, run)
+        averted_by[name] = before - after
+        averted = band(averted_by[name])
+        casualties = band(after)
+        rows.append({
+            "policy": name,
+            "casualties_mean": casualties["mean"], "casualties_p5": casualties["p5"],
+            "casualties_p95": casualties["p95"],
+            "casualties_averted_mean": averted["mean"], "casualties_averted_p5": averted["p5"],
+            "casualties_averted_p95": averted["p95"],
+            "released_ha_mean": float(released.mean()), "cost_mean": float(run.cost.mean()),
+            "cost_per_casualty_averted": float(run.cost.mean() / averted["mean"]) if averted["mean"] > 0 else np.inf,
+            "years_to_completion_p50": float(np.quantile(years, 0.5, method="inverted_cdf")),
+            "p_deadline": float(np.mean(years <= limit)),
+        })
+    table = pd.DataFrame(rows)
+    own = averted_by[clearance.policy]
+    table["averted_minus_scenario_policy_mean"] = [float((averted_by[p] - own).mean()) for p in table["policy"]]
+    table["p_averts_more_than_scenario_policy"] = [float(np.mean(averted_by[p] > own + 1e-12)) for p in table["policy"]]
+    return table
