@@ -8,8 +8,9 @@ clearer per day and US$0.18-0.25 per m2).
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator, model_validator
 
 from simulator.errors import LocatedError
 from simulator.config.base import Model
@@ -17,13 +18,46 @@ from simulator.config.base import Model
 METHODS = ("nts", "ts", "bac")
 """Non-technical survey, technical survey, battle area clearance."""
 
+Method = Literal["nts", "ts", "bac"]
+
+
+class MultiRoleTeams(Model):
+    """Teams that each do several methods: every step they work for the first unit, in work
+    order, that waits for one of their roles (docs/model.md, "Teams with several roles")."""
+
+    roles: list[Method] = Field(min_length=1, description="methods each team does: nts, ts, bac")
+    count: NonNegativeFloat = Field(description="number of such teams")
+
+    @field_validator("roles")
+    @classmethod
+    def _distinct(cls, roles: list[str]) -> list[str]:
+        if len(set(roles)) != len(roles):
+            raise LocatedError((), roles, "name each role once", problem="repeats a role;")
+        return roles
+
 
 class Teams(Model):
-    """Teams working per method."""
+    """Teams working per method, and teams that do several methods."""
 
     nts: NonNegativeFloat = Field(0.0, description="non-technical survey teams")
     ts: NonNegativeFloat = Field(0.0, description="technical survey teams")
     bac: NonNegativeFloat = Field(0.0, description="battle area clearance teams")
+    multi_role: list[MultiRoleTeams] = Field(
+        default_factory=list,
+        description='teams doing several methods, e.g. [{ roles = ["nts", "ts", "bac"], count = 2 }]',
+    )
+
+    def by_roles(self) -> dict[tuple[str, ...], float]:
+        """Number of teams per set of roles (roles in ``METHODS`` order); single-role teams included."""
+        crews = {(m,): getattr(self, m) for m in METHODS}
+        for group in self.multi_role:
+            roles = tuple(m for m in METHODS if m in group.roles)
+            crews[roles] = crews.get(roles, 0.0) + group.count
+        return crews
+
+    def can(self, method: str) -> bool:
+        """Whether any team does ``method``."""
+        return any(n > 0 and method in roles for roles, n in self.by_roles().items())
 
 
 class TeamChange(Model):
