@@ -12,6 +12,7 @@ from rich.text import Text
 
 from simulator.cli.console import err
 from simulator.cli.info import catalog, init, schema, validate
+from simulator.cli.inspect import inspect
 from simulator.cli.run import run
 from simulator.cli.studies import sensitivity, sweep
 from simulator.errors import InputError
@@ -26,7 +27,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for command in (run, validate, catalog, schema, init, sweep, sensitivity):
+for command in (run, validate, catalog, schema, init, inspect, sweep, sensitivity):
     app.command()(command)
 
 
