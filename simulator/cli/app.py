@@ -11,7 +11,8 @@ from click import ClickException
 from rich.text import Text
 
 from simulator.cli.console import err
-from simulator.cli.info import catalog, init, schema, validate
+from simulator.cli.info import catalog, schema, validate
+from simulator.cli.init import init
 from simulator.cli.inspect import inspect
 from simulator.cli.run import run
 from simulator.cli.studies import sensitivity, sweep

@@ -1,9 +1,8 @@
-"""``remnant validate``, ``catalog``, ``schema`` and ``init``: commands that inspect or write scenarios."""
+"""``remnant validate``, ``catalog`` and ``schema``: commands that check scenarios or describe their contents."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -11,11 +10,9 @@ import typer
 from rich.table import Table
 
 from simulator.cli.console import out
-from simulator.config.demo import demo_scenario
 from simulator.config.loading import load_scenario
 from simulator.config.profiles import builtin_catalog
 from simulator.config.schema_doc import json_schema, markdown_reference
-from simulator.errors import InputError
 from simulator.inputs.prepare import prepare
 
 
@@ -67,22 +64,9 @@ def catalog(json_: Annotated[bool, typer.Option("--json", help="print the catalo
         table.add_row("dud rate", f"mean {d.mean:.0%}, SD {d.spread:.0%}" + (f"; {ranges}" if ranges else ""),
                       src.get("dud_rate", ""))
         out.print(table)
-    out.print("Figures marked 'assumption' have no public source; set your own in a scenario's [[profiles]].")
+    out.print("Figures marked 'assumption' have no public source; set your own in a scenario's \\[\\[profiles]].")
 
 
 def schema(markdown: Annotated[bool, typer.Option(help="print the Markdown reference instead")] = False) -> None:
     """Print the scenario file's JSON Schema."""
     print(markdown_reference() if markdown else json.dumps(json_schema(), indent=2), end="" if markdown else "\n")
-
-
-def init(directory: Annotated[Path, typer.Argument(help="folder to create the starter scenario in")]) -> None:
-    """Write a commented starter scenario (a copy of the demo district) that validates and runs."""
-    target = directory / "scenario.toml"
-    if target.exists():
-        raise InputError(None, "DIRECTORY", str(directory), "choose an empty folder", problem="already has a scenario.toml;")
-    demo = demo_scenario()
-    (directory / "data").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(demo.parent / "data" / "demo-district.gpkg", directory / "data" / "demo-district.gpkg")
-    text = demo.read_text(encoding="utf-8").replace('name = "demo-district"', 'name = "starter"', 1)
-    target.write_text(text, encoding="utf-8")
-    out.print(f"wrote {target} and its land-use layer; run it with: remnant run {target}", highlight=False)

@@ -81,6 +81,8 @@ class FieldValues:
     values: tuple[ValueArea, ...]
     n_read: int
     n_dropped: int
+    bounds_m: tuple[float, float, float, float]  # of the polygons, in ``crs``
+    extent_lonlat: tuple[float, float, float, float]
 
     def total_area_m2(self) -> float:
         return float(sum(v.area_m2 for v in self.values))
@@ -111,7 +113,7 @@ def field_values(path: Path, field: str, layer: str | None = None, source_crs: s
     first = read_land_use(Path(path), layer=layer, class_field=field, class_map={}, default_class=NO_VALUE,
                           source_crs=source_crs)
     values = first.report.unmapped_values
-    west, south, east, north = first.polygons.to_crs("EPSG:4326").total_bounds
+    west, south, east, north = (float(b) for b in first.polygons.to_crs("EPSG:4326").total_bounds)
     utm = local_utm_crs((west + east) / 2, (south + north) / 2)
     second = read_land_use(Path(path), layer=first.report.layer, class_field=field,
                            class_map={v: v for v in values}, default_class=NO_VALUE, crs=utm,
@@ -122,7 +124,8 @@ def field_values(path: Path, field: str, layer: str | None = None, source_crs: s
            for key, row in grouped.iterrows()]
     out.sort(key=lambda v: (-v.area_m2, v.value is None, v.value or ""))
     report = second.report
-    return FieldValues(str(report.layer), field, utm, tuple(out), report.n_features, report.n_dropped)
+    return FieldValues(str(report.layer), field, utm, tuple(out), report.n_features, report.n_dropped,
+                       tuple(float(b) for b in polygons.total_bounds), (west, south, east, north))
 
 
 def _layer(name: str, kind: str, info: dict) -> LayerInfo:
