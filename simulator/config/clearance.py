@@ -141,6 +141,29 @@ class Clearance(Model):
             value = getattr(self.productivity_m2_per_team_day, method)
         return value if value is not None else getattr(DEFAULT_PRODUCTIVITY, method)
 
+    def plan_gaps(self, until: date) -> list[tuple[str, str]]:
+        """Why this plan can never finish by ``until`` (problem, fix), whatever the hazard map:
+        a method the model needs that no team does, or no team at all after a change."""
+        teams = [self.teams] + [c.teams for c in self.team_changes if c.date <= until]
+        can = {m: any(t.can(m) for t in teams) for m in METHODS}
+        gaps = []
+        roles = 'give teams several roles, e.g. teams = { multi_role = [{ roles = ["nts", "ts", "bac"], count = 3 }] }'
+        if not can["nts"]:
+            gaps.append(("no team does non-technical survey (nts), and every work unit starts with it, "
+                         "so no land is ever released", f"add nts teams to clearance.teams, or {roles}"))
+        if not can["ts"] and self.ts_sample_fraction > 0:
+            gaps.append(("no team does technical survey (ts): units the hazard map expects at most "
+                         f"ts_max_expected_items = {self.ts_max_expected_items:g} items in wait for it forever",
+                         f"add ts teams, {roles}, or set clearance.ts_sample_fraction = 0 to clear them instead"))
+        if not can["bac"]:
+            gaps.append(("no team does battle area clearance (bac): confirmed land with items in it is never cleared",
+                         f"add bac teams to clearance.teams, or {roles}"))
+        last = self.team_changes[-1] if self.team_changes else None
+        if last is not None and last.date <= until and not any(n > 0 for n in last.teams.by_roles().values()):
+            gaps.append((f"from {last.date} no team works (team_changes), so land not released by then stays hazardous",
+                         "give that team change teams, or remove it"))
+        return gaps
+
     def teams_on(self, day: date) -> Teams:
         """The teams working on ``day``."""
         current = self.teams
