@@ -50,8 +50,8 @@ def validate(
         lon, lat = to_lon_lat.transform(setup.strikes.x[off], setup.strikes.y[off])
         where = ", ".join(f"{one_line(str(setup.strikes.id[i]))} (lon {lo:.5f}, lat {la:.5f})"
                           for i, lo, la in zip(off, np.atleast_1d(lon), np.atleast_1d(lat)))
-        _warn(f"{len(off)} of {len(setup.strikes)} strikes aim{'s' if len(off) == 1 else ''} outside the study area, so their remnants there are "
-              f"not counted: {where}; check their coordinates, or widen study_area.extent_m")
+        _warn(f"{len(off)} of {len(setup.strikes)} strikes aimed outside the study area (remnants landing off the grid "
+              f"are not counted): {where}; check their coordinates, or widen study_area.extent_m")
     clearance = setup.scenario.clearance
     if clearance is not None:
         for problem, fix in clearance.plan_gaps(setup.scenario.time.end):
