@@ -135,3 +135,37 @@ def test_inspect_json_describes_every_layer(remnant, workdir):
     polygons = document["layers"][3]
     assert polygons["features"] == 2302 and polygons["fits"] is True and polygons["coordinates"] == "degrees"
     assert {"name": "landuse", "type": "String"} in polygons["fields"]
+
+
+@pytest.mark.parametrize("name", ["layer.gpkg", "layer.geojson", "layer.shp", "layer.fgb"])
+def test_inspect_reads_every_format_the_land_use_reader_takes(remnant, workdir, name):
+    geopandas = pytest.importorskip("geopandas")
+    demo = geopandas.read_file(ROOT / "scenarios" / "data" / "demo-district.gpkg", layer="land_use")
+    demo.to_file(workdir / name)
+    code, stdout, stderr = remnant("inspect", name, "--field", "class")
+    assert code == 0, stderr
+    assert "'farmland'" in stdout and "8 values; 778 polygon features, 3600.00 ha" in stdout
+    assert "inside the area where WGS 84 / UTM zone 34N is used, as the CRS says" in stdout
+
+
+def test_inspect_tells_coordinates_that_do_not_fit_the_declared_crs(remnant, workdir):
+    geopandas = pytest.importorskip("geopandas")
+    demo = geopandas.read_file(ROOT / "scenarios" / "data" / "demo-district.gpkg", layer="land_use")
+    demo.set_crs("EPSG:4326", allow_override=True).to_file(workdir / "wrong.gpkg")  # metres labelled degrees
+    code, stdout, _ = remnant("inspect", "wrong.gpkg")
+    assert code == 0 and "they go beyond +-180/+-90, so they are not the degrees the CRS says" in stdout
+    demo.to_file(workdir / "bare.shp")
+    (workdir / "bare.prj").unlink()
+    code, stdout, _ = remnant("inspect", "bare.shp")
+    assert code == 0 and "CRS: none declared" in stdout and "they look projected (not degrees)" in stdout
+    code, stdout, stderr = remnant("inspect", "bare.shp", "--field", "class", "--source-crs", "EPSG:32634")
+    assert code == 0 and "3600.00 ha" in stdout, stderr
+
+
+def test_inspect_reads_a_shapefile_without_its_index_and_leaves_it_so(remnant, workdir):
+    geopandas = pytest.importorskip("geopandas")
+    geopandas.read_file(ROOT / "scenarios" / "data" / "demo-district.gpkg", layer="land_use").to_file(workdir / "a.shp")
+    (workdir / "a.shx").unlink()
+    code, stdout, stderr = remnant("inspect", "a.shp", "--field", "class")
+    assert code == 0 and "778 Polygon features" in stdout and "3600.00 ha" in stdout, stderr
+    assert not (workdir / "a.shx").exists()

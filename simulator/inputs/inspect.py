@@ -16,7 +16,7 @@ import pyogrio.errors
 from pyproj import CRS, Transformer
 
 from simulator.errors import InputError
-from simulator.inputs.land_use import local_utm_crs, read_land_use
+from simulator.inputs.land_use import _readable, local_utm_crs, read_land_use
 
 M2_PER_HA = 10_000.0
 NO_VALUE = "\x00no value"
@@ -94,9 +94,10 @@ def describe_layers(path: Path) -> list[LayerInfo]:
     if not path.exists():
         raise InputError(path, "FILE", str(path), "check the path", problem="does not exist;")
     try:
-        listed = pyogrio.list_layers(path)
-        infos = [pyogrio.read_info(path, layer=str(name), force_feature_count=True, force_total_bounds=True)
-                 for name in listed[:, 0]]
+        with _readable(path) as (src, _):  # the reader's own opening: a Shapefile's missing .shx rebuilt in a copy
+            listed = pyogrio.list_layers(src)
+            infos = [pyogrio.read_info(src, layer=str(name), force_feature_count=True, force_total_bounds=True)
+                     for name in listed[:, 0]]
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
         detail = " ".join(str(error).split()).replace(f"'{path}'", "file").replace(str(path), "file")
         detail = detail.split(";")[0].rstrip(".")[:160]
