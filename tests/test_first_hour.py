@@ -169,3 +169,15 @@ def test_inspect_reads_a_shapefile_without_its_index_and_leaves_it_so(remnant, w
     code, stdout, stderr = remnant("inspect", "a.shp", "--field", "class")
     assert code == 0 and "778 Polygon features" in stdout and "3600.00 ha" in stdout, stderr
     assert not (workdir / "a.shx").exists()
+
+
+def test_validate_lists_every_unmapped_value_with_its_features_and_area(remnant, workdir):
+    assert remnant("init", "mine", "--land-use", EXTRACT, "--strikes", "strikes.csv")[0] == 0
+    code, stdout, stderr = remnant("validate", "mine/scenario.toml", "--set", "land_use.class_field=landuse,natural,building")
+    assert code == 0, stderr
+    listed = re.findall(r"unmapped '([^']+)': (\d+) features?, ([\d.]+) ha", stdout)
+    assert len(listed) == 10 and ("yes", "975", "8.80") in listed  # building=yes: the untyped buildings
+    summary = re.search(r"(\d+) with unmapped values \((\d+) values\)", stdout)
+    assert summary and int(summary[1]) == sum(int(n) for _, n, _ in listed) and int(summary[2]) == len(listed)
+    assert "warning: 10 raw values of land_use.class_field are in no class" in stdout
+    assert "K4 (lon 26.99000, lat 60.53120)" in stdout

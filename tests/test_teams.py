@@ -158,3 +158,20 @@ def test_a_repeated_role_is_one_line_naming_the_field(tmp_path):
         load_scenario(path, ['clearance={start=2024-07-01, teams={multi_role=[{roles=["nts", "nts"], count=1}]}}'])
     with pytest.raises(InputError, match=r"roles\[1\]"):
         load_scenario(path, ['clearance={start=2024-07-01, teams={multi_role=[{roles=["nts", "mine"], count=1}]}}'])
+
+
+def gaps(**clearance) -> list[str]:
+    return [problem for problem, _ in Clearance(start=date(2024, 1, 1), **clearance).plan_gaps(date(2030, 1, 1))]
+
+
+def test_plans_that_can_never_finish_are_named():
+    assert gaps(teams=Teams(nts=1, ts=1, bac=1)) == []
+    assert gaps(teams=Teams(multi_role=[{"roles": ALL_ROLES, "count": 1}])) == []
+    no_survey = gaps(teams=Teams(bac=3))
+    assert len(no_survey) == 2 and "non-technical survey (nts)" in no_survey[0] and "technical survey (ts)" in no_survey[1]
+    assert gaps(teams=Teams(nts=1, bac=1), ts_sample_fraction=0.0) == []  # no unit waits for TS
+    assert "battle area clearance (bac)" in gaps(teams=Teams(nts=1, ts=1))[0]
+    # survey from a later change counts; a last change to no teams at all does not finish
+    assert gaps(teams=Teams(bac=1), team_changes=[{"date": date(2025, 1, 1), "teams": {"nts": 1, "ts": 1, "bac": 1}}]) == []
+    stop = gaps(teams=Teams(nts=1, ts=1, bac=1), team_changes=[{"date": date(2026, 1, 1), "teams": {}}])
+    assert stop == ["from 2026-01-01 no team works (team_changes), so land not released by then stays hazardous"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -64,6 +65,7 @@ TEMPLATE_CARRIERS = {"artillery-projectile": 6, "rocket": 2, "air-dropped-dispen
 TEMPLATE_OFFSET_DEG = 0.002
 """Spacing (degrees of longitude) of the template's invented strikes around the layer's centre."""
 HORIZON_YEARS = 10
+COMMENT_WIDTH = 96
 NEAR_LEVELS = 2
 """Files at most this many folders above the scenario's are written as relative paths, others absolute."""
 
@@ -194,8 +196,9 @@ def _user_strikes(directory: Path, path: Path, files: dict[str, str]) -> tuple[s
         files[MAPPED_FILE] = kept.to_csv(index=False, lineterminator="\n")
         rows.append(("path", MAPPED_FILE, None))
         what = ", ".join(f"{one_line(repr(c))} -> {t}" for c, t in renamed.items()) or "none"
-        comment.append(f"{MAPPED_FILE} is a copy of {one_line(str(path))} with the columns renamed")
-        comment.append(f"({what}); write it again with `remnant init` when the file changes.")
+        comment.append(f"{MAPPED_FILE} is a copy of {one_line(str(path))} with the columns renamed ({what}).")
+        comment.append("Edit the copy, or run `remnant init` again into a new folder when the file changes.")
+        comment = [wrapped for line in comment for wrapped in textwrap.wrap(line, COMMENT_WIDTH)]
         said = f"{len(frame)} strikes from {path} (copied to {MAPPED_FILE}, {len(renamed)} columns renamed)"
     else:
         rows.append(("path", _relative(path, directory), None))
