@@ -181,3 +181,16 @@ def test_validate_lists_every_unmapped_value_with_its_features_and_area(remnant,
     assert summary and int(summary[1]) == sum(int(n) for _, n, _ in listed) and int(summary[2]) == len(listed)
     assert "warning: 10 raw values of land_use.class_field are in no class" in stdout
     assert "K4 (lon 26.99000, lat 60.53120)" in stdout
+
+
+def test_init_on_a_layer_without_crs_names_its_option_and_takes_source_crs(remnant, workdir):
+    geopandas = pytest.importorskip("geopandas")
+    geopandas.read_file(ROOT / "scenarios" / "data" / "demo-district.gpkg", layer="land_use").to_file(workdir / "b.shp")
+    (workdir / "b.prj").unlink()
+    code, _, stderr = remnant("init", "b", "--land-use", "b.shp")
+    assert code == 2 and "--source-crs" in stderr and not (workdir / "b").exists()
+    code, stdout, stderr = remnant("init", "b", "--land-use", "b.shp", "--source-crs", "EPSG:32634")
+    assert code == 0 and "8 classes, one per value of 'class'" in stdout, stderr
+    raw = tomllib.loads((workdir / "b" / "scenario.toml").read_text(encoding="utf-8"))
+    assert raw["land_use"]["source_crs"] == "EPSG:32634" and raw["study_area"]["extent_m"] == [
+        500000.0, 4700000.0, 506000.0, 4706000.0]

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from simulator.cli.console import out
+from simulator.cli.inspect import as_option_error
 from simulator.config.loading import load_scenario
 from simulator.config.starter import SCENARIO_FILE, starter_for, write_demo_copy
 from simulator.errors import InputError
@@ -22,20 +23,26 @@ def init(
     class_field: Annotated[str | None, typer.Option(
         help="field holding the land-use class ('a,b': first non-null); default: OSM landuse,natural or a usual name")] = None,
     strikes: Annotated[Path | None, typer.Option(help="your strike records (CSV or vector file); default: a template")] = None,
+    source_crs: Annotated[str | None, typer.Option(help="CRS of a land-use layer that declares none")] = None,
 ) -> None:
     """Write a scenario that validates and runs: for your land-use file (and strikes), or a copy of the demo."""
     target = directory / SCENARIO_FILE
     if target.exists():
         raise InputError(None, "DIRECTORY", str(directory), "choose an empty folder", problem="already has a scenario.toml;")
     if land_use is None:
-        for option, value in (("--layer", layer), ("--class-field", class_field), ("--strikes", strikes)):
+        given = (("--layer", layer), ("--class-field", class_field), ("--strikes", strikes), ("--source-crs", source_crs))
+        for option, value in given:
             if value is not None:
                 raise InputError(None, option, str(value), "give --land-use FILE with it", problem="needs a land-use file;")
         write_demo_copy(directory)
         out.print(f"wrote {target} and its land-use layer; run it with: remnant run {target}", highlight=False,
                   markup=False)
         return
-    starter = starter_for(directory, land_use, layer=layer, class_field=class_field, strikes=strikes)
+    try:
+        starter = starter_for(directory, land_use, layer=layer, class_field=class_field, strikes=strikes,
+                              source_crs=source_crs)
+    except InputError as error:  # name this command's options, not the scenario's fields
+        raise as_option_error(error) from None
     created = _write(directory, {SCENARIO_FILE: starter.text, **starter.files})
     try:
         setup = prepare(load_scenario(target))

@@ -35,12 +35,7 @@ def inspect(
     try:
         values = field_values(file, field, layer, source_crs) if field else None
     except InputError as error:  # name this command's options, not the scenario's fields
-        option = {"land_use.layer": "--layer", "land_use.class_field": "--field", "land_use.source_crs": "--source-crs"}
-        if error.field not in option:
-            raise
-        fix = error.fix.replace(f"set {error.field} to", f"give {option[error.field]}").replace(
-            f"set {error.field} =", f"give {option[error.field]}")
-        raise InputError(error.file, option[error.field], error.value, fix, problem=error.problem) from None
+        raise as_option_error(error, field_option="--field") from None
     if json_:
         document = {"file": str(file), "layers": [asdict(info) for info in layers]}
         if values is not None:
@@ -58,6 +53,16 @@ def inspect(
              f"{_text(shlex.quote(values.layer))} --class-field {_text(shlex.quote(values.field))}")
     else:
         _say("next: remnant inspect FILE --field NAME lists a field's values with their areas")
+
+
+def as_option_error(error: InputError, field_option: str = "--class-field") -> InputError:
+    """``error`` from the land-use reader, told with the command's options instead of scenario fields."""
+    option = {"land_use.layer": "--layer", "land_use.class_field": field_option, "land_use.source_crs": "--source-crs"}
+    if error.field not in option:
+        return error
+    name = option[error.field]
+    fix = error.fix.replace(f"set {error.field} to", f"give {name}").replace(f"set {error.field} =", f"give {name}")
+    return InputError(error.file, name, error.value, fix, problem=error.problem)
 
 
 def layer_lines(info: LayerInfo) -> list[str]:

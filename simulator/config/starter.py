@@ -77,7 +77,6 @@ class Starter:
     text: str
     files: dict[str, str]
     values: FieldValues
-    cell_size_m: float
     strikes: str  # one sentence: where the strikes come from
 
 
@@ -94,11 +93,12 @@ def write_demo_copy(directory: Path) -> Path:
 
 def starter_for(
     directory: Path, land_use: Path, *, layer: str | None = None, class_field: str | None = None,
-    strikes: Path | None = None,
+    strikes: Path | None = None, source_crs: str | None = None,
 ) -> Starter:
-    """The scenario for ``land_use`` (and ``strikes``, else a template) to be written in ``directory``."""
+    """The scenario for ``land_use`` (and ``strikes``, else a template) to be written in ``directory``;
+    ``source_crs`` for a layer that declares no CRS (or a wrong one), as ``land_use.source_crs``."""
     field = class_field or pick_class_field(land_use, layer)
-    values = field_values(land_use, field, layer)
+    values = field_values(land_use, field, layer, source_crs)
     named = [v for v in values.values if v.value is not None]
     if not named:
         raise InputError(land_use, "--class-field", field, "choose a field that holds the land-use class",
@@ -119,7 +119,7 @@ def starter_for(
     if clearance_start >= end:
         end = _add_years(clearance_start, HORIZON_YEARS // 2)
     parts = [
-        _header(directory, land_use, strikes),
+        _header(directory, land_use),
         _table("study_area", [
             ("crs", values.crs, "the local UTM zone of the layer (metres)"),
             ("extent_m", extent, "xmin, ymin, xmax, ymax: the layer's extent, rounded out to whole cells"),
@@ -130,6 +130,7 @@ def starter_for(
             ("layer", values.layer, None),
             ("class_field", field, "'a,b': the first of a and b that has a value"),
             ("default_class", DEFAULT_CLASS, "for features without a value and land no polygon covers"),
+            *([("source_crs", source_crs, "the CRS the layer's coordinates are in")] if source_crs else []),
         ], "What the ground is. One class per value of the class field, found in the layer; merge classes\n"
            "by listing several raw values in one class's `values`. priority: 1 is released first (all are 1\n"
            "here: set your order). dud_multiplier: assumption, 1.0 = no effect of the ground on dud rates."),
@@ -145,7 +146,7 @@ def starter_for(
         _clearance(clearance_start),
     ]
     text = "\n".join(parts)
-    return Starter(text, files, values, cell, said)
+    return Starter(text, files, values, said)
 
 
 def pick_class_field(path: Path, layer: str | None) -> str:
@@ -263,7 +264,7 @@ def _clearance(start: date) -> str:
     ])
 
 
-def _header(directory: Path, land_use: Path, strikes: Path | None) -> str:
+def _header(directory: Path, land_use: Path) -> str:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(directory).resolve().name).strip("-.") or "starter"
     if not name[0].isalnum():
         name = "s" + name
