@@ -13,7 +13,9 @@ from simulator.config.loading import load_scenario
 from simulator.errors import InputError
 from simulator.inputs.timeaxis import TimeSteps
 from simulator.kernels import release as K
+from simulator.pipeline import simulate
 from simulator.release.land_release import capacity_per_step
+from simulator.results.tables import per_step
 from tests.conftest import TINY_TOML, write_tiny
 
 ALL_ROLES = ("nts", "ts", "bac")
@@ -175,3 +177,25 @@ def test_plans_that_can_never_finish_are_named():
     assert gaps(teams=Teams(bac=1), team_changes=[{"date": date(2025, 1, 1), "teams": {"nts": 1, "ts": 1, "bac": 1}}]) == []
     stop = gaps(teams=Teams(nts=1, ts=1, bac=1), team_changes=[{"date": date(2026, 1, 1), "teams": {}}])
     assert stop == ["from 2026-01-01 no team works (team_changes), so land not released by then stays hazardous"]
+
+
+CLEARANCE = """
+[clearance]
+start = 2024-07-01
+work_unit_m = 100
+suspect_threshold = 0.05
+teams = { nts = 1, ts = 1, bac = 1 }
+"""
+
+
+def test_a_run_with_multi_role_teams_conserves_items_and_releases_land(tmp_path):
+    path = write_tiny(tmp_path, TINY_TOML.replace("[hazard]", CLEARANCE + "\n[hazard]").replace(
+        "end = 2025-01-01", "end = 2027-01-01"))
+    loaded = load_scenario(path, ["simulation.realizations=12",
+                                  'clearance.teams={multi_role=[{roles=["nts", "ts", "bac"], count=3}]}'])
+    result = simulate(loaded, threads=1)
+    state = result.land_release.state.sum(axis=2)
+    accounted = sum(state[:, :, m] for m in (K.FOUND, K.RESIDUAL, K.IN_HAZARDOUS, K.UNSUSPECTED))
+    assert np.array_equal(accounted, per_step(result.setup, result.ensemble.zone_items).sum(axis=2))
+    released = state[:, -1, K.CANCELLED_M2] + state[:, -1, K.REDUCED_M2] + state[:, -1, K.CLEARED_M2]
+    assert np.all(released > 0) and np.all(state[:, -1, K.REMAINING_M2] <= state[:, 0, K.REMAINING_M2])
