@@ -194,3 +194,8 @@ def test_init_on_a_layer_without_crs_names_its_option_and_takes_source_crs(remna
     raw = tomllib.loads((workdir / "b" / "scenario.toml").read_text(encoding="utf-8"))
     assert raw["land_use"]["source_crs"] == "EPSG:32634" and raw["study_area"]["extent_m"] == [
         500000.0, 4700000.0, 506000.0, 4706000.0]
+
+
+def test_the_catalog_footer_names_the_profiles_table(remnant):
+    code, stdout, _ = remnant("catalog")
+    assert code == 0 and "set your own in a scenario's [[profiles]]." in " ".join(stdout.split())

@@ -89,9 +89,9 @@ def value_lines(values: FieldValues) -> list[str]:
     lines = [f"values of '{_text(values.field)}' in layer {_text(values.layer)} "
              f"(areas in {values.crs}, the local UTM zone; overlaps counted in each feature):"]
     width = max([len(_label(v.value)) for v in values.values] + [len("value")])
-    lines.append(f"  {'value':<{width}}  {'features':>8}  {'area (ha)':>10}")
+    lines.append(f"  {'value':<{width}}  {'features':>8}  {'area (m2)':>13}  {'area (ha)':>10}")
     for v in values.values:
-        lines.append(f"  {_label(v.value):<{width}}  {v.features:>8}  {v.area_ha:>10.2f}")
+        lines.append(f"  {_label(v.value):<{width}}  {v.features:>8}  {v.area_m2:>13,.0f}  {v.area_ha:>10.2f}")
     n_values = sum(v.value is not None for v in values.values)
     kept = sum(v.features for v in values.values)
     total = f"{n_values} values; {kept} polygon features, {values.total_area_m2() / 1e4:.2f} ha"
