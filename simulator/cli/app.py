@@ -28,7 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for command in (run, validate, catalog, schema, init, inspect, sweep, sensitivity):
+for command in (run, validate, catalog, schema, inspect, init, sweep, sensitivity):
     app.command()(command)
 
 
