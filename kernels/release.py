@@ -6,7 +6,9 @@ suspected-only land and cancels it when none is seen (evidence sends it to clear
 technical survey (TS), which searches a sample of the confirmed land and reduces the unit
 when nothing is found (only units the hazard map expects few items in get TS first); and
 battle area clearance (BAC), which finds each item with the detection probability. Team-
-days per step and method are spent on units in order; work carries over steps. Items
+days per step and crew (a set of roles, see ``CREW_MASKS``) are spent on units in order:
+a crew works each unit as long as it waits for one of the crew's roles, so a team with
+several roles follows a unit from survey to clearance. Work carries over steps. Items
 missed stay as residual contamination in released land.
 """
 
@@ -28,6 +30,11 @@ WAITING, NTS, TS, BAC, RELEASED = 0, 1, 2, 3, 4
 REMAINING_M2, CANCELLED_M2, REDUCED_M2, CLEARED_M2, FOUND, IN_HAZARDOUS, RESIDUAL, UNSUSPECTED = range(8)
 N_METRICS = 8
 
+CREW_MASKS = np.array([1, 2, 4, 3, 5, 6, 7], np.int64)
+"""Roles of the team-days in each column of ``capacity``: bit ``m`` set means method ``m``
+(0 NTS, 1 TS, 2 BAC). Columns 0-2 are single-role teams; 3-6 are teams with several roles
+(NTS+TS, NTS+BAC, TS+BAC, all three), spent after the single-role ones."""
+
 
 @jit
 def _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual):
@@ -42,6 +49,52 @@ def _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, backgrou
             cha_items[u] += new_cha
     for c in range(background.shape[0]):
         background[c] += items[e, 2 * n_units + c]
+
+
+@jit
+def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha, area_cha, ts_first, rate,
+            ts_fraction, p_detect, p_evidence, state, released, found, residual):
+    """Unit ``u`` has finished method ``m``: draw what it found and move it to its next stage."""
+    c = unit_class[u]
+    if m == 0:
+        area[u] = area_cha[u]
+        cha_items[u] += sha_items[u]
+        if binomial(state, sha_items[u], p_evidence) == 0:
+            released[c, 0] += area_sha[u]
+            residual[c] += sha_items[u]
+            cha_items[u] -= sha_items[u]
+            evidence = False
+        else:
+            area[u] += area_sha[u]
+            evidence = True
+        sha_items[u] = 0
+        if area[u] <= 0.0:
+            stage[u] = RELEASED
+        elif ts_first[u] and not evidence and ts_fraction > 0.0:
+            stage[u] = TS
+            left[u] = ts_fraction * area[u] * rate[u, 1]
+        else:
+            stage[u] = BAC
+            left[u] = area[u] * rate[u, 2]
+    elif m == 1:
+        hit = binomial(state, binomial(state, cha_items[u], ts_fraction), p_detect)
+        found[c] += hit
+        cha_items[u] -= hit
+        if hit == 0:
+            released[c, 1] += area[u]
+            residual[c] += cha_items[u]
+            cha_items[u] = 0
+            stage[u] = RELEASED
+        else:
+            stage[u] = BAC
+            left[u] = (1.0 - ts_fraction) * area[u] * rate[u, 2]
+    else:
+        hit = binomial(state, cha_items[u], p_detect)
+        found[c] += hit
+        residual[c] += cha_items[u] - hit
+        cha_items[u] = 0
+        released[c, 2] += area[u]
+        stage[u] = RELEASED
 
 
 @jit
@@ -69,58 +122,21 @@ def _realization(
             if stage[u] == WAITING and unit_step[u] <= s:
                 stage[u] = NTS
                 left[u] = (area_sha[u] + area_cha[u]) * rate[u, 0]
-        for m in range(3):
-            budget = capacity[s, m] * speed
+        for j in range(capacity.shape[1]):
+            budget = capacity[s, j] * speed
+            roles = CREW_MASKS[j]
             for u in range(n_units):
                 if budget <= 0.0:
                     break
-                if stage[u] != m + 1:
-                    continue
-                spent = min(budget, left[u])
-                budget -= spent
-                left[u] -= spent
-                if left[u] > 1e-9 * spent:
-                    continue
-                c = unit_class[u]
-                if m == 0:
-                    area[u] = area_cha[u]
-                    cha_items[u] += sha_items[u]
-                    if binomial(state, sha_items[u], p_evidence) == 0:
-                        released[c, 0] += area_sha[u]
-                        residual[c] += sha_items[u]
-                        cha_items[u] -= sha_items[u]
-                        evidence = False
-                    else:
-                        area[u] += area_sha[u]
-                        evidence = True
-                    sha_items[u] = 0
-                    if area[u] <= 0.0:
-                        stage[u] = RELEASED
-                    elif ts_first[u] and not evidence and ts_fraction > 0.0:
-                        stage[u] = TS
-                        left[u] = ts_fraction * area[u] * rate[u, 1]
-                    else:
-                        stage[u] = BAC
-                        left[u] = area[u] * rate[u, 2]
-                elif m == 1:
-                    hit = binomial(state, binomial(state, cha_items[u], ts_fraction), p_detect)
-                    found[c] += hit
-                    cha_items[u] -= hit
-                    if hit == 0:
-                        released[c, 1] += area[u]
-                        residual[c] += cha_items[u]
-                        cha_items[u] = 0
-                        stage[u] = RELEASED
-                    else:
-                        stage[u] = BAC
-                        left[u] = (1.0 - ts_fraction) * area[u] * rate[u, 2]
-                else:
-                    hit = binomial(state, cha_items[u], p_detect)
-                    found[c] += hit
-                    residual[c] += cha_items[u] - hit
-                    cha_items[u] = 0
-                    released[c, 2] += area[u]
-                    stage[u] = RELEASED
+                # the crew works this unit as long as it waits for one of the crew's roles
+                while budget > 0.0 and NTS <= stage[u] <= BAC and (roles >> (stage[u] - 1)) & 1:
+                    spent = min(budget, left[u])
+                    budget -= spent
+                    left[u] -= spent
+                    if left[u] > 1e-9 * spent:
+                        break
+                    _finish(u, stage[u] - 1, stage, left, area, sha_items, cha_items, unit_class, area_sha, area_cha,
+                            ts_first, rate, ts_fraction, p_detect, p_evidence, state, released, found, residual)
         for c in range(n_classes):
             out[s, c, CANCELLED_M2] = released[c, 0]
             out[s, c, REDUCED_M2] = released[c, 1]
@@ -152,9 +168,11 @@ def release_ensemble(
     ``2 n_units + c`` (land of class ``c`` never suspected); per unit, in work order: class,
     appearance step, suspected-only and confirmed areas (m2), whether technical survey comes
     first (``ts_first``; else straight to clearance), ``rate`` (float64 [unit, 3]) team-days
-    per m2 of NTS, TS and BAC; ``capacity`` (float64 [step, 3]) team-days per step and
-    method, scaled in each realization by a lognormal productivity factor of mean 1 and
-    log-scale standard deviation ``productivity_sd`` (0: none); ``ts_fraction`` of confirmed land that TS searches; ``p_detect`` per item
+    per m2 of NTS, TS and BAC; ``capacity`` (float64 [step, crew]) team-days per step of
+    each crew in ``CREW_MASKS`` order (3 columns: single-role teams only; up to 7), scaled in
+    each realization by a lognormal productivity factor of mean 1 and log-scale standard deviation
+    ``productivity_sd`` (0: none);
+    ``ts_fraction`` of confirmed land that TS searches; ``p_detect`` per item
     searched; ``p_evidence`` that NTS sees evidence of an item; ``epoch_step`` the reporting
     step of each epoch; root key and the batch's first realization index.
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from simulator.kernels import release as K
 
-from simulator.config.loading import load_scenario
+from simulator.config.variants import load_scenario
 from simulator.pipeline import simulate
 from simulator.results.policy_comparison import compare_policies, risk_plan, suspected_only_items, unit_cost
 from simulator.results.risk import RiskRates, class_area_m2, detonation_probabilities, risk_map, risk_table
@@ -207,7 +207,7 @@ def test_risk_map_adds_up_to_the_expected_casualties_of_the_mean_density(tmp_pat
 
 def test_exposure_paths_work_in_sweeps(tmp_path):
     from simulator.api import Study
-    from simulator.studies.variants import Variants
+    from simulator.config.variants import Variants
 
     overrides = ["simulation.realizations=6", "risk.classes.farmland.people=0"]  # only the forest is used
     study = Study(Variants.read(scenario(tmp_path, clearance=False).path, overrides))

@@ -17,14 +17,14 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from simulator.config.loading import load_scenario
-from simulator.engine.checkpoint import Checkpoint
-from simulator.engine.dask_backend import DaskBackend
+from simulator.config.variants import load_scenario
 from simulator.engine.ensemble import Ensemble
+from simulator.engine.prepare import prepare
 from simulator.errors import InputError
-from simulator.inputs.prepare import prepare
 from simulator.outputs import safe
 from simulator.outputs.styles import store_in_geopackage
+from simulator.pipeline.checkpoint import Checkpoint
+from simulator.pipeline.dask_backend import DaskBackend
 from simulator.results.provenance import scenario_hash
 from tests.conftest import TINY_TOML, write_tiny
 

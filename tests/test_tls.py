@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from distributed.security import Security
 
-from simulator.engine.dask_backend import scheduler_security
 from simulator.errors import InputError
+from simulator.pipeline.dask_backend import scheduler_security
 from tests.conftest import write_tiny
 
 COMPARED_SUFFIXES = (".tif", ".csv")

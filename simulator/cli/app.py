@@ -11,7 +11,9 @@ from click import ClickException
 from rich.text import Text
 
 from simulator.cli.console import err
-from simulator.cli.info import catalog, init, schema, validate
+from simulator.cli.info import catalog, schema, validate
+from simulator.cli.init import init
+from simulator.cli.inspect import inspect
 from simulator.cli.qa import qa
 from simulator.cli.run import run
 from simulator.cli.studies import sensitivity, sweep
@@ -27,7 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for command in (run, validate, catalog, schema, init, sweep, sensitivity, qa):
+for command in (run, validate, catalog, schema, inspect, init, sweep, sensitivity, qa):
     app.command()(command)
 
 

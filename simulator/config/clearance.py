@@ -8,8 +8,9 @@ clearer per day and US$0.18-0.25 per m2).
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator, model_validator
 
 from simulator.config.base import Model
 from simulator.errors import LocatedError
@@ -17,13 +18,46 @@ from simulator.errors import LocatedError
 METHODS = ("nts", "ts", "bac")
 """Non-technical survey, technical survey, battle area clearance."""
 
+Method = Literal["nts", "ts", "bac"]
+
+
+class MultiRoleTeams(Model):
+    """Teams that each do several methods: every step they work for the first unit, in work
+    order, that waits for one of their roles (docs/model.md, "Teams with several roles")."""
+
+    roles: list[Method] = Field(min_length=1, description="methods each team does: nts, ts, bac")
+    count: NonNegativeFloat = Field(description="number of such teams")
+
+    @field_validator("roles")
+    @classmethod
+    def _distinct(cls, roles: list[str]) -> list[str]:
+        if len(set(roles)) != len(roles):
+            raise LocatedError((), roles, "name each role once", problem="repeats a role;")
+        return roles
+
 
 class Teams(Model):
-    """Teams working per method."""
+    """Teams working per method, and teams that do several methods."""
 
     nts: NonNegativeFloat = Field(0.0, description="non-technical survey teams")
     ts: NonNegativeFloat = Field(0.0, description="technical survey teams")
     bac: NonNegativeFloat = Field(0.0, description="battle area clearance teams")
+    multi_role: list[MultiRoleTeams] = Field(
+        default_factory=list,
+        description='teams doing several methods, e.g. [{ roles = ["nts", "ts", "bac"], count = 2 }]',
+    )
+
+    def by_roles(self) -> dict[tuple[str, ...], float]:
+        """Number of teams per set of roles (roles in ``METHODS`` order); single-role teams included."""
+        crews = {(m,): getattr(self, m) for m in METHODS}
+        for group in self.multi_role:
+            roles = tuple(m for m in METHODS if m in group.roles)
+            crews[roles] = crews.get(roles, 0.0) + group.count
+        return crews
+
+    def can(self, method: str) -> bool:
+        """Whether any team does ``method``."""
+        return any(n > 0 and method in roles for roles, n in self.by_roles().items())
 
 
 class TeamChange(Model):
@@ -116,6 +150,29 @@ class Clearance(Model):
         if value is None:
             value = getattr(self.productivity_m2_per_team_day, method)
         return value if value is not None else getattr(DEFAULT_PRODUCTIVITY, method)
+
+    def plan_gaps(self, until: date) -> list[tuple[str, str]]:
+        """Why this plan can never finish by ``until`` (problem, fix), whatever the hazard map:
+        a method the model needs that no team does, or no team at all after a change."""
+        teams = [self.teams] + [c.teams for c in self.team_changes if c.date <= until]
+        can = {m: any(t.can(m) for t in teams) for m in METHODS}
+        gaps = []
+        roles = 'give teams several roles, e.g. teams = { multi_role = [{ roles = ["nts", "ts", "bac"], count = 3 }] }'
+        if not can["nts"]:
+            gaps.append(("no team does non-technical survey (nts), and every work unit starts with it, "
+                         "so no land is ever released", f"add nts teams to clearance.teams, or {roles}"))
+        if not can["ts"] and self.ts_sample_fraction > 0:
+            gaps.append(("no team does technical survey (ts): units the hazard map expects at most "
+                         f"ts_max_expected_items = {self.ts_max_expected_items:g} items in wait for it forever",
+                         f"add ts teams, {roles}, or set clearance.ts_sample_fraction = 0 to clear them instead"))
+        if not can["bac"]:
+            gaps.append(("no team does battle area clearance (bac): confirmed land with items in it is never cleared",
+                         f"add bac teams to clearance.teams, or {roles}"))
+        last = self.team_changes[-1] if self.team_changes else None
+        if last is not None and last.date <= until and not any(n > 0 for n in last.teams.by_roles().values()):
+            gaps.append((f"from {last.date} no team works (team_changes), so land not released by then stays hazardous",
+                         "give that team change teams, or remove it"))
+        return gaps
 
     def teams_on(self, day: date) -> Teams:
         """The teams working on ``day``."""

@@ -24,8 +24,8 @@ from pydantic import (
 from simulator.config.base import Count, Model, PositiveCount
 from simulator.config.clearance import POLICY_NAMES, Clearance
 from simulator.config.profiles import DeliveryProfile
-from simulator.errors import LocatedError
 from simulator.config.risk import Risk
+from simulator.errors import LocatedError
 
 
 def _relative_to_scenario(path: Path, info: ValidationInfo) -> Path:

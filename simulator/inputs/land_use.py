@@ -55,8 +55,8 @@ class LandUseReport:
     default_class: str = ""
     restored_shx: bool = False  # a Shapefile's missing .shx index was rebuilt (in a temporary copy)
 
-    def lines(self) -> list[str]:
-        """Short human sentences, for the run log."""
+    def lines(self, unmapped_area_m2: dict[str, float] | None = None) -> list[str]:
+        """Short human sentences, for the run log; every unmapped value, one line each if their areas are given."""
         out = [f"read {_count(self.n_features, 'feature')}" + (f" from layer '{self.layer}'" if self.layer else "")]
         if self.restored_shx:
             out.append("rebuilt the Shapefile's missing .shx index in a temporary copy (the input is unchanged)")
@@ -68,12 +68,15 @@ class LandUseReport:
         if self.n_default:
             n_unmapped = sum(self.unmapped_values.values())
             parts = [f"{self.n_default - n_unmapped} with no class value"] if self.n_default > n_unmapped else []
+            top = sorted(self.unmapped_values.items(), key=lambda kv: (-kv[1], kv[0]))
             if n_unmapped:
-                top = sorted(self.unmapped_values.items(), key=lambda kv: (-kv[1], kv[0]))
-                listed = ", ".join(f"'{value}' {n}" for value, n in top[:5]) + (", ..." if len(top) > 5 else "")
+                listed = _count(len(top), "value") if unmapped_area_m2 else ", ".join(f"'{v}' {n}" for v, n in top)
                 parts.append(f"{n_unmapped} with unmapped values ({listed})")
             default = f"{_count(self.n_default, 'feature')} got the default class '{self.default_class}'"
             out.append(f"{default}: {'; '.join(parts)}")
+            if unmapped_area_m2:
+                out += [f"  unmapped '{v}': {_count(n, 'feature')}, {unmapped_area_m2.get(v, 0.0) / 1e4:.2f} ha"
+                        for v, n in top]
         if self.source_crs != self.file_crs:
             declared = _label(self.file_crs) if self.file_crs else "no CRS"
             took = f"took source CRS {_label(self.source_crs)} from land_use.source_crs"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import to_hex

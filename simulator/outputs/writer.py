@@ -18,14 +18,12 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 
-from simulator.outputs import plots
-from simulator.outputs import styles
-from simulator.outputs.safe import write_csv
 from simulator.errors import InputError
 from simulator.outputs import plots, styles
 from simulator.outputs.rasters import hex_to_rgba, write_geotiff
-from simulator.results.provenance import scenario_hash, versions
 from simulator.outputs.risk_outputs import write_risk
+from simulator.outputs.safe import write_csv
+from simulator.results.provenance import scenario_hash, versions
 from simulator.results.result import Result
 from simulator.results.tables import M2_PER_HA
 

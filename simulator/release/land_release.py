@@ -63,15 +63,17 @@ class LandRelease:
 
 
 def capacity_per_step(clearance: Clearance, steps: TimeSteps) -> np.ndarray:
-    """Team-days per reporting step and method: the work done in (previous date, date]."""
-    capacity = np.zeros((len(steps), len(METHODS)))
+    """Team-days per reporting step and crew (columns in ``kernels.release.CREW_MASKS`` order:
+    NTS, TS, BAC, then teams with several roles): the work done in (previous date, date]."""
+    column = {int(mask): j for j, mask in enumerate(K.CREW_MASKS)}
+    capacity = np.zeros((len(steps), len(K.CREW_MASKS)))
     per_day = clearance.working_days_per_year / DAYS_PER_YEAR
     for k in range(1, len(steps)):
         day = max(steps.dates[k - 1], clearance.start - timedelta(days=1))
         while day < steps.dates[k]:
             day += timedelta(days=1)
-            teams = clearance.teams_on(day)
-            capacity[k] += [teams.nts * per_day, teams.ts * per_day, teams.bac * per_day]
+            for roles, n in clearance.teams_on(day).by_roles().items():
+                capacity[k, column[sum(1 << METHODS.index(m) for m in roles)]] += n * per_day
     return capacity
 
 

@@ -18,7 +18,6 @@ from simulator.results.polygons import hazard_polygons
 from simulator.results.precision import precision_note
 from simulator.results.release_tables import completion_table, land_release_table, release_summary
 from simulator.results.risk import RiskOverTime, risk_summary
-from simulator.engine.prepare import Setup
 from simulator.results.tables import M2_PER_HA, hazardous_area_table, summary
 
 FOOTPRINT_SD = 3.0
