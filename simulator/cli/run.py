@@ -104,6 +104,7 @@ def run(
         from simulator.engine.dask_backend import DaskBackend  # distributed is an optional extra
 
         backend = DaskBackend(workers=workers, scheduler=scheduler)
+        backend.client  # connect now, so that a bad --scheduler fails before any work
     try:
         result = execute(loaded, target, threads=threads, backend=backend, resume=resume,
                          checkpoint_every=checkpoint_every, overwrite=overwrite, force=force,

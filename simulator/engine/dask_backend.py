@@ -86,7 +86,7 @@ class DaskBackend:
             if self.scheduler is not None:
                 try:
                     self._client = distributed.Client(self.scheduler, timeout="20s")
-                except OSError as exc:
+                except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address
                     raise InputError(None, "--scheduler", self.scheduler, "check the address and that the scheduler runs",
                                      problem=f"cannot be reached ({exc});") from None
             else:
