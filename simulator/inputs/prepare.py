@@ -49,6 +49,7 @@ def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Se
     layer = read_land_use(
         spec.path, layer=spec.layer, class_field=spec.class_field, class_map=spec.class_map(),
         default_class=spec.default_class, crs=sc.study_area.crs, source_crs=spec.source_crs, scenario=loaded.path,
+        single_class=spec.single_class,
     )
     extent = sc.study_area.extent_m or tuple(layer.polygons.total_bounds)
     grid = Grid.from_extent(layer.crs, extent, sc.study_area.cell_size_m)
@@ -92,9 +93,11 @@ def all_strikes(loaded: LoadedScenario, grid: Grid) -> StrikeColumns:
                          f"give a point the grid CRS {grid.crs} can hold")
     records = sc.strike_records
     if records is not None:
+        centre = to_grid.transform((grid.bounds[0] + grid.bounds[2]) / 2, (grid.bounds[1] + grid.bounds[3]) / 2,
+                                   direction="INVERSE")
         parts.append(read_strike_records(
-            records.path, layer=records.layer, crs=records.crs, grid_crs=grid.crs, known_profiles=loaded.profiles,
-            time_start=sc.time.start, time_end=sc.time.end,
+            records, scenario=loaded.path, grid_crs=grid.crs, profiles=loaded.profiles, time=sc.time,
+            taken_ids={s.id: f"strikes[{i}] of the scenario" for i, s in enumerate(sc.strikes)}, centre_lon_lat=centre,
         ))
     return StrikeColumns.concat(parts)
 
