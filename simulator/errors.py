@@ -32,6 +32,10 @@ class InputError(Exception):
         return one_line(f"{': '.join(parts)}{'; ' if what else ': '}{self.fix}")
 
 
+class InputWarning(UserWarning):
+    """Something in the inputs a run survives but the user should hear of; the CLI shows it in one line."""
+
+
 class LocatedError(ValueError):
     """A cross-field error found by a validator, located at one field below the validated model.
 

@@ -14,6 +14,7 @@ import shutil
 import signal
 import sys
 import traceback
+import warnings
 
 import matplotlib
 import typer
@@ -25,7 +26,7 @@ from simulator.cli.console import err
 from simulator.cli.info import catalog, init, schema, validate
 from simulator.cli.run import run
 from simulator.cli.studies import sensitivity, sweep
-from simulator.errors import InputError, one_line
+from simulator.errors import InputError, InputWarning, one_line
 from simulator.outputs.staging import release_all
 
 BAD_INPUT = 2
@@ -85,6 +86,18 @@ def os_error_line(exc: OSError) -> str:
     return f"{where + ': ' if where else ''}{what.lower()}; {fix}; no outputs were written or changed"
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Input warnings as one line on stderr; others as Python shows them."""
+    if issubclass(category, InputWarning):
+        err.print(Text.assemble(("remnant: warning:", "yellow"), " ", one_line(str(message))), highlight=False,
+                  soft_wrap=True)
+    else:
+        _python_warning(message, category, filename, lineno, file, line)
+
+
+_python_warning = warnings.showwarning
+
+
 def _help_width() -> None:
     """Let typer's rich help use the terminal's width (it keeps to 80 columns otherwise)."""
     columns = shutil.get_terminal_size(fallback=(100, 24)).columns
@@ -96,6 +109,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     matplotlib.use("Agg")
     _help_width()
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("always", InputWarning)
     args = sys.argv[1:]
     debug = "--debug" in args[: next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))]
     try:

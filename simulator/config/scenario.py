@@ -342,12 +342,11 @@ class Scenario(Model):
         if clearance.work_unit_m > MAX_WORK_UNIT_M:
             raise LocatedError(("clearance", "work_unit_m"), clearance.work_unit_m,
                                f"use work units of at most {MAX_WORK_UNIT_M:g} m", problem="is too large;")
-        if clearance.deadline is not None and clearance.deadline > self.time.end:
-            raise LocatedError(("clearance", "deadline"), clearance.deadline,
-                               f"set time.end on or after the deadline, so that the run reaches it, or move the deadline "
-                               f"before time.end {self.time.end}", problem="is after the time axis ends;")
         if not self.time.start <= clearance.start <= self.time.end:
             raise LocatedError(("clearance", "start"), clearance.start,
                                f"set it between time.start {self.time.start} and time.end {self.time.end}",
                                problem="is outside the time axis;")
-
+        if clearance.deadline is not None and clearance.deadline > self.time.end:
+            raise LocatedError(("clearance", "deadline"), clearance.deadline,
+                               f"set time.end on or after the deadline, so that the run reaches it, or move the deadline "
+                               f"before time.end {self.time.end}", problem="is after the time axis ends;")

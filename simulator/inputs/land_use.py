@@ -197,14 +197,18 @@ def read_land_use(
     return LandUseLayer(polygons=polygons, crs=report.crs, report=report)
 
 
+UNCOVERED = 255
+"""Code of cells no polygon covers, when ``rasterize_land_use`` is given no default code."""
+
+
 def rasterize_land_use(
-    layer: LandUseLayer, grid: Grid, codes: dict[str, int], precedence: list[str], *, default_code: int
+    layer: LandUseLayer, grid: Grid, codes: dict[str, int], precedence: list[str], *, default_code: int = UNCOVERED
 ) -> np.ndarray:
     """Class codes (uint8, shape ``grid.shape``) of the polygon covering each cell centre.
 
     Where polygons overlap, the class earlier in ``precedence`` (first = highest) wins; within a
     class, the later feature. Cells whose centre no polygon covers get ``default_code`` (the code of
-    the default class). Every class key in the layer must be in ``codes`` and ``precedence``; the layer
+    the default class; default ``UNCOVERED``, so that a caller can tell them). Every class key in the layer must be in ``codes`` and ``precedence``; the layer
     must already be in the grid's CRS.
     """
     if not CRS.from_user_input(layer.crs).equals(CRS.from_user_input(grid.crs)):

@@ -12,7 +12,8 @@ from simulator.inputs.delivery import strike_table
 from simulator.engine.ensemble import KernelInputs, root_key
 from simulator.errors import InputError
 from simulator.inputs.grid import Grid
-from simulator.inputs.land_use import LandUseLayer, rasterize_land_use, read_land_use
+from simulator.inputs.land_use import UNCOVERED, LandUseLayer, rasterize_land_use, read_land_use
+from simulator.inputs.sanity import check_grid, check_inputs
 from simulator.config.loading import LoadedScenario
 from simulator.engine.memory import estimate_peak_bytes, gib, machine_bytes
 from simulator.inputs.strikes import StrikeColumns, from_inline, read_strike_records
@@ -52,13 +53,17 @@ def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Se
         single_class=spec.single_class,
     )
     extent = sc.study_area.extent_m or tuple(layer.polygons.total_bounds)
+    check_grid(loaded, extent, sc.study_area.cell_size_m)
     grid = Grid.from_extent(layer.crs, extent, sc.study_area.cell_size_m)
     memory = check_memory(loaded, grid, threads, force)
     keys = tuple(spec.classes)
     codes = {key: i for i, key in enumerate(keys)}
-    landuse = rasterize_land_use(layer, grid, codes, spec.ordered_precedence(), default_code=codes[spec.default_class])
+    landuse = rasterize_land_use(layer, grid, codes, spec.ordered_precedence())
+    covered = landuse != UNCOVERED
+    landuse[~covered] = codes[spec.default_class]
     steps = TimeSteps.from_axis(sc.time)
     strikes = all_strikes(loaded, grid)
+    check_inputs(loaded, grid, covered, strikes)
     strike_step = np.searchsorted(np.array(steps.dates, "datetime64[D]"), strikes.date, side="left")
     epoch_steps = np.unique(strike_step)
     order = np.argsort(strike_step, kind="stable")
@@ -108,7 +113,7 @@ MAX_PER_REALIZATION = 2**31 - 1
 
 def check_submunitions(loaded: LoadedScenario, ti: np.ndarray) -> None:
     """Refuse a scenario dropping more submunitions per realization than a cell count can hold."""
-    total = int((ti[:, T.CARRIERS] * ti[:, T.SUBMUNITIONS]).sum())
+    total = int((ti[:, T.CARRIERS].astype(object) * ti[:, T.SUBMUNITIONS].astype(object)).sum())  # exact
     if total > MAX_PER_REALIZATION:
         field = "strikes" if loaded.scenario.strike_records is None else "strike_records"
         raise InputError(

@@ -30,7 +30,7 @@ from pyproj.exceptions import CRSError
 from simulator.config.loading import format_loc, to_input_error
 from simulator.config.profiles import DeliveryProfile
 from simulator.config.scenario import Strike, StrikeRecords, TimeAxis, check_strike_date, check_strike_profile
-from simulator.errors import InputError, LocatedError
+from simulator.errors import InputError, InputWarning, LocatedError
 from simulator.inputs.crs import fitting_crs, local_utm_crs, lon_lat_bounds
 
 REQUIRED = ("date", "profile", "carriers")
@@ -46,10 +46,6 @@ DATE_FORMATS = ("%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%m-
 _FIELD_COLUMNS = {"aim_point.x": "x", "aim_point.y": "y", "aim_point.lon": "lon", "aim_point.lat": "lat",
                   "dud_rate.mean": "dud_mean", "dud_rate.spread": "dud_spread", "dud_rate": "dud_spread",
                   "aim_point": "coordinates"}
-
-
-class RecordsWarning(UserWarning):
-    """Something in a strike-record file that a run survives but the user should know."""
 
 
 @dataclass(frozen=True)
@@ -266,7 +262,7 @@ def _columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, tuple[str, 
                          "give x and y (metres, with strike_records.crs), lon and lat (degrees), or point geometries",
                          problem="has no coordinate columns:")
     if ignored:
-        warnings.warn(RecordsWarning(f"{path}: ignored columns {', '.join(map(repr, ignored))} "
+        warnings.warn(InputWarning(f"{path}: ignored columns {', '.join(map(repr, ignored))} "
                                      f"(strike records have {', '.join(KNOWN)})"), stacklevel=2)
     return frame, pair
 
