@@ -26,7 +26,7 @@ def check_run(run_dir: Path, threads: int, console: Console) -> bool:
     if not record_path.is_file():
         raise InputError(record_path, "--check", str(run_dir), "give a folder a finished `remnant run` wrote",
                          problem="has no run.json;")
-    record = json.loads(record_path.read_text())
+    record = read_record(record_path)
     loaded = load_scenario(record["scenario"], record.get("overrides", []))
     if scenario_hash(prepare(loaded, threads=threads)) != record["scenario_sha256"]:
         console.print(f"[red]differs:[/] the scenario or its land-use file changed since {run_dir} was written",
@@ -38,6 +38,22 @@ def check_run(run_dir: Path, threads: int, console: Console) -> bool:
         return compare(run_dir, scratch / "rerun", console)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def read_record(path: Path) -> dict:
+    """``run.json`` as a dict with a scenario path, its hash and a list of overrides; InputError otherwise."""
+    fix = "give a folder a finished `remnant run` wrote, with its run.json unchanged"
+    try:
+        record = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(path, "--check", None, fix, problem=f"is not a run record ({exc});") from None
+    wanted = {"scenario": str, "scenario_sha256": str, "overrides": list}
+    for key, kind in wanted.items():
+        value = record.get(key, []) if isinstance(record, dict) and key == "overrides" else (
+            record.get(key) if isinstance(record, dict) else None)
+        if not isinstance(value, kind) or (key == "overrides" and not all(isinstance(v, str) for v in value)):
+            raise InputError(path, "--check", None, fix, problem=f"has no valid {key!r};")
+    return record
 
 
 def compare(original: Path, rerun: Path, console: Console) -> bool:

@@ -40,6 +40,20 @@ def lon_lat_bounds(crs: CRS, bounds) -> tuple[float, float, float, float] | None
     return tuple(ll)
 
 
+def in_area_of_use(crs: CRS, lon: float, lat: float) -> bool:
+    """Whether (lon, lat) lies within ``crs``'s area of use, give or take ``AREA_OF_USE_MARGIN_DEG``."""
+    if crs.area_of_use is None:
+        return True
+    w, s, e, n = crs.area_of_use.bounds
+    m = AREA_OF_USE_MARGIN_DEG
+    return w - m <= lon <= e + m and s - m <= lat <= n + m
+
+
+def where(lon: float, lat: float) -> str:
+    """``'21.00 E, 42.45 N'``."""
+    return f"{abs(lon):.2f} {'E' if lon >= 0 else 'W'}, {abs(lat):.2f} {'N' if lat >= 0 else 'S'}"
+
+
 def fitting_crs(bounds, candidates=()) -> list[str]:
     """'EPSG:n (around LON E, LAT N)' for each of EPSG:4326, EPSG:3857 and ``candidates`` the bounds fit."""
     found = []
@@ -47,8 +61,7 @@ def fitting_crs(bounds, candidates=()) -> list[str]:
         ll = lon_lat_bounds(CRS.from_user_input(code), bounds)
         if ll is not None and (code != "EPSG:3857" or abs(bounds[0]) > 180 or abs(bounds[3]) > 90):
             lon, lat = (ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2
-            found.append(f"{label(code)} (around {abs(lon):.2f} {'E' if lon >= 0 else 'W'}, "
-                         f"{abs(lat):.2f} {'N' if lat >= 0 else 'S'})")
+            found.append(f"{label(code)} (around {where(lon, lat)})")
     return found
 
 

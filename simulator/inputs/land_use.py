@@ -27,10 +27,12 @@ from simulator.inputs.crs import (
     MAX_SCALE_ERROR,
     distortion_error,
     fitting_crs,
+    in_area_of_use,
     label,
     local_utm_crs,
     lon_lat_bounds,
     scale_error,
+    where,
 )
 from simulator.inputs.grid import Grid
 
@@ -172,6 +174,10 @@ def read_land_use(
                                   [] if target is None else [target.to_string()])
     chosen = _target_crs(target, src_crs, local_utm_crs(lon, lat), settings if target is not None else path)
     distorting = None
+    if target is not None and not in_area_of_use(target, lon, lat):
+        raise InputError(settings, "study_area.crs", label(target.to_string()),
+                         f"use a CRS for where the land use lies, e.g. '{local_utm_crs(lon, lat)}' (the local UTM zone)",
+                         f"is meant for {target.area_of_use.name} but the land use lies around {where(lon, lat)};")
     if scale_error(chosen, lon, lat) > MAX_SCALE_ERROR:
         if target is not None:
             raise distortion_error(settings, "study_area.crs", chosen, lon, lat)

@@ -39,9 +39,9 @@ def check_grid(loaded: LoadedScenario, extent: tuple[float, float, float, float]
     nx = max(1, math.ceil((xmax - math.floor(xmin / size) * size) / size))
     ny = max(1, math.ceil((math.ceil(ymax / size) * size - ymin) / size))
     if nx * ny > MAX_CELLS:
-        least = math.sqrt(float(xmax - xmin) * float(ymax - ymin) / MAX_CELLS)
+        least = math.isqrt(math.ceil((xmax - xmin) * (ymax - ymin) / MAX_CELLS)) + 1  # exact: no float overflow
         raise InputError(loaded.path, "study_area.cell_size_m", cell_size_m,
-                         f"use cells of at least {least:.3g} m or a smaller extent: a grid has at most {MAX_CELLS:,} cells",
+                         f"use cells of at least {float(least):.3g} m or a smaller extent: a grid has at most {MAX_CELLS:,} cells",
                          problem=f"gives a grid of {_big(nx)} x {_big(ny)} cells over extent {_box(extent)};")
 
 

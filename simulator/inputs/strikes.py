@@ -37,6 +37,8 @@ REQUIRED = ("date", "profile", "carriers")
 OPTIONAL = ("id", "azimuth_deg", "dud_mean", "dud_spread", "function_altitude_m")
 COORDINATES = (("x", "y"), ("lon", "lat"))
 KNOWN = (*REQUIRED, *OPTIONAL, "x", "y", "lon", "lat")
+MISNAMED = {"dud_rate": "dud_mean", "altitude_m": "function_altitude_m", "altitude": "function_altitude_m"}
+"""Names of the scenario's keys people give as columns, and the column meant."""
 ALIASES = {"long": "lon", "lng": "lon", "longitude": "lon", "latitude": "lat", "easting": "x", "northing": "y"}
 """Other names of the coordinate columns people's files use, lower case."""
 MAX_REPORTED = 20
@@ -142,15 +144,16 @@ def read_strike_records(
     frame, pair = _columns(frame, path)
     rows = _Rows(path)
     dates = _dates(frame["date"], records.date_format, rows, path)
+    undated = {i for i, d in enumerate(dates) if d is None}  # told already; the rest of the row is still checked
     coordinates = {c: _numbers(frame[c]) for c in pair}
     numbers = {c: _numbers(frame[c]) if c in frame else [None] * len(frame) for c in OPTIONAL[1:]}
-    carriers = [_whole(v) for v in frame["carriers"]]
+    carriers = [_whole(v) for v in frame["carriers"].tolist()]
     ids = frame["id"] if "id" in frame else pd.Series([f"row{i + 2}" for i in range(len(frame))])
-    first_line: dict[str, str] = dict(taken_ids or {})
+    id_text, profile_text = [_given(v) for v in ids.tolist()], [_given(v) for v in frame["profile"].tolist()]
+    raws = []
     for i in range(len(frame)):
         raw = {
-            "id": _given(ids.iloc[i]), "date": dates[i], "profile": _given(frame["profile"].iloc[i]),
-            "carriers": carriers[i],
+            "id": id_text[i], "date": time.start if i in undated else dates[i], "profile": profile_text[i], "carriers": carriers[i],
             "aim_point": {c: coordinates[c][i] for c in pair if coordinates[c][i] is not None},
             "azimuth_deg": numbers["azimuth_deg"][i], "function_altitude_m": numbers["function_altitude_m"][i],
         }
@@ -159,8 +162,8 @@ def read_strike_records(
         if mean is not None or spread is not None:
             default = profile.dud_rate.mean if profile is not None else 0.5
             raw["dud_rate"] = {"mean": default if mean is None else mean} | ({} if spread is None else {"spread": spread})
-        raw = {k: v for k, v in raw.items() if v is not None}
-        rows.check(i, raw, profiles, profile, time, first_line)
+        raws.append({k: v for k, v in raw.items() if v is not None})
+    rows.check_all(raws, profiles, time, dict(taken_ids or {}), undated)
     rows.raise_if_any()
     source = "EPSG:4326" if pair == ("lon", "lat") else records.crs or file_crs or grid_crs
     x, y = _to_grid(pair, coordinates, source, grid_crs, path, scenario, records.crs is not None, utm_near)
@@ -181,35 +184,41 @@ class _Rows:
 
     def __init__(self, path: Path):
         self.path = path
-        self.problems: list[InputError] = []
+        self.problems: list[tuple[int, InputError]] = []
 
     def add(self, index: int, column: str, value, fix: str, problem: str = "") -> None:
-        self.problems.append(InputError(self.path, f"line {int(index) + 2}, column {column}", value, fix, problem))
+        line = int(index) + 2
+        self.problems.append((line, InputError(self.path, f"line {line}, column {column}", value, fix, problem)))
 
-    def check(self, i: int, raw: dict, profiles: dict, profile, time: TimeAxis, first_line: dict[str, str]) -> None:
-        """Validate one row as a ``[[strikes]]`` table; record what is wrong with it."""
-        try:
-            strike = Strike.model_validate(raw)
-        except ValidationError as exc:
-            error = to_input_error(exc, Strike, raw, self.path)
-            field = _FIELD_COLUMNS.get(error.field or "", error.field or "row")
-            self.add(i, field.split(".")[0], error.value, error.fix, error.problem)
-            return
-        if profile is None:
-            close = difflib.get_close_matches(strike.profile, list(profiles), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            self.add(i, "profile", strike.profile, f"{hint}known profiles: {', '.join(sorted(profiles))}",
-                     "is not a known profile;")
-            return
-        try:
-            check_strike_profile(strike.function_altitude_m, profile)
-            check_strike_date(strike.date, time)
-        except LocatedError as error:
-            self.add(i, format_loc(error.loc), error.value, error.fix, error.problem)
-        if strike.id in first_line:
-            self.add(i, "id", strike.id, "give each strike its own id", f"is already the id of {first_line[strike.id]};")
-        else:
-            first_line[strike.id] = f"line {i + 2}"
+    def check_all(self, raws: list[dict], profiles: dict, time: TimeAxis, first_line: dict[str, str],
+                  undated: set[int]) -> None:
+        """Validate each row as a ``[[strikes]]`` table; record what is wrong with each (``undated``: bad dates told)."""
+        for i, raw in enumerate(raws):
+            try:
+                strike = Strike.model_validate(raw)  # one by one: faster than a list[Strike] adapter
+            except ValidationError as exc:
+                error = to_input_error(exc, Strike, raw, self.path)
+                field = _FIELD_COLUMNS.get(error.field or "", error.field or "row")
+                self.add(i, field.split(".")[0], error.value, error.fix, error.problem)
+                continue
+            profile = profiles.get(strike.profile)
+            if profile is None:
+                close = difflib.get_close_matches(strike.profile, list(profiles), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                self.add(i, "profile", strike.profile, f"{hint}known profiles: {', '.join(sorted(profiles))}",
+                         "is not a known profile;")
+                continue
+            try:
+                check_strike_profile(strike.function_altitude_m, profile)
+                if i not in undated:
+                    check_strike_date(strike.date, time)
+            except LocatedError as error:
+                self.add(i, format_loc(error.loc), error.value, error.fix, error.problem)
+            if strike.id in first_line:
+                self.add(i, "id", strike.id, "give each strike its own id",
+                         f"is already the id of {first_line[strike.id]};")
+            else:
+                first_line[strike.id] = f"line {i + 2}"
 
     def fail(self, index: int, column: str, value, fix: str, problem: str = "") -> None:
         self.add(index, column, value, fix, problem)
@@ -218,8 +227,9 @@ class _Rows:
     def raise_if_any(self) -> None:
         if not self.problems:
             return
-        first, rest = self.problems[0], self.problems[1:]
-        more = [p.line() for p in rest[: MAX_REPORTED - 1]]
+        ordered = [error for _, error in sorted(self.problems, key=lambda p: p[0])]
+        first, rest = ordered[0], ordered[1:]
+        more = [InputError(None, p.field, p.value, p.fix, p.problem).line() for p in rest[: MAX_REPORTED - 1]]
         if len(rest) > len(more):
             more.append(f"and {len(rest) - len(more)} more problems")
         fix = first.fix + (f" ({len(rest)} more problems below)" if rest else "")
@@ -242,7 +252,8 @@ def _columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, tuple[str, 
             ignored.append(str(column))
     for column in ignored:
         missing = [k for k in (*KNOWN, *ALIASES) if ALIASES.get(k, k) not in names.values()]
-        close = difflib.get_close_matches(column.strip().lower(), missing, n=1, cutoff=0.7)
+        text = column.strip().lower()
+        close = [MISNAMED[text]] if text in MISNAMED else difflib.get_close_matches(text, missing, n=1, cutoff=0.6)
         if close:
             misspelt.append((column, close[0]))
     if misspelt:
@@ -269,8 +280,9 @@ def _columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, tuple[str, 
 
 def _dates(column: pd.Series, fmt: str | None, rows: _Rows, path: Path) -> list:
     """Each row's date (None where it does not parse; the row is then reported)."""
-    texts = [_given(v) for v in column]
-    parsed = [_parse_date(t, fmt or "%Y-%m-%d") for t in texts]
+    texts = [_given(v) for v in column.tolist()]
+    fast = pd.to_datetime(column, format=fmt or "%Y-%m-%d", errors="coerce")
+    parsed = [None if pd.isna(d) else d.date() for d in fast]
     if fmt is None and any(t is not None and p is None for t, p in zip(texts, parsed)):
         fitting = [f for f in DATE_FORMATS if all(t is None or _parse_date(t, f) for t in texts)]
         if fitting:
@@ -306,13 +318,14 @@ def _given(value) -> str | None:
 
 def _numbers(column: pd.Series) -> list:
     """Each cell as a float (NaN and inf kept, so that validation names them), text if not a number, None if empty."""
-    out = []
-    for value in column:
-        text = _given(value)
+    values = pd.to_numeric(column, errors="coerce").to_numpy(float)
+    out = values.tolist()
+    for i in np.flatnonzero(np.isnan(values)):
+        text = _given(column.iloc[i])
         try:
-            out.append(None if text is None else float(text))
+            out[i] = None if text is None else float(text)
         except ValueError:
-            out.append(text)
+            out[i] = text
     return out
 
 
