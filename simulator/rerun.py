@@ -16,8 +16,8 @@ from simulator.pipeline import execute
 from simulator.results.provenance import scenario_hash
 
 
-COMPARED = (".tif", ".csv")
-"""Rasters and tables must be byte-identical; figures, GeoPackages and run.json hold metadata that may not be."""
+COMPARED = (".tif", ".csv", ".gpkg")
+"""Rasters, tables and GeoPackages (stamped with a fixed time) must be byte-identical; run.json holds timings."""
 
 
 def check_run(run_dir: Path, threads: int, console: Console) -> bool:

@@ -52,7 +52,8 @@ class StudyArea(Model):
     """The simulated grid."""
 
     crs: str | None = Field(
-        None, description="projected CRS in metres, e.g. 'EPSG:32634'; default: the land-use layer's (UTM if geographic)"
+        None, description="projected CRS in metres that keeps distances within 1 % (not Web Mercator), e.g. 'EPSG:32634'; "
+        "default: the land-use layer's, or its local UTM zone if the layer's is geographic or distorts distances"
     )
     extent_m: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
         None, description="[xmin, ymin, xmax, ymax] in the CRS (m); default: the land-use layer's bounds"
@@ -227,7 +228,9 @@ class StrikeRecords(Model):
 
     path: ScenarioPath = Field(
         description="CSV (.csv or .csv.gz) or vector file with columns date, profile, carriers, x and y "
-        "(or lon and lat, or point geometries); optional id, azimuth_deg, dud_mean, dud_spread, function_altitude_m"
+        "(or easting and northing; or lon and lat, also long, lng, longitude, latitude; or point geometries); optional id, "
+        "azimuth_deg, dud_mean, dud_spread, function_altitude_m. Names ignore case; other columns are ignored with a "
+        "warning, misspelt ones refused; every row is checked as a [[strikes]] table"
     )
     layer: str | None = Field(None, description="layer of a vector file")
     crs: str | None = Field(None, description="CRS of the x and y columns; default: the file's, else the study area's")
