@@ -13,6 +13,8 @@ import gzip
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -510,5 +512,42 @@ def test_validate_refuses_what_run_refuses(remnant, tiny, case, overrides, fragm
 
 def test_the_corpus_is_large_enough():
     cases = (len(USAGE) + 7 + len(OS_ERRORS) + 3 + len(RUN_RECORDS) + 3 + 3 + 5 + 2 * len(RECORD_ROWS) + 1 + len(FILES)
-             + 3 + len(RECORD_SETTINGS) + len(OVERRIDES) + 1 + 2 + 1 + 2 + len(MEANING) + 6)
+             + 3 + len(RECORD_SETTINGS) + len(OVERRIDES) + 1 + 2 + 1 + 2 + len(MEANING) + 6 + 5)
     assert cases >= 150, cases
+
+
+# --- a handful through real processes ---------------------------------------------------------------
+
+
+def _subprocess_cases(tmp_path: Path) -> dict:
+    tiny = write_tiny(tmp_path)
+    (tmp_path / "gz").mkdir()
+    gz = records_scenario(tmp_path / "gz", ROWS, HEADER, "strikes.csv.gz")
+    (tmp_path / "gz" / "strikes.csv.gz").write_bytes((tmp_path / "gz" / "strikes.csv.gz").read_bytes()[:-30])
+    pipe = tmp_path / "pipe"
+    pipe.mkdir()
+    piped = write_tiny(pipe)
+    (pipe / "land_use.geojson").unlink()
+    os.mkfifo(pipe / "land_use.geojson")
+    record = tmp_path / "old-run"
+    record.mkdir()
+    (record / "run.json").write_text("{")
+    return {
+        "threads 0": (["run", str(tiny), "--threads", "0"], ["--threads"]),
+        "unknown command": (["frobnicate"], ["No such command"]),
+        "truncated csv.gz": (["run", str(gz)], ["strikes.csv.gz", "truncated"]),
+        "land use a named pipe": (["run", str(piped)], ["land_use.path", "not a regular file"]),
+        "run.json is {": (["run", "--check", str(record)], ["run.json", "is not a run record"]),
+    }
+
+
+@pytest.mark.parametrize("case", ["threads 0", "unknown command", "truncated csv.gz", "land use a named pipe",
+                                  "run.json is {"])
+def test_bad_inputs_in_a_real_process(tmp_path, case):
+    args, fragments = _subprocess_cases(tmp_path)[case]
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    extra = ["--out", str(runs / "out")] if args[0] == "run" and "--check" not in args else []
+    proc = subprocess.run([sys.executable, "-m", "simulator", *args, *extra], capture_output=True, text=True,
+                          timeout=TIME_LIMIT_S, cwd=tmp_path)
+    assert_one_line((proc.returncode, proc.stdout, proc.stderr), BAD_INPUT, fragments, runs)
