@@ -123,6 +123,9 @@ def read_table(path: Path, layer: str | None) -> tuple[pd.DataFrame, str | None]
     if "geometry" in frame and frame.geometry.notna().any():
         frame = pd.DataFrame(frame.drop(columns="geometry")).assign(x=frame.geometry.x, y=frame.geometry.y)
     frame = pd.DataFrame(frame)
+    for column in frame.columns:  # date fields of vector files, as the text a CSV would hold
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            frame[column] = frame[column].dt.strftime("%Y-%m-%d")
     return frame.astype({c: str for c in frame.columns if frame[c].dtype == object}), crs
 
 
@@ -153,7 +156,8 @@ def read_strike_records(
     raws = []
     for i in range(len(frame)):
         raw = {
-            "id": id_text[i], "date": time.start if i in undated else dates[i], "profile": profile_text[i], "carriers": carriers[i],
+            "id": id_text[i], "date": time.start if i in undated else dates[i], "profile": profile_text[i],
+            "carriers": carriers[i],
             "aim_point": {c: coordinates[c][i] for c in pair if coordinates[c][i] is not None},
             "azimuth_deg": numbers["azimuth_deg"][i], "function_altitude_m": numbers["function_altitude_m"][i],
         }
