@@ -24,7 +24,7 @@ from tests.test_strike_records import records_scenario
 TIMEOUT_S = 300
 
 
-def killed_at(point: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+def killed_at(point: str, args: list[str], cwd: Path, how: signal.Signals = signal.SIGKILL) -> subprocess.CompletedProcess:
     """Run ``remnant args`` in a subprocess that SIGKILLs itself when ``point`` (``module:name`` or
     ``module:Class.method``) is called; a method runs first, so that the kill comes just after it."""
     module, name = point.split(":")
@@ -37,7 +37,7 @@ def killed_at(point: str, args: list[str], cwd: Path) -> subprocess.CompletedPro
         def die(*args, **kwargs):
             if {bool(owner)!r}:
                 original(*args, **kwargs)
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), {int(how)})
         setattr(owner, {function!r}, die)
         from simulator.cli.app import main
         sys.argv = ["remnant", *{args!r}]
@@ -60,6 +60,15 @@ def test_a_run_killed_while_writing_leaves_nothing_after_the_next_run(remnant, t
     code, _, stderr = remnant("run", tiny, "--out", out, "--quiet")
     assert code == 0, stderr
     assert leftovers(out.parent) == [] and (out / "density.tif").is_file()
+
+
+def test_a_run_terminated_while_writing_removes_its_staging_folder(tiny, tmp_path):
+    out = tmp_path / "runs" / "out"
+    proc = killed_at("simulator.outputs.writer:write_figures", ["run", str(tiny), "--out", str(out), "--quiet"], tmp_path,
+                     signal.SIGTERM)
+    assert proc.returncode == 130 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "interrupted" in proc.stderr
+    assert leftovers(out.parent) == [] and not out.exists()
 
 
 def test_a_run_killed_during_the_ensemble_can_be_resumed_and_leaves_nothing(remnant, tiny, tmp_path):

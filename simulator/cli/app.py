@@ -3,7 +3,7 @@
 Exit codes: 0 done; 1 ``run --check`` found outputs that differ; 2 bad input or a usage error
 (fix the command or the files it names); 3 the environment failed (disk full, permissions, out
 of memory, an unreachable cluster); 4 an internal error (a bug: rerun with ``--debug`` and
-report the traceback); 130 interrupted. Every failure is one line on stderr; ``--debug``
+report the traceback); 130 interrupted (Ctrl-C or SIGTERM). Every failure is one line on stderr; ``--debug``
 (before the command) adds the traceback.
 """
 
@@ -104,9 +104,15 @@ def _help_width() -> None:
     typer.rich_utils.MAX_WIDTH = max(40, min(columns, MAX_HELP_WIDTH))
 
 
+def _terminated(signum, frame) -> None:
+    """SIGTERM (a scheduler's or a user's kill) stops a run as Ctrl-C does: staging removed, checkpoint kept."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point: every failure is one line on stderr and a documented exit code, never a traceback."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminated)
     matplotlib.use("Agg")
     _help_width()
     warnings.showwarning = _show_warning
@@ -148,6 +154,7 @@ def main() -> None:
               INTERNAL, debug)
     if code == INTERRUPTED:  # typer turns Ctrl-C into this exit code
         err.print("remnant: interrupted; no outputs were written or changed. "
-                  "Run the same command with --resume to finish from the last checkpoint.", highlight=False)
+                  "Run the same command with --resume to finish from the last checkpoint.", highlight=False,
+                  soft_wrap=True)
     if isinstance(code, int) and code:
         sys.exit(code)
