@@ -63,7 +63,7 @@ def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Se
     landuse[~covered] = codes[spec.default_class]
     steps = TimeSteps.from_axis(sc.time)
     strikes = all_strikes(loaded, grid)
-    check_inputs(loaded, grid, covered, strikes)
+    check_inputs(loaded, grid, covered, strikes, layer.polygons.total_bounds)
     strike_step = np.searchsorted(np.array(steps.dates, "datetime64[D]"), strikes.date, side="left")
     epoch_steps = np.unique(strike_step)
     order = np.argsort(strike_step, kind="stable")

@@ -45,10 +45,12 @@ def check_grid(loaded: LoadedScenario, extent: tuple[float, float, float, float]
                          problem=f"gives a grid of {_big(nx)} x {_big(ny)} cells over extent {_box(extent)};")
 
 
-def check_inputs(loaded: LoadedScenario, grid: Grid, covered: np.ndarray, strikes: StrikeColumns) -> None:
+def check_inputs(loaded: LoadedScenario, grid: Grid, covered: np.ndarray, strikes: StrikeColumns,
+                 land_use_bounds) -> None:
     """Refuse or warn (one line each) about land use and strikes that do not fit the study area.
 
-    ``covered`` (bool, grid shape): cells whose centre a land-use polygon covers.
+    ``covered`` (bool, grid shape): cells whose centre a land-use polygon covers;
+    ``land_use_bounds``: (xmin, ymin, xmax, ymax) of the land-use polygons in the grid CRS (m).
     """
     sc = loaded.scenario
     share = float(covered.mean()) if covered.size else 0.0
@@ -56,7 +58,8 @@ def check_inputs(loaded: LoadedScenario, grid: Grid, covered: np.ndarray, strike
         field = "study_area.extent_m" if sc.study_area.extent_m is not None else "land_use.path"
         raise InputError(loaded.path, field, list(sc.study_area.extent_m) if sc.study_area.extent_m else str(sc.land_use.path),
                          "make the study area and the land-use layer overlap (check extent_m and the CRSs)",
-                         problem=f"no land-use polygon covers any cell of the study area {_box(grid.bounds)};")
+                         problem=f"no land-use polygon covers any cell of the study area {_box(grid.bounds)} "
+                         f"(the polygons span {_box(land_use_bounds)});")
     if share < MIN_COVERED:
         _warn(f"{loaded.path}: land_use: only {share:.0%} of the study area's cells lie in a land-use polygon; "
               f"the others get default_class {sc.land_use.default_class!r}")
@@ -99,7 +102,7 @@ def _warn(message: str) -> None:
 
 
 def _box(bounds) -> str:
-    return "[" + ", ".join(f"{v:.6g}" for v in bounds) + "]"
+    return "[" + ", ".join(f"{v:.10g}" for v in bounds) + "]"
 
 
 def _big(n: int) -> str:
