@@ -132,17 +132,29 @@ def test_a_second_run_into_a_locked_folder_is_refused_in_one_line(remnant, tiny,
 
 @pytest.mark.slow
 def test_two_real_concurrent_runs(tiny, tmp_path):
+    """The first run pauses while writing its outputs; a second real run into the folder is refused."""
     out = tmp_path / "runs" / "out"
-    command = [sys.executable, "-m", "simulator", "run", str(tiny), "--out", str(out), "--overwrite", "--quiet"]
-    first = subprocess.Popen([*command, "--realizations", "20000"], stderr=subprocess.PIPE, text=True)
+    args = ["run", str(tiny), "--out", str(out), "--overwrite", "--quiet"]
+    code = textwrap.dedent(f"""
+        import sys, time
+        import simulator.outputs.writer as writer
+        writer.write_figures = lambda *args: time.sleep(600)
+        from simulator.cli.app import main
+        sys.argv = ["remnant", *{args!r}]
+        main()
+    """)
+    first = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
     try:
-        lock = out.parent / ".out.lock"
         deadline = time.monotonic() + TIMEOUT_S
-        while not lock.exists() and first.poll() is None and time.monotonic() < deadline:
+        while first.poll() is None and time.monotonic() < deadline and not (
+                out.parent.exists() and any(n.startswith(".out.partial-") for n in leftovers(out.parent))):
             time.sleep(0.05)
-        second = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
-        assert second.returncode == 2 and "is being written by another run" in second.stderr
+        assert first.poll() is None, "the first run ended early"
+        second = subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True, text=True,
+                                timeout=TIMEOUT_S, cwd=tmp_path)
+        assert second.returncode == 2 and "is being written by another run" in second.stderr, second.stderr
         assert len(second.stderr.strip().splitlines()) == 1 and "Traceback" not in second.stderr
+        assert first.poll() is None  # the first run is untouched, still writing
     finally:
         first.kill()
         first.wait(TIMEOUT_S)
