@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.outputs.staging import hold, release
+from simulator.outputs.staging import hold
 from tests.test_strike_records import records_scenario
 
 TIMEOUT_S = 300
@@ -164,7 +164,7 @@ def test_the_lock_is_reentrant_within_a_process_and_released(tmp_path):
     target = tmp_path / "out"
     lock = hold(target)
     assert hold(target) is lock and (tmp_path / ".out.lock").is_file()
-    release(target)
+    lock.release()
     assert not (tmp_path / ".out.lock").exists()
 
 

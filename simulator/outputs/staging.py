@@ -138,13 +138,6 @@ def hold(target: Path) -> OutputLock:
     return lock
 
 
-def release(target: Path) -> None:
-    """Give up the lock of ``target`` if this process holds it."""
-    lock = _HELD.get(Path(os.path.abspath(target)))
-    if lock is not None:
-        lock.release()
-
-
 def release_all() -> None:
     """Give up every lock this process holds (the command line does this as it exits)."""
     for lock in list(_HELD.values()):
