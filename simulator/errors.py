@@ -9,15 +9,18 @@ from pathlib import Path
 class InputError(Exception):
     """A bad input: which file, which field, which value, and the fix.
 
-    The CLI prints ``line()`` as one line and exits with code 2.
+    The CLI prints ``line()`` as one line and exits with code 2. ``more`` holds further
+    problems of the same file (one line each), when a file is checked as a whole.
     """
 
-    def __init__(self, file: str | Path | None, field: str | None, value: object, fix: str, problem: str = ""):
+    def __init__(self, file: str | Path | None, field: str | None, value: object, fix: str, problem: str = "",
+                 more: tuple[str, ...] = ()):
         self.file = str(file) if file is not None else None
         self.field = field
         self.value = value
         self.fix = fix
         self.problem = problem
+        self.more = tuple(one_line(line) for line in more)
         super().__init__(self.line())
 
     def line(self) -> str:
@@ -27,6 +30,10 @@ class InputError(Exception):
         if not parts:
             return one_line(self.fix)
         return one_line(f"{': '.join(parts)}{'; ' if what else ': '}{self.fix}")
+
+
+class InputWarning(UserWarning):
+    """Something in the inputs a run survives but the user should hear of; the CLI shows it in one line."""
 
 
 class LocatedError(ValueError):

@@ -15,8 +15,8 @@ from simulator.errors import InputError
 from simulator.pipeline import execute
 from simulator.results.provenance import scenario_hash
 
-COMPARED = (".tif", ".csv")
-"""Rasters and tables must be byte-identical; figures, GeoPackages and run.json hold metadata that may not be."""
+COMPARED = (".tif", ".csv", ".gpkg")
+"""Rasters, tables and GeoPackages (stamped with a fixed time) must be byte-identical; run.json holds timings."""
 
 
 def check_run(run_dir: Path, threads: int, console: Console) -> bool:
@@ -40,17 +40,18 @@ def check_run(run_dir: Path, threads: int, console: Console) -> bool:
 
 
 def read_record(path: Path) -> dict:
-    """``run.json``, read as JSON data only; one line if it is not a record a run wrote."""
+    """``run.json`` as a dict with a scenario path, its hash and a list of overrides; InputError otherwise."""
+    fix = "give a folder a finished `remnant run` wrote, with its run.json unchanged"
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        valid = (isinstance(record, dict) and isinstance(record.get("scenario"), str)
-                 and isinstance(record.get("scenario_sha256"), str)
-                 and all(isinstance(item, str) for item in record.get("overrides", [])))
-    except (ValueError, TypeError):  # not UTF-8, not JSON, overrides not a list
-        valid = False
-    if not valid:
-        raise InputError(path, "--check", str(path.parent), "give a folder a finished `remnant run` wrote",
-                         problem="holds no valid run record;")
+        record = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(path, "--check", None, fix, problem=f"is not a run record ({exc});") from None
+    wanted = {"scenario": str, "scenario_sha256": str, "overrides": list}
+    for key, kind in wanted.items():
+        value = record.get(key, []) if isinstance(record, dict) and key == "overrides" else (
+            record.get(key) if isinstance(record, dict) else None)
+        if not isinstance(value, kind) or (key == "overrides" and not all(isinstance(v, str) for v in value)):
+            raise InputError(path, "--check", None, fix, problem=f"has no valid {key!r};")
     return record
 
 

@@ -330,3 +330,38 @@ def test_osm_extract_rasterises():
     grid = Grid.from_extent(layer.crs, tuple(layer.polygons.total_bounds), 10.0)
     raster = rasterize_land_use(layer, grid, CODES, PRECEDENCE, default_code=0)
     assert set(np.unique(raster)) == {0, 1, 2, 3}
+
+
+def test_single_class_gives_every_polygon_one_class(tmp_path):
+    path = tmp_path / "fields.gpkg"
+    boxes(["a", "b", None], field="name").to_file(path)
+    layer = read(path, class_field=None, single_class="farm")
+    assert list(layer.polygons["class_key"]) == ["farm"] * 3 and layer.report.n_default == 0
+
+
+def test_a_web_mercator_layer_is_reprojected_to_utm_with_a_note(tmp_path):
+    path = tmp_path / "mercator.gpkg"
+    boxes(["forest", "farmland"]).to_crs("EPSG:3857").to_file(path)
+    layer = read(path)
+    assert layer.crs == UTM35 and any("stretches distances" in line for line in layer.report.lines())
+    assert np.allclose(layer.polygons.area, 300.0 * 300.0, rtol=1e-3)
+
+
+def test_web_mercator_as_the_study_area_crs_is_refused(tmp_path):
+    path = tmp_path / "land.gpkg"
+    boxes(["forest"]).to_file(path)
+    message = error(path, crs="EPSG:3857")
+    assert "study_area.crs" in message and "stretches distances by" in message and UTM35 in message
+
+
+def test_a_wrong_source_crs_names_the_crss_that_fit(tmp_path):
+    path = tmp_path / "lonlat.geojson"
+    boxes(["forest"]).to_crs("EPSG:4326").to_file(path)
+    message = error(path, source_crs="EPSG:32635")
+    assert "they fit EPSG:4326 (around 26.9" in message and "N)" in message
+
+
+def test_a_named_pipe_is_refused_without_blocking(tmp_path):
+    path = tmp_path / "pipe.gpkg"
+    os.mkfifo(path)
+    assert "not a regular file or a folder" in error(path)

@@ -21,7 +21,6 @@ start = 2024-07-01
 deadline = 2026-01-01
 policy = "land-use-priority"
 work_unit_m = 100
-suspect_threshold = 0.05
 teams = { nts = 1, ts = 1, bac = 0.3 }
 """
 
@@ -52,7 +51,7 @@ people = 0
 
 def scenario(tmp_path, *overrides, clearance=True, realizations=20, risk=RISK):
     text = TINY_TOML.replace("end = 2025-01-01", "end = 2027-01-01")
-    text = text.replace("[hazard]", (CLEARANCE if clearance else "") + risk + "\n[hazard]")
+    text = text.replace("[hazard]", (CLEARANCE if clearance else "") + risk + "\n[hazard]" + ("\nsuspect_threshold = 0.05" if clearance else ""))
     return load_scenario(write_tiny(tmp_path, text), [f"simulation.realizations={realizations}", *overrides])
 
 

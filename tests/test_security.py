@@ -232,8 +232,6 @@ def test_a_checkpoint_is_never_unpickled(tiny, tmp_path, remnant):
     assert not marker.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="simulator/engine/checkpoint.py (#19) lets numpy's ValueError for an object "
-                                       "array escape as a traceback instead of an InputError")
 def test_a_checkpoint_holding_objects_is_refused_in_one_line(tiny, tmp_path, remnant):
     plant_checkpoint(tiny, tmp_path / "out", {"not": "numbers"})
     code, out, err = remnant("run", tiny, "--out", tmp_path / "out", "--resume", "--quiet")

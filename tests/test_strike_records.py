@@ -75,10 +75,10 @@ def test_point_geometries_in_a_vector_file(tmp_path):
          HEADER, ("line 3, column date", "'2024-13-40'", "YYYY-MM-DD")),
         (["A1,2024-03-02,artillery-155mm,6,500300,4700600,40,0.1,0.03"], HEADER,
          ("line 2, column profile", "artillery-155mm-88")),
-        (["A1,2024-03-02,dispenser-147,-2,500300,4700600,40,0.1,0.03"], HEADER, ("line 2, column carriers", "at least 0")),
+        (["A1,2024-03-02,dispenser-147,-2,500300,4700600,40,0.1,0.03"], HEADER, ("line 2, column carriers", "greater than or equal to 0")),
         (["A1,2024-03-02,dispenser-147,2.5,500300,4700600,40,0.1,0.03"], HEADER, ("column carriers", "whole number")),
         (["A1,2024-03-02,dispenser-147,2,nan,4700600,40,0.1,0.03"], HEADER, ("line 2, column x", "finite")),
-        (["A1,2024-03-02,dispenser-147,2,500300,4700600,40,1.5,0.03"], HEADER, ("column dud_mean", "at most 1")),
+        (["A1,2024-03-02,dispenser-147,2,500300,4700600,40,1.5,0.03"], HEADER, ("column dud_mean", "less than or equal to 1")),
         (["A1,2024-03-02,dispenser-147,2,500300,4700600,40,0.1,0.4"], HEADER, ("column dud_spread", "sqrt")),
         (["A1,2020-03-02,dispenser-147,2,500300,4700600,40,0.1,0.03"], HEADER, ("column date", "time.start")),
         (["A1,2024-03-02,2,500300,4700600"], "id,date,carriers,x,y", ("columns", "'profile'")),
@@ -108,3 +108,41 @@ def test_a_scenario_needs_some_strikes(tmp_path):
     path = write_tiny(tmp_path, TINY_TOML[:start] + TINY_TOML[TINY_TOML.index("[simulation]"):])
     with pytest.raises(InputError, match="no strikes"):
         load_scenario(path)
+
+
+def test_a_planners_file_aliases_case_dates_and_extra_columns(tmp_path):
+    header = "ID,Date,Profile,Carriers,Long,Latitude,Notes,Source"
+    rows = ["X1,3/2/2024,rocket-220mm-30,4,21.0016,42.4514,seen by farmer,report 7",
+            "X2,6/10/2024,dispenser-147,1,21.0040,42.4530,,"]
+    path = records_scenario(tmp_path, rows, header, extra='date_format = "%m/%d/%Y"')
+    with pytest.warns(UserWarning, match="ignored columns 'Notes', 'Source'"):
+        setup = prepare(load_scenario(path))
+    assert list(setup.strikes.id) == ["X1", "X2"]
+    assert setup.strikes.date.astype(str).tolist() == ["2024-03-02", "2024-06-10"]
+    assert 400_000 < setup.strikes.x[0] < 600_000 and setup.on_grid[1]
+
+
+def test_easting_and_northing_are_x_and_y(tmp_path):
+    path = records_scenario(tmp_path, header=HEADER.replace(",x,y,", ",Easting,Northing,"))
+    assert prepare(load_scenario(path)).strikes.x.tolist() == [500300.0, 500700.0, 500500.0]
+
+
+def test_records_follow_the_rules_of_inline_strikes(tmp_path):
+    """The same bad value gives the same problem and fix, whether in [[strikes]] or in a file."""
+    inline = write_tiny(tmp_path, TINY_TOML.replace("dud_rate = { mean = 0.1, spread = 0.03 }",
+                                                    "dud_rate = { mean = 0.1, spread = 0.4 }"))
+    with pytest.raises(InputError) as from_toml:
+        load_scenario(inline)
+    (tmp_path / "b").mkdir()
+    path = records_scenario(tmp_path / "b", [ROWS[0].replace("0.1,0.03", "0.1,0.4")])
+    with pytest.raises(InputError) as from_file:
+        prepare(load_scenario(path))
+    assert from_file.value.fix == from_toml.value.fix and from_file.value.problem == from_toml.value.problem
+
+
+def test_every_problem_is_listed_with_its_line(tmp_path):
+    rows = [ROWS[0].replace("A1", ""), ROWS[1].replace(",4,", ",-4,"), ROWS[2].replace("2024-06-10", "June")]
+    with pytest.raises(InputError) as info:
+        prepare(load_scenario(records_scenario(tmp_path, rows)))
+    assert info.value.field == "line 2, column id" and "(2 more problems below)" in info.value.fix
+    assert [line.split(":")[0] for line in info.value.more] == ["line 3, column carriers", "line 4, column date"]

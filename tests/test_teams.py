@@ -183,13 +183,12 @@ CLEARANCE = """
 [clearance]
 start = 2024-07-01
 work_unit_m = 100
-suspect_threshold = 0.05
 teams = { nts = 1, ts = 1, bac = 1 }
 """
 
 
 def test_a_run_with_multi_role_teams_conserves_items_and_releases_land(tmp_path):
-    path = write_tiny(tmp_path, TINY_TOML.replace("[hazard]", CLEARANCE + "\n[hazard]").replace(
+    path = write_tiny(tmp_path, TINY_TOML.replace("[hazard]", CLEARANCE + "\n[hazard]\nsuspect_threshold = 0.05").replace(
         "end = 2025-01-01", "end = 2027-01-01"))
     loaded = load_scenario(path, ["simulation.realizations=12",
                                   'clearance.teams={multi_role=[{roles=["nts", "ts", "bac"], count=3}]}'])

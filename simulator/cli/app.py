@@ -1,14 +1,26 @@
-"""The ``remnant`` command line: the typer app, its commands, and the one funnel for errors."""
+"""The ``remnant`` command line: the typer app, its commands, and the one funnel for errors.
+
+Exit codes: 0 done; 1 ``run --check`` found outputs that differ; 2 bad input or a usage error
+(fix the command or the files it names); 3 the environment failed (disk full, permissions, out
+of memory, an unreachable cluster); 4 an internal error (a bug: rerun with ``--debug`` and
+report the traceback); 130 interrupted (Ctrl-C or SIGTERM). Every failure is one line on stderr; ``--debug``
+(before the command) adds the traceback.
+"""
 
 from __future__ import annotations
 
+import errno
+import shutil
 import signal
 import sys
+import traceback
+import warnings
 
 import matplotlib
 import typer
-from click import ClickException
+import typer.rich_utils
 from rich.text import Text
+from typer import _click as click  # typer ships its own click; its usage errors are these
 
 from simulator.cli.console import err
 from simulator.cli.info import catalog, schema, validate
@@ -17,46 +29,135 @@ from simulator.cli.inspect import inspect
 from simulator.cli.qa import qa
 from simulator.cli.run import run
 from simulator.cli.studies import sensitivity, sweep
-from simulator.errors import InputError
+from simulator.errors import InputError, InputWarning, one_line
+from simulator.outputs.staging import release_all
 
+BAD_INPUT = 2
+"""Exit code of a bad input or usage error."""
+ENVIRONMENT = 3
+"""Exit code of a failure of the machine or its files: disk full, permissions, memory, network."""
+INTERNAL = 4
+"""Exit code of an unexpected error inside remnant (a bug)."""
 INTERRUPTED = 130
 """Exit code of a run stopped by Ctrl-C (128 + SIGINT)."""
+MAX_HELP_WIDTH = 160
+"""``--help`` uses the terminal's width up to this many columns."""
+
+_OS_FIXES = {
+    errno.ENOSPC: "free some disk space or write to another disk (--out)",
+    errno.EDQUOT: "free some of your disk quota or write to another disk (--out)",
+    errno.EACCES: "choose a folder you may write to (--out), or change its permissions",
+    errno.EPERM: "choose a folder you may write to (--out), or change its permissions",
+    errno.EROFS: "choose a folder on a writable file system (--out)",
+    errno.ENAMETOOLONG: "use a shorter path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
+    errno.EISDIR: "give a file, not a folder",
+    errno.EIO: "check the disk; the file system reported an input/output error",
+}
+"""What to do about an operating-system error, by errno."""
+
+
+def _debug(ctx: typer.Context,
+           debug: bool = typer.Option(False, "--debug", help="show the traceback of any error (before the command)")
+           ) -> None:
+    """Simulate cluster munition remnant contamination and land release, for humanitarian mine action."""
+
 
 app = typer.Typer(
     name="remnant",
-    help="Simulate cluster munition remnant contamination and land release, for humanitarian mine action.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    callback=_debug,
 )
 for command in (run, validate, catalog, schema, inspect, init, sweep, sensitivity, qa):
     app.command()(command)
 
 
+def _fail(message: str, code: int, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    err.print(Text.assemble(("remnant: error:", "bold red"), " ", one_line(message)), highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def os_error_line(exc: OSError) -> str:
+    """``file: what went wrong; what to do`` for an operating-system error."""
+    where = ": ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+    what = exc.strerror or str(exc) or type(exc).__name__
+    fix = _OS_FIXES.get(exc.errno, "check the path and the disk")
+    return f"{where + ': ' if where else ''}{what.lower()}; {fix}; no outputs were written or changed"
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Input warnings as one line on stderr; others as Python shows them."""
+    if issubclass(category, InputWarning):
+        err.print(Text.assemble(("remnant: warning:", "yellow"), " ", one_line(str(message))), highlight=False,
+                  soft_wrap=True)
+    else:
+        _python_warning(message, category, filename, lineno, file, line)
+
+
+_python_warning = warnings.showwarning
+
+
+def _help_width() -> None:
+    """Let typer's rich help use the terminal's width (it keeps to 80 columns otherwise)."""
+    columns = shutil.get_terminal_size(fallback=(100, 24)).columns
+    typer.rich_utils.MAX_WIDTH = max(40, min(columns, MAX_HELP_WIDTH))
+
+
+def _terminated(signum, frame) -> None:
+    """SIGTERM (a scheduler's or a user's kill) stops a run as Ctrl-C does: staging removed, checkpoint kept."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Entry point: bad input is one line on stderr and exit code 2, never a traceback."""
+    """Entry point: every failure is one line on stderr and a documented exit code, never a traceback."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminated)
     matplotlib.use("Agg")
+    _help_width()
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("always", InputWarning)
+    args = sys.argv[1:]
+    debug = "--debug" in args[: next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))]
     try:
-        code = app(standalone_mode=False)
+        try:
+            code = app(standalone_mode=False)
+        finally:
+            release_all()  # the output folder's lock, and checkpoints no resume can use
     except InputError as exc:
+        if debug:
+            traceback.print_exc()
         err.print(Text.assemble(("remnant: error:", "bold red"), " ", exc.line()), highlight=False, soft_wrap=True)
-        sys.exit(2)
+        for line in exc.more:
+            err.print(f"  {line}", highlight=False, soft_wrap=True)
+        sys.exit(BAD_INPUT)
     except KeyboardInterrupt:
         code = INTERRUPTED
     except MemoryError:
-        err.print("remnant: error: the run ran out of memory; no outputs were written. "
-                  "Use larger cells, a smaller extent or fewer realizations.", highlight=False)
-        sys.exit(1)
+        _fail("the run ran out of memory; no outputs were written. "
+              "Use larger cells, a smaller extent or fewer realizations.", ENVIRONMENT, debug)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, EOFError):
-        sys.exit(1)
-    except ClickException as exc:  # usage errors
-        exc.show()
-        sys.exit(2)
+        _fail("aborted", ENVIRONMENT, debug)
+    except click.exceptions.NoArgsIsHelpError:  # the help was shown
+        sys.exit(BAD_INPUT)
+    except click.ClickException as exc:  # usage errors: unknown option, bad value, missing argument
+        command = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "remnant"
+        _fail(f"{exc.format_message()} (see `{command} --help`)", BAD_INPUT, debug)
+    except OSError as exc:
+        _fail(os_error_line(exc), ENVIRONMENT, debug)
+    except Exception as exc:  # noqa: BLE001 - the funnel: a bug is still one line, with --debug for its traceback
+        text = " ".join(str(exc).split())[:200]
+        _fail(f"internal error ({type(exc).__name__}{': ' + text if text else ''}); "
+              "no outputs were written or changed. Rerun with `remnant --debug ...` and report the traceback.",
+              INTERNAL, debug)
     if code == INTERRUPTED:  # typer turns Ctrl-C into this exit code
         err.print("remnant: interrupted; no outputs were written or changed. "
-                  "Run the same command with --resume to finish from the last checkpoint.", highlight=False)
+                  "Run the same command with --resume to finish from the last checkpoint.", highlight=False,
+                  soft_wrap=True)
     if isinstance(code, int) and code:
         sys.exit(code)

@@ -116,6 +116,7 @@ def run(
         backend = DaskBackend(workers=workers, scheduler=scheduler, dashboard=dashboard, tls_ca_file=tls_ca_file,
                               tls_cert=tls_cert, tls_key=tls_key, insecure=insecure,
                               announce=lambda url: err.print(f"dask dashboard: {url}", highlight=False, markup=False))
+        backend.client  # connect now, so that a bad --scheduler fails before any work
     elif dashboard or insecure or tls_ca_file or tls_cert or tls_key:
         raise InputError(None, "--dashboard, --insecure and --tls-*", None, "give --workers N or --scheduler ADDRESS",
                          problem="apply only to a Dask run;")

@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from simulator.config.profiles import Catalog, DeliveryProfile, builtin_catalog
-from simulator.config.scenario import Scenario, check_beta
+from simulator.config.scenario import Scenario, check_beta, check_strike_profile
 from simulator.errors import InputError, LocatedError
 
 
@@ -259,18 +259,10 @@ def resolve_profiles(scenario: Scenario, path: Path) -> dict[str, DeliveryProfil
                 path, f"strikes[{i}].profile", strike.profile,
                 f"{hint}known profiles: {', '.join(sorted(catalog))} (see `remnant catalog`)", problem="is not a known profile;",
             )
-        if strike.function_altitude_m is not None:
-            fba = profile.footprint_by_altitude
-            if fba is None:
-                raise InputError(
-                    path, f"strikes[{i}].function_altitude_m", strike.function_altitude_m,
-                    f"remove it: profile {profile.id!r} has no footprint_by_altitude",
-                )
-            low, high = fba.altitude_m
-            if not low <= strike.function_altitude_m <= high:
-                raise InputError(
-                    path, f"strikes[{i}].function_altitude_m", strike.function_altitude_m,
-                    f"use an altitude between {low:g} and {high:g} m, the range profile {profile.id!r} covers",
-                )
+        try:
+            check_strike_profile(strike.function_altitude_m, profile)
+        except LocatedError as error:
+            raise InputError(path, f"strikes[{i}].{format_loc(error.loc)}", error.value, error.fix,
+                             problem=error.problem) from None
     return catalog
 

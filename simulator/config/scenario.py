@@ -38,6 +38,12 @@ def _relative_to_scenario(path: Path, info: ValidationInfo) -> Path:
 LAST_YEAR = 9000
 """Time axes end before this year, so that every reporting date is a valid date."""
 
+MAX_CARRIERS = 2**31 - 1
+"""Carriers one strike may have: a realization counts its submunitions in int32."""
+
+MAX_WORK_UNIT_M = 100_000.0
+"""Largest side of a work unit (m), as of a grid cell."""
+
 ScenarioPath = Annotated[Path, AfterValidator(_relative_to_scenario)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -46,7 +52,8 @@ class StudyArea(Model):
     """The simulated grid."""
 
     crs: str | None = Field(
-        None, description="projected CRS in metres, e.g. 'EPSG:32634'; default: the land-use layer's (UTM if geographic)"
+        None, description="projected CRS in metres that keeps distances within 1 % (not Web Mercator), e.g. 'EPSG:32634'; "
+        "default: the land-use layer's, or its local UTM zone if the layer's is geographic or distorts distances"
     )
     extent_m: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = Field(
         None, description="[xmin, ymin, xmax, ymax] in the CRS (m); default: the land-use layer's bounds"
@@ -81,7 +88,12 @@ class LandUse(Model):
     layer: str | None = Field(
         None, description="layer name; default: the only layer, the only polygon layer, or multipolygons for OSM"
     )
-    class_field: str = Field(description="attribute holding the class; 'a,b' tries a then b (OSM landuse,natural)")
+    class_field: str | None = Field(
+        None, description="attribute holding the class; 'a,b' tries a then b (OSM landuse,natural); or give single_class"
+    )
+    single_class: str | None = Field(
+        None, description="class key every polygon gets, for a layer with no usable attribute (instead of class_field)"
+    )
     default_class: str = Field(description="class for unmapped values and for cells no polygon covers")
     source_crs: str | None = Field(
         None, description="CRS the layer's coordinates are really in, for a layer without CRS or with a wrong one"
@@ -94,9 +106,22 @@ class LandUse(Model):
     @model_validator(mode="after")
     def _known_classes(self) -> LandUse:
         known = f"keys of land_use.classes: {', '.join(self.classes)}"
-        if self.default_class not in self.classes:
-            raise LocatedError(("default_class",), self.default_class, f"use one of the {known}",
-                               problem="is not one of the classes;")
+        if (self.class_field is None) == (self.single_class is None):
+            raise LocatedError(("class_field",), self.class_field,
+                               "give class_field (the attribute holding the class) or single_class (one class for all)",
+                               problem="give exactly one of class_field and single_class;")
+        for name in ("default_class", "single_class"):
+            value = getattr(self, name)
+            if value is not None and value not in self.classes:
+                raise LocatedError((name,), value, f"use one of the {known}", problem="is not one of the classes;")
+        seen: dict[str, str] = {}
+        for key, c in self.classes.items():
+            for value in c.values or [key]:
+                if value in seen and seen[value] != key:
+                    raise LocatedError(("classes", key, "values"), value,
+                                       f"map each raw value to one class: remove it from {key!r} or {seen[value]!r}",
+                                       problem=f"is also a value of class {seen[value]!r};")
+                seen[value] = key
         for i, key in enumerate(self.precedence or []):
             if key not in self.classes:
                 raise LocatedError(("precedence", i), key, f"use {known}", problem="is not one of the classes;")
@@ -171,10 +196,31 @@ class Strike(Model):
     date: date
     profile: str = Field(description="delivery profile id; see `remnant catalog`")
     aim_point: AimPoint
-    carriers: Count = Field(description="projectiles, rockets or dispensers in the strike")
+    carriers: Count = Field(le=MAX_CARRIERS, description="projectiles, rockets or dispensers in the strike")
     azimuth_deg: FiniteFloat = Field(0.0, description="line of fire or flight heading, degrees clockwise from grid north")
     dud_rate: DudRate | None = Field(None, description="default: the profile's")
     function_altitude_m: PositiveFloat | None = Field(None, description="dispensers: opening altitude (m)")
+
+
+def check_strike_profile(altitude_m: float | None, profile: DeliveryProfile) -> None:
+    """LocatedError (at ``function_altitude_m``) unless the altitude suits the strike's profile."""
+    if altitude_m is None:
+        return
+    fba = profile.footprint_by_altitude
+    if fba is None:
+        raise LocatedError(("function_altitude_m",), altitude_m,
+                           f"remove it: profile {profile.id!r} has no footprint_by_altitude")
+    low, high = fba.altitude_m
+    if not low <= altitude_m <= high:
+        raise LocatedError(("function_altitude_m",), altitude_m,
+                           f"use an altitude between {low:g} and {high:g} m, the range profile {profile.id!r} covers")
+
+
+def check_strike_date(day: date, time: TimeAxis) -> None:
+    """LocatedError (at ``date``) unless ``day`` lies on the time axis."""
+    if not time.start <= day <= time.end:
+        raise LocatedError(("date",), day, f"set it between time.start {time.start} and time.end {time.end}",
+                           problem="is outside the time axis;")
 
 
 class StrikeRecords(Model):
@@ -182,10 +228,23 @@ class StrikeRecords(Model):
 
     path: ScenarioPath = Field(
         description="CSV (.csv or .csv.gz) or vector file with columns date, profile, carriers, x and y "
-        "(or lon and lat, or point geometries); optional id, azimuth_deg, dud_mean, dud_spread, function_altitude_m"
+        "(or easting and northing; or lon and lat, also long, lng, longitude, latitude; or point geometries); optional id, "
+        "azimuth_deg, dud_mean, dud_spread, function_altitude_m. Names ignore case; other columns are ignored with a "
+        "warning, misspelt ones refused; every row is checked as a [[strikes]] table"
     )
     layer: str | None = Field(None, description="layer of a vector file")
     crs: str | None = Field(None, description="CRS of the x and y columns; default: the file's, else the study area's")
+    date_format: str | None = Field(
+        None, description="strptime format of the date column, e.g. '%m/%d/%Y' for 4/16/1999; default: YYYY-MM-DD"
+    )
+
+    @field_validator("date_format")
+    @classmethod
+    def _a_format(cls, value):
+        if value is not None and not any(code in value for code in ("%Y", "%y")):
+            raise LocatedError((), value, "give a strptime format with a year, e.g. '%d/%m/%Y' or '%m/%d/%Y'",
+                               problem="has no year (%Y or %y);")
+        return value
 
 
 class Precision(Model):
@@ -295,11 +354,11 @@ class Scenario(Model):
                 raise LocatedError(("strikes", i, "id"), strike.id, "give each strike its own id",
                                    problem=f"is already the id of strikes[{first[strike.id]}];")
             first[strike.id] = i
-        axis = f"between time.start {self.time.start} and time.end {self.time.end}"
         for i, strike in enumerate(self.strikes):
-            if not self.time.start <= strike.date <= self.time.end:
-                raise LocatedError(("strikes", i, "date"), strike.date, f"set it {axis}",
-                                   problem="is outside the time axis;")
+            try:
+                check_strike_date(strike.date, self.time)
+            except LocatedError as error:
+                raise LocatedError(("strikes", i, *error.loc), error.value, error.fix, error.problem) from None
         if self.clearance is not None:
             self._check_clearance(self.clearance)
         if self.risk is not None:
@@ -319,8 +378,14 @@ class Scenario(Model):
         if clearance.near_class is not None and clearance.near_class not in classes:
             raise LocatedError(("clearance", "near_class"), clearance.near_class, f"use a land-use class: {known}",
                                problem="is not a land-use class;")
+        if clearance.work_unit_m > MAX_WORK_UNIT_M:
+            raise LocatedError(("clearance", "work_unit_m"), clearance.work_unit_m,
+                               f"use work units of at most {MAX_WORK_UNIT_M:g} m", problem="is too large;")
         if not self.time.start <= clearance.start <= self.time.end:
             raise LocatedError(("clearance", "start"), clearance.start,
                                f"set it between time.start {self.time.start} and time.end {self.time.end}",
                                problem="is outside the time axis;")
-
+        if clearance.deadline is not None and clearance.deadline > self.time.end:
+            raise LocatedError(("clearance", "deadline"), clearance.deadline,
+                               f"set time.end on or after the deadline, so that the run reaches it, or move the deadline "
+                               f"before time.end {self.time.end}", problem="is after the time axis ends;")

@@ -14,7 +14,8 @@ from simulator.errors import InputError
 from simulator.inputs.delivery import strike_table
 from simulator.inputs.grid import Grid
 from simulator.inputs.kernel_inputs import KernelInputs, disc_half_widths
-from simulator.inputs.land_use import LandUseLayer, rasterize_land_use, read_land_use
+from simulator.inputs.land_use import UNCOVERED, LandUseLayer, rasterize_land_use, read_land_use
+from simulator.inputs.sanity import check_grid, check_inputs
 from simulator.inputs.strikes import StrikeColumns, from_inline, read_strike_records
 from simulator.inputs.timeaxis import TimeSteps
 from simulator.kernels import strike_table as T
@@ -50,15 +51,20 @@ def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Se
     layer = read_land_use(
         spec.path, layer=spec.layer, class_field=spec.class_field, class_map=spec.class_map(),
         default_class=spec.default_class, crs=sc.study_area.crs, source_crs=spec.source_crs, scenario=loaded.path,
+        single_class=spec.single_class,
     )
     extent = sc.study_area.extent_m or tuple(layer.polygons.total_bounds)
+    check_grid(loaded, extent, sc.study_area.cell_size_m)
     grid = Grid.from_extent(layer.crs, extent, sc.study_area.cell_size_m)
     memory = check_memory(loaded, grid, threads, force)
     keys = tuple(spec.classes)
     codes = {key: i for i, key in enumerate(keys)}
-    landuse = rasterize_land_use(layer, grid, codes, spec.ordered_precedence(), default_code=codes[spec.default_class])
+    landuse = rasterize_land_use(layer, grid, codes, spec.ordered_precedence())
+    covered = landuse != UNCOVERED
+    landuse[~covered] = codes[spec.default_class]
     steps = TimeSteps.from_axis(sc.time)
     strikes = all_strikes(loaded, grid)
+    check_inputs(loaded, grid, covered, strikes, layer.polygons.total_bounds)
     strike_step = np.searchsorted(np.array(steps.dates, "datetime64[D]"), strikes.date, side="left")
     epoch_steps = np.unique(strike_step)
     order = np.argsort(strike_step, kind="stable")
@@ -94,9 +100,11 @@ def all_strikes(loaded: LoadedScenario, grid: Grid) -> StrikeColumns:
                          f"give a point the grid CRS {grid.crs} can hold")
     records = sc.strike_records
     if records is not None:
+        centre = to_grid.transform((grid.bounds[0] + grid.bounds[2]) / 2, (grid.bounds[1] + grid.bounds[3]) / 2,
+                                   direction="INVERSE")
         parts.append(read_strike_records(
-            records.path, layer=records.layer, crs=records.crs, grid_crs=grid.crs, known_profiles=loaded.profiles,
-            time_start=sc.time.start, time_end=sc.time.end,
+            records, scenario=loaded.path, grid_crs=grid.crs, profiles=loaded.profiles, time=sc.time,
+            taken_ids={s.id: f"strikes[{i}] of the scenario" for i, s in enumerate(sc.strikes)}, centre_lon_lat=centre,
         ))
     return StrikeColumns.concat(parts)
 
@@ -107,7 +115,7 @@ MAX_PER_REALIZATION = 2**31 - 1
 
 def check_submunitions(loaded: LoadedScenario, ti: np.ndarray) -> None:
     """Refuse a scenario dropping more submunitions per realization than a cell count can hold."""
-    total = int((ti[:, T.CARRIERS] * ti[:, T.SUBMUNITIONS]).sum())
+    total = int((ti[:, T.CARRIERS].astype(object) * ti[:, T.SUBMUNITIONS].astype(object)).sum())  # exact
     if total > MAX_PER_REALIZATION:
         field = "strikes" if loaded.scenario.strike_records is None else "strike_records"
         raise InputError(

@@ -18,11 +18,22 @@ import pyogrio
 import pyogrio.errors
 import pyogrio.raw
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from pyproj.exceptions import CRSError
 from rasterio.features import rasterize
 
 from simulator.errors import InputError
+from simulator.inputs.crs import (
+    MAX_SCALE_ERROR,
+    distortion_error,
+    fitting_crs,
+    in_area_of_use,
+    label,
+    local_utm_crs,
+    lon_lat_bounds,
+    scale_error,
+    where,
+)
 from simulator.inputs.grid import Grid
 
 _GDAL_ERRORS = (
@@ -36,7 +47,6 @@ _GDAL_ERRORS = (
 _OSM_SUFFIXES = (".osm", ".pbf")
 _POLYGONAL_KIND = ("polygon", "surface", "unknown")  # layer geometry types that may hold polygons
 _POLYGON, _MULTIPOLYGON = 3, 6  # shapely type ids
-_AREA_OF_USE_MARGIN_DEG = 1.0  # a projected layer may reach this far outside its CRS's area of use
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class LandUseReport:
     file_crs: str | None = None  # CRS the file declares (None: none)
     default_class: str = ""
     restored_shx: bool = False  # a Shapefile's missing .shx index was rebuilt (in a temporary copy)
+    distorting_crs: str | None = None  # the layer's own CRS, not kept because it distorts distances
 
     def lines(self, unmapped_area_m2: dict[str, float] | None = None) -> list[str]:
         """Short human sentences, for the run log; every unmapped value, one line each if their areas are given."""
@@ -78,11 +89,14 @@ class LandUseReport:
                 out += [f"  unmapped '{v}': {_count(n, 'feature')}, {unmapped_area_m2.get(v, 0.0) / 1e4:.2f} ha"
                         for v, n in top]
         if self.source_crs != self.file_crs:
-            declared = _label(self.file_crs) if self.file_crs else "no CRS"
-            took = f"took source CRS {_label(self.source_crs)} from land_use.source_crs"
+            declared = label(self.file_crs) if self.file_crs else "no CRS"
+            took = f"took source CRS {label(self.source_crs)} from land_use.source_crs"
             out.append(f"{took} (the file declares {declared})")
         if self.source_crs != self.crs:
-            out.append(f"projected from {_label(self.source_crs)} to {_label(self.crs)}")
+            out.append(f"projected from {label(self.source_crs)} to {label(self.crs)}")
+        if self.distorting_crs:
+            out.append(f"did not keep the layer's CRS {label(self.distorting_crs)}: it stretches distances by more "
+                       f"than {MAX_SCALE_ERROR:.0%} here; set study_area.crs to choose another")
         return out
 
 
@@ -99,19 +113,20 @@ def read_land_use(
     path: Path,
     *,
     layer: str | None,
-    class_field: str,
+    class_field: str | None,
     class_map: dict[str, str],
     default_class: str,
     crs: str | None = None,
     source_crs: str | None = None,
     scenario: Path | None = None,
+    single_class: str | None = None,
 ) -> LandUseLayer:
     """Read land-use polygons from ``path`` and give each a class key.
 
     ``layer`` None picks the only layer, ``multipolygons`` for OpenStreetMap files, or the only
     polygon layer. ``class_field`` is a field name or comma-separated names tried in order (first
     non-null wins). Values (as text) are looked up in ``class_map``; nulls and unmapped values get
-    ``default_class``. Invalid geometries are repaired; null, empty and non-polygonal ones dropped.
+    ``default_class``; with ``class_field`` None every polygon gets ``single_class``. Invalid geometries are repaired; null, empty and non-polygonal ones dropped.
     ``source_crs`` overrides or supplies the file's CRS; the result is in ``crs`` if given (projected,
     metres), else the layer's own projected CRS, else (geographic layers) the local UTM zone.
     Raises InputError for any input the user must fix; errors in the values of ``crs`` and
@@ -126,9 +141,9 @@ def read_land_use(
         info = _gdal(path, pyogrio.read_info, src, layer=layer)
         if info["features"] == 0:
             raise _no_features(path, layer)
-        fields = _class_fields(class_field, [str(f) for f in info["fields"]], path)
+        fields = [] if class_field is None else _class_fields(class_field, [str(f) for f in info["fields"]], path)
         meta, _, wkb, columns = _gdal(path, pyogrio.raw.read, src, layer=layer, columns=fields)
-    n_features = len(columns[0])
+    n_features = len(wkb) if wkb is not None else len(columns[0]) if len(columns) else 0
     if n_features == 0:  # formats that cannot count features cheaply (OSM) report -1 above
         raise _no_features(path, layer)
     geoms, repaired = _polygons(wkb if wkb is not None else np.full(n_features, None, dtype=object))
@@ -140,8 +155,12 @@ def read_land_use(
             f"has no polygon features ({_count(n_features, 'feature')}, all null, empty or not polygons)",
         )
     by_field = dict(zip([str(f) for f in meta["fields"]], columns))
-    texts = zip(*(map(_text, by_field[f]) for f in fields))
-    raw = [next((t for t in row if t is not None), None) for row, k in zip(texts, keep) if k]
+    if class_field is None:
+        raw = [single_class] * int(keep.sum())
+        class_map = {single_class: single_class}
+    else:
+        texts = zip(*(map(_text, by_field[f]) for f in fields))
+        raw = [next((t for t in row if t is not None), None) for row, k in zip(texts, keep) if k]
     keys = [class_map.get(value, default_class) if value is not None else default_class for value in raw]
     unmapped = Counter(value for value in raw if value is not None and value not in class_map)
 
@@ -154,8 +173,19 @@ def read_land_use(
         )
     src_crs = assigned or CRS.from_user_input(file_crs)
     kept = geoms[keep]
-    lon, lat = _check_area_of_use(src_crs, shapely.total_bounds(kept), path, source_crs or file_crs)
-    target = _target_crs(target, src_crs, local_utm_crs(lon, lat), settings if target is not None else path)
+    lon, lat = _check_area_of_use(src_crs, shapely.total_bounds(kept), path, source_crs or file_crs,
+                                  [] if target is None else [target.to_string()])
+    chosen = _target_crs(target, src_crs, local_utm_crs(lon, lat), settings if target is not None else path)
+    distorting = None
+    if target is not None and not in_area_of_use(target, lon, lat):
+        raise InputError(settings, "study_area.crs", label(target.to_string()),
+                         f"use a CRS for where the land use lies, e.g. '{local_utm_crs(lon, lat)}' (the local UTM zone)",
+                         f"is meant for {target.area_of_use.name} but the land use lies around {where(lon, lat)};")
+    if scale_error(chosen, lon, lat) > MAX_SCALE_ERROR:
+        if target is not None:
+            raise distortion_error(settings, "study_area.crs", chosen, lon, lat)
+        distorting, chosen = chosen.to_string(), CRS.from_user_input(local_utm_crs(lon, lat))
+    target = chosen
     polygons = geopandas.GeoDataFrame({"class_key": keys}, geometry=kept, crs=src_crs)
     if not target.equals(src_crs):
         polygons = polygons.to_crs(target)
@@ -171,18 +201,23 @@ def read_land_use(
         file_crs=CRS.from_user_input(file_crs).to_string() if file_crs else None,
         default_class=default_class,
         restored_shx=restored_shx,
+        distorting_crs=distorting,
     )
     return LandUseLayer(polygons=polygons, crs=report.crs, report=report)
 
 
+UNCOVERED = 255
+"""Code of cells no polygon covers, when ``rasterize_land_use`` is given no default code."""
+
+
 def rasterize_land_use(
-    layer: LandUseLayer, grid: Grid, codes: dict[str, int], precedence: list[str], *, default_code: int
+    layer: LandUseLayer, grid: Grid, codes: dict[str, int], precedence: list[str], *, default_code: int = UNCOVERED
 ) -> np.ndarray:
     """Class codes (uint8, shape ``grid.shape``) of the polygon covering each cell centre.
 
     Where polygons overlap, the class earlier in ``precedence`` (first = highest) wins; within a
     class, the later feature. Cells whose centre no polygon covers get ``default_code`` (the code of
-    the default class). Every class key in the layer must be in ``codes`` and ``precedence``; the layer
+    the default class; default ``UNCOVERED``, so that a caller can tell them). Every class key in the layer must be in ``codes`` and ``precedence``; the layer
     must already be in the grid's CRS.
     """
     if not CRS.from_user_input(layer.crs).equals(CRS.from_user_input(grid.crs)):
@@ -209,12 +244,6 @@ def rasterize_land_use(
     return out
 
 
-def local_utm_crs(lon: float, lat: float) -> str:
-    """The WGS 84 / UTM zone CRS of a point in degrees, e.g. "EPSG:32635" (standard 6-degree zones)."""
-    zone = int((lon + 180.0) % 360.0 // 6.0) + 1
-    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
-
-
 @contextlib.contextmanager
 def _readable(path: Path) -> Iterator[tuple[Path, bool]]:
     """The path to read, and whether a Shapefile's missing .shx was rebuilt (in a temporary copy)."""
@@ -225,6 +254,9 @@ def _readable(path: Path) -> Iterator[tuple[Path, bool]]:
                          f"cannot be read ({error.strerror or error})") from None
     if not exists:
         raise InputError(path, "land_use.path", str(path), "check land_use.path", "does not exist")
+    if not (path.is_file() or path.is_dir()):  # a named pipe or a device would block or never end
+        raise InputError(path, "land_use.path", str(path), "give a vector file or a dataset folder",
+                         "is not a regular file or a folder")
     if path.is_file() and path.stat().st_size == 0:
         raise InputError(path, "land_use.path", str(path), "export the layer again", "is empty (0 bytes)")
     if path.suffix.lower() != ".shp" or any(path.with_suffix(s).exists() for s in (".shx", ".SHX")):
@@ -318,25 +350,20 @@ def _polygons(wkb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return geoms, repaired
 
 
-def _check_area_of_use(crs: CRS, bounds: np.ndarray, path: Path, value: str) -> tuple[float, float]:
-    """Longitude and latitude (degrees) of the centre of ``bounds``; InputError if they do not fit ``crs``."""
-    lon_lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    if crs.is_geographic:
-        fits = bounds[0] >= -180 and bounds[2] <= 180 and bounds[1] >= -90 and bounds[3] <= 90
-        ll = lon_lat.transform_bounds(*bounds) if fits else None
-    else:
-        ll = lon_lat.transform_bounds(*bounds, densify_pts=21)
-        fits = bool(np.isfinite(ll).all())
-        if fits and crs.area_of_use is not None:
-            w, s, e, n = crs.area_of_use.bounds
-            m = _AREA_OF_USE_MARGIN_DEG
-            fits = ll[0] <= e + m and ll[2] >= w - m and ll[1] <= n + m and ll[3] >= s - m
-    if not fits:
+def _check_area_of_use(crs: CRS, bounds: np.ndarray, path: Path, value: str, candidates: list[str] = (),
+                       field: str = "land_use.source_crs", what: str = "the layer's") -> tuple[float, float]:
+    """Longitude and latitude (degrees) of the centre of ``bounds``; InputError if they do not fit ``crs``.
+
+    The error names the CRSs among EPSG:4326, EPSG:3857 and ``candidates`` that the bounds do fit.
+    """
+    ll = lon_lat_bounds(crs, bounds)
+    if ll is None:
         box = ", ".join(f"{v:.6g}" for v in bounds)
+        fits = fitting_crs(bounds, candidates)
+        hint = f"they fit {'; '.join(fits)}" if fits else "they fit neither EPSG:4326 (lon/lat) nor EPSG:3857"
         raise InputError(
-            path, "land_use.source_crs", _label(value),
-            "set land_use.source_crs to the CRS the coordinates are in (e.g. 'EPSG:32635': metres in UTM zone 35N)",
-            f"is probably wrong: the layer's bounds ({box}) lie outside its area of use",
+            path, field, label(value), f"set {field} to the CRS the coordinates are in: {hint}",
+            f"is probably wrong: {what} bounds ({box}) lie outside its area of use;",
         )
     return (ll[0] + ll[2]) / 2, (ll[1] + ll[3]) / 2
 
@@ -347,7 +374,7 @@ def _target_crs(target: CRS | None, src_crs: CRS, utm: str, path: Path) -> CRS:
     if not _in_metres(chosen):
         problem = "is not a projected CRS in metres" if target else "(the layer's CRS, kept) is not in metres"
         raise InputError(
-            path, "study_area.crs", _label(chosen.to_string()),
+            path, "study_area.crs", label(chosen.to_string()),
             f"cell sizes are in metres: set study_area.crs to a projected CRS in metres, e.g. '{utm}' (local UTM)",
             problem,
         )
@@ -374,13 +401,6 @@ def _text(value: object) -> str | None:
     if value is None:
         return None
     return str(value).strip() or None
-
-
-def _label(crs: str | None) -> str:
-    """A short name for a CRS string (its authority code, or its name)."""
-    if crs is None or len(crs) <= 40:
-        return str(crs)
-    return CRS.from_user_input(crs).name
 
 
 def _listing(names: list[str], limit: int = 30) -> str:

@@ -1,28 +1,25 @@
 """Write a run's outputs into a folder, complete or not at all.
 
 Everything is written into a hidden staging folder beside the target and moved into place
-at the end; an interrupted run leaves the previous outputs as they were.
+at the end (``simulator.outputs.staging``); an interrupted run leaves the previous outputs
+as they were.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 
-from simulator.errors import InputError
 from simulator.outputs import plots, styles
 from simulator.outputs.rasters import hex_to_rgba, write_geotiff
 from simulator.outputs.risk_outputs import write_risk
 from simulator.outputs.safe import write_csv
+from simulator.outputs.staging import check_writable as check_writable  # re-exported for the commands
+from simulator.outputs.staging import staged_directory
 from simulator.results.provenance import scenario_hash, versions
 from simulator.results.result import Result
 from simulator.results.tables import M2_PER_HA
@@ -44,40 +41,6 @@ OUTPUT_FILES = (
 """Written by every run; a run with clearance adds ``RELEASE_FILES``."""
 
 RELEASE_FILES = ("land_release.csv", "completion.csv", "land_release.png", "completion.png")
-
-
-def check_writable(target: Path, overwrite: bool, field: str = "--out") -> None:
-    """Refuse, before any work, to replace an existing run without ``overwrite`` or to write where nothing can be."""
-    try:
-        exists = target.exists()
-    except OSError as exc:
-        raise InputError(None, field, str(target), "choose a shorter or valid folder path",
-                         problem=f"cannot be used ({exc.strerror});") from None
-    if exists and not overwrite:
-        raise InputError(None, field, str(target), "pass --overwrite to replace it, or choose another --out",
-                         problem="already holds outputs;")
-    if exists and not target.is_dir():
-        raise InputError(None, field, str(target), "choose a folder path for --out", problem="is a file;")
-
-
-@contextmanager
-def staged_directory(target: Path, overwrite: bool) -> Iterator[Path]:
-    """A fresh folder that replaces ``target`` only when the block completes."""
-    check_writable(target, overwrite)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if target.exists():
-        retired = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(retired)
-        staging.rename(target)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        staging.rename(target)
 
 
 def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:

@@ -4,7 +4,10 @@ A checkpoint folder sits beside the output folder (``.<name>.checkpoint``) and h
 ensemble's integer accumulators for the realizations done, and the land-release state of
 those done in the second pass. Files are replaced atomically, so a run killed while saving
 leaves the previous checkpoint. Resuming continues with the same random streams, so the
-outputs are identical to an uninterrupted run.
+outputs are identical to an uninterrupted run. A checkpoint holds the output folder's lock
+while its run lasts (a second run into the same folder is refused), and a checkpoint no
+resume can use (no realization saved, or damaged) is removed when its run ends or the next
+run starts.
 """
 
 from __future__ import annotations
@@ -12,35 +15,56 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import zipfile
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
 from simulator.engine.ensemble import Ensemble
+from simulator.errors import InputError
+from simulator.outputs.staging import hold
+
+IDENTITY = "identity.json"
+PROGRESS = ("ensemble.npz", "release.npz")
+"""Files holding saved work; a checkpoint with neither has nothing to resume."""
+_DAMAGED = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
 
 class Checkpoint:
-    """The checkpoint folder of the run writing to ``target``, tied to one scenario hash."""
+    """The checkpoint folder of the run writing to ``target``, tied to one scenario hash.
+
+    Creating one takes the lock of ``target`` (InputError if another run holds it) and removes
+    a left-over checkpoint that no resume can use.
+    """
 
     def __init__(self, target: Path, identity: dict):
         self.folder = target.parent / f".{target.name}.checkpoint"
         self.identity = identity
+        self.lock = hold(target)
+        self.lock.on_release.append(self.discard_if_useless)
+        self.discard_if_useless()
 
     def exists(self) -> bool:
-        return (self.folder / "identity.json").is_file()
+        return (self.folder / IDENTITY).is_file()
 
     def matches(self) -> bool:
         """Whether the checkpoint was made by the same scenario, seed and realizations."""
         if not self.exists():
             return False
-        return json.loads((self.folder / "identity.json").read_text()) == self.identity
+        try:
+            return json.loads((self.folder / IDENTITY).read_text()) == self.identity
+        except (OSError, ValueError):
+            return False
+
+    def has_progress(self) -> bool:
+        return any((self.folder / name).is_file() for name in PROGRESS)
 
     def start(self) -> None:
         """A fresh checkpoint folder for this run."""
-        self.clear()
+        self.clear(keep_lock=True)
         self.folder.mkdir(parents=True)
-        self._replace("identity.json", lambda path: path.write_text(json.dumps(self.identity, indent=2)))
+        self._replace(IDENTITY, lambda path: path.write_text(json.dumps(self.identity, indent=2)))
 
     def save_ensemble(self, ensemble: Ensemble) -> None:
         arrays = {f.name: np.asarray(getattr(ensemble, f.name)) for f in fields(Ensemble)}
@@ -50,8 +74,12 @@ class Checkpoint:
         path = self.folder / "ensemble.npz"
         if not path.is_file():
             return None
-        with np.load(path) as data:
-            return Ensemble(**{f.name: data[f.name] for f in fields(Ensemble)} | {"realizations": int(data["realizations"])})
+        try:
+            with np.load(path) as data:
+                return Ensemble(**{f.name: data[f.name] for f in fields(Ensemble)}
+                                | {"realizations": int(data["realizations"])})
+        except _DAMAGED as exc:
+            raise self._damaged(path, exc) from None
 
     def save_release(self, state: np.ndarray, done: int) -> None:
         self._replace("release.npz", lambda path: np.savez(path, state=state[:done]))
@@ -60,11 +88,35 @@ class Checkpoint:
         path = self.folder / "release.npz"
         if not path.is_file():
             return None
-        with np.load(path) as data:
-            return data["state"]
+        try:
+            with np.load(path) as data:
+                return data["state"]
+        except _DAMAGED as exc:
+            raise self._damaged(path, exc) from None
 
-    def clear(self) -> None:
+    def clear(self, keep_lock: bool = False) -> None:
+        """Remove the checkpoint folder; give up the output folder's lock unless ``keep_lock``."""
         shutil.rmtree(self.folder, ignore_errors=True)
+        if not keep_lock:
+            self.lock.release()
+
+    def discard_if_useless(self) -> None:
+        """Remove the folder if no resume can use it: no identity, unreadable identity, or no saved work."""
+        if not self.folder.exists():
+            return
+        try:
+            json.loads((self.folder / IDENTITY).read_text())
+            useless = not self.has_progress()
+        except (OSError, ValueError):
+            useless = True
+        if useless:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _damaged(self, path: Path, exc: Exception) -> InputError:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        detail = " ".join(str(exc).split())[:120] or type(exc).__name__
+        return InputError(path, "--resume", None, "run without --resume to start afresh (the damaged checkpoint is removed)",
+                          problem=f"the checkpoint is damaged ({detail});")
 
     def clear_release(self) -> None:
         """Forget the land-release state (its plan changed)."""

@@ -208,7 +208,7 @@ class DaskBackend:
             if self.scheduler is not None:
                 try:
                     self._client = distributed.Client(self.scheduler, timeout="20s", security=self._security)
-                except OSError as exc:
+                except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address
                     raise InputError(None, "--scheduler", self.scheduler, "check the address, the certificates and "
                                      "that the scheduler runs", problem=f"cannot be reached ({exc});") from None
             else:

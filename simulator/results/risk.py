@@ -226,7 +226,7 @@ def risk_map(setup: Setup, ensemble: Ensemble, rates: RiskRates) -> np.ndarray:
     day = sc.risk.map_date or (sc.clearance.start if sc.clearance is not None else sc.time.end)
     step = setup.steps.step_of(min(max(day, setup.steps.dates[0]), setup.steps.dates[-1]))
     epochs = np.flatnonzero(setup.epoch_steps <= step)
-    threshold = sc.clearance.suspect_threshold if sc.clearance is not None else None
+    threshold = sc.hazard.suspect_threshold if sc.clearance is not None else None
     marked = np.zeros(setup.kernel.n_cells, bool)
     if threshold is not None and epochs.size:
         marked = ensemble.p_after(int(epochs[-1])) >= threshold
