@@ -10,10 +10,10 @@ import typer
 
 from simulator.cli.console import out
 from simulator.cli.inspect import as_option_error
-from simulator.config.starter import SCENARIO_FILE, starter_for, write_demo_copy
 from simulator.config.variants import load_scenario
 from simulator.engine.prepare import prepare
 from simulator.errors import InputError
+from simulator.inputs.starter import SCENARIO_FILE, starter_for, write_demo_copy
 
 
 def init(
