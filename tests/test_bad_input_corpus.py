@@ -204,11 +204,15 @@ def test_check_of_a_missing_run(remnant, tmp_path, case):
     assert_one_line(remnant("run", "--check", folder), BAD_INPUT, ["run.json"])
 
 
-@pytest.mark.parametrize("address", ["foo", "tcp://127.0.0.1:notaport", "://"])
-def test_bad_scheduler_address(remnant, tiny, runs, address):
+@pytest.mark.parametrize(("address", "why"), [
+    ("foo", "--insecure"),  # a bare host is plain TCP beyond this machine: refused before connecting
+    ("://", "--insecure"),
+    ("tcp://127.0.0.1:notaport", "check the address"),
+])
+def test_bad_scheduler_address(remnant, tiny, runs, address, why):
     pytest.importorskip("distributed")
     assert_one_line(remnant("run", tiny, "--out", runs / "out", "--scheduler", address), BAD_INPUT,
-                    ["--scheduler", "check the address"], runs)
+                    ["--scheduler", why], runs)
 
 
 # --- 1. damaged checkpoints ----------------------------------------------------------------------------
@@ -216,7 +220,7 @@ def test_bad_scheduler_address(remnant, tiny, runs, address):
 
 def interrupted_run(remnant, tiny, out, monkeypatch):
     """Run ``tiny`` into ``out`` and stop it (Ctrl-C) right after its first checkpoint."""
-    from simulator.engine.checkpoint import Checkpoint
+    from simulator.pipeline.checkpoint import Checkpoint
 
     save = Checkpoint.save_ensemble
 

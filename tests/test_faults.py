@@ -73,7 +73,7 @@ def test_a_run_terminated_while_writing_removes_its_staging_folder(tiny, tmp_pat
 
 def test_a_run_killed_during_the_ensemble_can_be_resumed_and_leaves_nothing(remnant, tiny, tmp_path):
     out = tmp_path / "runs" / "out"
-    proc = killed_at("simulator.engine.checkpoint:Checkpoint.save_ensemble",
+    proc = killed_at("simulator.pipeline.checkpoint:Checkpoint.save_ensemble",
                      ["run", str(tiny), "--out", str(out), "--quiet", "--checkpoint-every", "8"], tmp_path)
     assert proc.returncode == -signal.SIGKILL
     assert ".out.checkpoint" in leftovers(out.parent)
@@ -193,7 +193,7 @@ def test_outputs_respect_the_umask(remnant, tiny, tmp_path, mask, folder_mode, f
 def test_resume_refuses_strike_records_changed_since_the_kill(remnant, tmp_path):
     path = records_scenario(tmp_path)
     out = tmp_path / "runs" / "out"
-    proc = killed_at("simulator.engine.checkpoint:Checkpoint.save_ensemble",
+    proc = killed_at("simulator.pipeline.checkpoint:Checkpoint.save_ensemble",
                      ["run", str(path), "--out", str(out), "--quiet", "--checkpoint-every", "8"], tmp_path)
     assert proc.returncode == -signal.SIGKILL and ".out.checkpoint" in leftovers(out.parent)
     records = tmp_path / "strikes.csv"

@@ -3,6 +3,7 @@ naive reference on plans built so the answer is known."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -11,10 +12,11 @@ from simulator.kernels import release as K
 
 from simulator.config.clearance import Clearance, Teams
 from simulator.config.variants import load_scenario
+from simulator.engine.ensemble import SCORED, root_key, run_ensemble
 from simulator.errors import InputError
 from simulator.inputs.timeaxis import TimeSteps
 from simulator.pipeline import simulate
-from simulator.release.land_release import capacity_per_step
+from simulator.release.land_release import NO_DISC, capacity_per_step
 from simulator.results.tables import per_step
 from tests.conftest import TINY_TOML, write_tiny
 
@@ -82,7 +84,7 @@ def kernel_release(units, crews, n_steps, ts_fraction):
         items, np.zeros(n, np.int64), np.array([u["step"] for u in units], np.int64),
         np.array([u["sha"] for u in units], float), np.array([u["cha"] for u in units], float),
         np.array([u["ts_first"] for u in units]), np.array([[u["rate"][m] for m in ALL_ROLES] for u in units]),
-        capacity, ts_fraction, 1.0, 1.0, np.uint64(1), np.uint64(2), 0, np.zeros(1, np.int64), out,
+        capacity, 0.0, ts_fraction, 1.0, 1.0, np.uint64(1), np.uint64(2), 0, np.zeros(1, np.int64), out,
     )
     return out[0, :, 0, K.REMAINING_M2]
 
@@ -195,6 +197,8 @@ def test_a_run_with_multi_role_teams_conserves_items_and_releases_land(tmp_path)
     result = simulate(loaded, threads=1)
     state = result.land_release.state.sum(axis=2)
     accounted = sum(state[:, :, m] for m in (K.FOUND, K.RESIDUAL, K.IN_HAZARDOUS, K.UNSUSPECTED))
-    assert np.array_equal(accounted, per_step(result.setup, result.ensemble.zone_items).sum(axis=2))
+    scored = run_ensemble(replace(result.setup.kernel, key=root_key(result.setup.scenario.simulation.seed, SCORED),
+                                  disc=NO_DISC), len(result.land_release.state), threads=1)
+    assert np.array_equal(accounted, per_step(result.setup, scored.zone_items).sum(axis=2))
     released = state[:, -1, K.CANCELLED_M2] + state[:, -1, K.REDUCED_M2] + state[:, -1, K.CLEARED_M2]
     assert np.all(released > 0) and np.all(state[:, -1, K.REMAINING_M2] <= state[:, 0, K.REMAINING_M2])

@@ -61,7 +61,7 @@ class Exposure(Model):
     days_per_year: float = Field(100.0, ge=0.0, le=366.0, description="activity days per person and year (assumption)")
     disturbed_m2_per_person_day: NonNegativeFloat = Field(
         0.1, description="ground a person strikes blind (digs, hoes, burns where an unseen item could be hit) per "
-        "activity day, m2 (assumption, of the order Lebanon 2006-08 casualties imply; see docs/validation-risk.md)"
+        "activity day, m2 (assumption, of the order Lebanon 2006-08 casualties imply; see docs/validation.md (section 6))"
     )
     disturbance_depth_m: NonNegativeFloat = Field(
         0.0, le=10.0, description="depth the activity reaches, m (0: the surface only; ploughing about 0.2, assumption)"

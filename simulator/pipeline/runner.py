@@ -74,7 +74,7 @@ def _grow_map(setup, backend, ensemble: Ensemble | None, total: int, every: int,
     for start in range(ensemble.realizations if ensemble else 0, total, every):
         part = backend.ensemble(setup, min(every, total - start), start, progress)
         ensemble = part if ensemble is None else ensemble.merge(part)
-        if checkpoint is not None:
+        if checkpoint is not None and ensemble.realizations < total:
             checkpoint.save_ensemble(ensemble)
     return ensemble
 
@@ -148,7 +148,7 @@ def land_release(
         for first in range(have, total, every):
             parts.append(backend.release(setup, plan, min(every, total - first), first, progress))
             have = first + min(every, total - first)
-            if checkpoint is not None:
+            if checkpoint is not None and have < total:
                 checkpoint.save_release(np.concatenate(parts), have)
         state = np.concatenate(parts)
         release = LandRelease(plan, state, release_cost(state, setup.scenario.clearance))

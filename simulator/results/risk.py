@@ -137,7 +137,8 @@ class RiskOverTime:
 
     @classmethod
     def of(cls, setup: Setup, ensemble: Ensemble, state: np.ndarray | None) -> RiskOverTime:
-        rates = RiskRates.of(setup, ensemble.realizations)
+        # land release is scored on its own realizations, which may outnumber the map's
+        rates = RiskRates.of(setup, ensemble.realizations if state is None else len(state))
         hazards = rates.hazards()
         years = step_years(setup)
         rate, over_step, intact = {}, {}, {}
