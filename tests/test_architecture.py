@@ -132,3 +132,12 @@ def test_every_policy_name_has_a_policy():
     from simulator.release.policies import POLICIES
 
     assert tuple(POLICIES) == POLICY_NAMES
+
+
+def test_every_package_is_installed():
+    """A wheel holds exactly the packages of the tree: pyproject.toml lists each one."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    present = {module_name(p) for p in PACKAGE.rglob("__init__.py")} | {"simulator.kernels"}
+    assert present - listed == set()
