@@ -235,9 +235,9 @@ class RunResult:
         return self._data_array(self.result.mean_count, "mean_count", "items", "expected remnants per cell")
 
     def p_contaminated(self):
-        """Probability that a cell holds at least one remnant (xarray DataArray)."""
+        """Probability that a cell is contaminated, within the reference distance of a remnant (xarray DataArray)."""
         return self._data_array(self.result.p_contaminated, "p_contaminated", "probability",
-                                "probability of at least one remnant in the cell",
+                                "probability that the cell is contaminated",
                                 hazard_threshold=self.result.setup.scenario.hazard.threshold)
 
     def land_use(self):
@@ -260,7 +260,7 @@ class RunResult:
 
     @property
     def hazard_areas(self):
-        """CHA-like polygons (GeoDataFrame)."""
+        """CHA polygons (GeoDataFrame)."""
         return self.result.hazard_areas
 
     @property

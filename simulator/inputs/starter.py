@@ -142,7 +142,7 @@ def starter_for(
                "Monte Carlo: the same seed gives the same results."),
         _table("time", [("start", start, None), ("end", end, None), ("step_months", 3, None)],
                "Reporting steps from start to end; strike dates must lie between them."),
-        _table("hazard", [("threshold", 0.1, "P(at least one remnant) above which a cell is hazardous")]),
+        _table("hazard", [("threshold", 0.1, "P(contaminated) at which land is confirmed hazardous area (CHA)")]),
         _clearance(clearance_start),
     ]
     text = "\n".join(parts)
