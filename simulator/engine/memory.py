@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from simulator.engine.ensemble import TILE_CELLS
+from simulator.engine.ensemble import GROUPS, TILE_CELLS, group_epochs
 from simulator.inputs.grid import Grid
 
 BASE_BYTES = 400 * 2**20
@@ -22,15 +22,16 @@ def estimate_peak_bytes(
     """An upper estimate of a run's peak memory (bytes).
 
     Whole-grid arrays per cell: the sums of counts and squares (16 B), first hits per epoch
-    (4 B each), land-use codes and zones (5 B), the result rasters and their temporaries
-    (about 40 B). Per thread, the accumulators of one tile (or of the whole grid in the
-    land-release pass) and the kernel's scratch (16 B per cell). Per realization, the tables
+    (4 B each), the jackknife groups' hits (4 B per group and kept epoch), land-use codes and
+    zones (5 B), the result rasters and their temporaries (about 40 B). Per thread, the
+    accumulators of one tile (or of the whole grid in the land-release pass) and the kernel's
+    scratch (20 B per cell). Per realization, the tables
     by epoch and zone, and the land-release state by step and class.
     """
     cells = grid.n_cells
     tile = min(grid.nx, TILE_CELLS) * min(grid.ny, TILE_CELLS)
-    per_cell = 16 + 4 * epochs + 5 + 40
-    scratch = 16 + 4 * epochs + 16
+    per_cell = 16 + 4 * epochs + 4 * GROUPS * group_epochs(epochs, cells) + 5 + 40
+    scratch = 16 + 4 * epochs + 20
     total = BASE_BYTES + cells * per_cell + threads * tile * scratch
     total += realizations * (epochs * zones * 16 + 24)
     if clearance:
