@@ -97,4 +97,4 @@ def contributing_strikes(geoms: list, ids: np.ndarray, x: np.ndarray, y: np.ndar
     found: list[list[str]] = [[] for _ in geoms]
     for g, s in zip(poly_index, strike_index):
         found[g].append(str(ids[s]))
-    return [",".join(sorted(set(f), key=f.index)) for f in found]
+    return [",".join(dict.fromkeys(f)) for f in found]  # each id once, in the order found
