@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import sys
+from importlib import metadata
 from pathlib import Path
-
-import numba
 
 
 def kernel_sources() -> list[Path]:
@@ -23,7 +23,7 @@ def kernel_sources() -> list[Path]:
 def cache_folder() -> Path:
     """``$XDG_CACHE_HOME/remnant/numba/<key>`` (default ``~/.cache``); the key hashes numba's
     version and every kernel source file."""
-    digest = hashlib.sha256(numba.__version__.encode())
+    digest = hashlib.sha256(metadata.version("numba").encode())
     for path in kernel_sources():
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -33,7 +33,9 @@ def cache_folder() -> Path:
 
 def configure() -> None:
     """Point numba's cache at ``cache_folder()`` unless the user set ``NUMBA_CACHE_DIR``, or the
-    folder cannot be made (numba then caches beside the sources, as it does by default)."""
+    folder cannot be made (numba then caches beside the sources, as it does by default). Set as
+    ``NUMBA_CACHE_DIR``, which numba reads when first imported (so ``import simulator`` does not
+    import numba) and worker processes inherit."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return
     folder = cache_folder()
@@ -41,4 +43,6 @@ def configure() -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return
-    numba.config.CACHE_DIR = str(folder)
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    if "numba" in sys.modules:  # imported before simulator: tell its config directly
+        sys.modules["numba"].config.CACHE_DIR = str(folder)

@@ -210,7 +210,6 @@ def test_check_of_a_missing_run(remnant, tmp_path, case):
     ("tcp://127.0.0.1:notaport", "check the address"),
 ])
 def test_bad_scheduler_address(remnant, tiny, runs, address, why):
-    pytest.importorskip("distributed")
     assert_one_line(remnant("run", tiny, "--out", runs / "out", "--scheduler", address), BAD_INPUT,
                     ["--scheduler", why], runs)
 

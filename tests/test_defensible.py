@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 import rasterio
-from scipy import stats
 from simulator.kernels import release as K
 
 from simulator.config.variants import load_scenario
@@ -190,8 +189,8 @@ def test_area_at_threshold_counts_cells_and_leaves_groups_out():
     group_hits[0] = [0, 5, 5, 10]
     area, se = area_at_threshold(hits, group_hits, np.array([10, 10]), 0.5, 2.0)
     assert area == 4.0  # cells 2 and 3 reach 10/20 and 20/20
-    assert se > 0  # without group 0, cell 2 drops to 5/10... it still reaches; cell 1 rises to 0/10: no change
-    assert stats.binom is not None
+    # without group 0 the hits are [0, 0, 5, 10] of 10 (area 4); without group 1, [0, 5, 5, 10] (area 6)
+    assert se == pytest.approx(math.sqrt(0.5 * (1.0 + 1.0)))
 
 
 # ---- precision targets ----

@@ -86,7 +86,7 @@ def test_init_writes_escaped_toml_that_loads_and_maps_every_value(remnant, workd
 
 
 def test_values_with_quotes_and_newlines_are_written_safely(remnant, workdir):
-    geopandas = pytest.importorskip("geopandas")
+    import geopandas
     from shapely.geometry import box
 
     tricky = ['say "forest"', "back\\slash", "two\nlines", "[markup]", "résidentiel"]
@@ -139,7 +139,7 @@ def test_inspect_json_describes_every_layer(remnant, workdir):
 
 @pytest.mark.parametrize("name", ["layer.gpkg", "layer.geojson", "layer.shp", "layer.fgb"])
 def test_inspect_reads_every_format_the_land_use_reader_takes(remnant, workdir, name):
-    geopandas = pytest.importorskip("geopandas")
+    import geopandas
     demo = geopandas.read_file(ROOT / "scenarios" / "data" / "demo-district.gpkg", layer="land_use")
     demo.to_file(workdir / name)
     code, stdout, stderr = remnant("inspect", name, "--field", "class")
@@ -149,7 +149,7 @@ def test_inspect_reads_every_format_the_land_use_reader_takes(remnant, workdir, 
 
 
 def test_inspect_tells_coordinates_that_do_not_fit_the_declared_crs(remnant, workdir):
-    geopandas = pytest.importorskip("geopandas")
+    import geopandas
     demo = geopandas.read_file(ROOT / "scenarios" / "data" / "demo-district.gpkg", layer="land_use")
     demo.set_crs("EPSG:4326", allow_override=True).to_file(workdir / "wrong.gpkg")  # metres labelled degrees
     code, stdout, _ = remnant("inspect", "wrong.gpkg")
@@ -163,7 +163,7 @@ def test_inspect_tells_coordinates_that_do_not_fit_the_declared_crs(remnant, wor
 
 
 def test_inspect_reads_a_shapefile_without_its_index_and_leaves_it_so(remnant, workdir):
-    geopandas = pytest.importorskip("geopandas")
+    import geopandas
     geopandas.read_file(ROOT / "scenarios" / "data" / "demo-district.gpkg", layer="land_use").to_file(workdir / "a.shp")
     (workdir / "a.shx").unlink()
     code, stdout, stderr = remnant("inspect", "a.shp", "--field", "class")
@@ -184,7 +184,7 @@ def test_validate_lists_every_unmapped_value_with_its_features_and_area(remnant,
 
 
 def test_init_on_a_layer_without_crs_names_its_option_and_takes_source_crs(remnant, workdir):
-    geopandas = pytest.importorskip("geopandas")
+    import geopandas
     geopandas.read_file(ROOT / "scenarios" / "data" / "demo-district.gpkg", layer="land_use").to_file(workdir / "b.shp")
     (workdir / "b.prj").unlink()
     code, _, stderr = remnant("init", "b", "--land-use", "b.shp")

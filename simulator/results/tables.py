@@ -14,7 +14,8 @@ import pandas as pd
 from simulator.engine.ensemble import Ensemble
 from simulator.engine.prepare import Setup
 from simulator.inputs.timeaxis import epoch_of_step
-from simulator.results.uncertainty import area_at_threshold, mean_se, quantile_ci, reaches
+from simulator.results.precision import area_errors
+from simulator.results.uncertainty import mean_se, quantile_ci, reaches
 
 PERCENTILES = (5, 50, 95)
 M2_PER_HA = 10_000.0
@@ -30,13 +31,13 @@ def per_step(setup: Setup, per_epoch: np.ndarray) -> np.ndarray:
     return padded[:, index + 1]
 
 
-def cells_per_step(setup: Setup, ensemble: Ensemble, threshold: float) -> np.ndarray:
-    """Cells per reporting step and class whose probability of contamination reaches ``threshold``."""
+def cells_per_step(setup: Setup, cumulative_hits: np.ndarray, n: int, threshold: float) -> np.ndarray:
+    """Cells per reporting step and class whose probability of contamination (``cumulative_hits``
+    [epoch, cell] of ``n`` realizations) reaches ``threshold``."""
     n_classes = len(setup.class_keys)
     per_epoch = np.stack([
-        np.bincount(setup.kernel.cell_class[reaches(ensemble.hits[: e + 1].sum(axis=0), ensemble.realizations,
-                                                    threshold)], minlength=n_classes)
-        for e in range(len(ensemble.hits))
+        np.bincount(setup.kernel.cell_class[reaches(hits, n, threshold)], minlength=n_classes)
+        for hits in cumulative_hits
     ])
     index = epoch_of_step(setup.epoch_steps, len(setup.steps))
     return np.where(index[:, None] >= 0, per_epoch[np.maximum(index, 0)], 0)
@@ -55,8 +56,9 @@ def hazardous_area_table(setup: Setup, ensemble: Ensemble) -> pd.DataFrame:
     hazard = setup.scenario.hazard
     contaminated = per_step(setup, ensemble.zone_cells) * ha_per_cell
     remnants = per_step(setup, ensemble.zone_items).astype(float)
-    suspected = cells_per_step(setup, ensemble, hazard.suspect_threshold) * ha_per_cell
-    hazardous = cells_per_step(setup, ensemble, hazard.threshold) * ha_per_cell
+    cumulative = np.cumsum(ensemble.hits, axis=0)
+    suspected = cells_per_step(setup, cumulative, ensemble.realizations, hazard.suspect_threshold) * ha_per_cell
+    hazardous = cells_per_step(setup, cumulative, ensemble.realizations, hazard.threshold) * ha_per_cell
     blocks = [(key, False, contaminated[:, :, c], suspected[:, c], hazardous[:, c], remnants[:, :, c])
               for c, key in enumerate(setup.class_keys)]
     blocks.append((TOTAL, True, contaminated.sum(axis=2), suspected.sum(axis=1), hazardous.sum(axis=1),
@@ -87,9 +89,10 @@ def summary(setup: Setup, ensemble: Ensemble, table: pd.DataFrame) -> dict:
     ha_per_cell = setup.grid.cell_area_m2 / M2_PER_HA
     hazard = setup.scenario.hazard
     contaminated = per_step(setup, ensemble.zone_cells)[:, -1, :].sum(axis=1) * ha_per_cell
-    hits, sizes = ensemble.hits.sum(axis=0), ensemble.group_sizes()
-    sha, sha_se = area_at_threshold(hits, ensemble.group_contaminated(), sizes, hazard.suspect_threshold, ha_per_cell)
-    cha, cha_se = area_at_threshold(hits, ensemble.group_contaminated(), sizes, hazard.threshold, ha_per_cell)
+    hits = ensemble.hits.sum(axis=0)
+    areas = area_errors(setup, ensemble)
+    (sha, sha_se), (cha, cha_se) = ((a * ha_per_cell, se * ha_per_cell) for a, se in
+                                    (areas["suspected"], areas["hazardous"]))
     mean_count = ensemble.mean_count()
     on_grid = mean_count.sum()
     share = {name: float(mean_count[reaches(hits, n, t)].sum() / on_grid) if on_grid > 0 else 0.0
