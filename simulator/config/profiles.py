@@ -18,6 +18,7 @@ PROBABLE_ERROR_PER_SD = 0.6745
 """A normal error's probable error (50 % within +-PE) in standard deviations."""
 
 FAMILIES = ("artillery-projectile", "rocket", "air-dropped-dispenser")
+"""The delivery families a profile may belong to (see inputs/delivery.py)."""
 
 
 class Pattern(Model):
@@ -102,7 +103,7 @@ class DeliveryProfile(Model):
     """A generic carrier type, named by family and payload."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    family: Literal["artillery-projectile", "rocket", "air-dropped-dispenser"]
+    family: Literal[FAMILIES]
     name: str
     example: str = ""
     submunitions_per_carrier: PositiveCount

@@ -8,32 +8,21 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from pathlib import Path
-from typing import Annotated
 
 from pydantic import (
-    AfterValidator,
     Field,
     FiniteFloat,
     PositiveFloat,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from simulator.config.base import Count, Model, PositiveCount
+from simulator.config.base import Count, Model, PositiveCount, Probability, ScenarioPath
 from simulator.config.clearance import POLICY_NAMES, Clearance
 from simulator.config.profiles import DeliveryProfile
+from simulator.config.records import StrikeRecords
 from simulator.config.risk import Risk
 from simulator.errors import LocatedError
-
-
-def _relative_to_scenario(path: Path, info: ValidationInfo) -> Path:
-    if "\x00" in str(path):
-        raise ValueError("a path cannot hold a NUL character; give a file path")
-    base = (info.context or {}).get("base_dir")
-    return path if path.is_absolute() or base is None else Path(base) / path
-
 
 LAST_YEAR = 9000
 """Time axes end before this year, so that every reporting date is a valid date."""
@@ -44,8 +33,6 @@ MAX_CARRIERS = 2**31 - 1
 MAX_WORK_UNIT_M = 100_000.0
 """Largest side of a work unit (m), as of a grid cell."""
 
-ScenarioPath = Annotated[Path, AfterValidator(_relative_to_scenario)]
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class StudyArea(Model):
@@ -221,30 +208,6 @@ def check_strike_date(day: date, time: TimeAxis) -> None:
     if not time.start <= day <= time.end:
         raise LocatedError(("date",), day, f"set it between time.start {time.start} and time.end {time.end}",
                            problem="is outside the time axis;")
-
-
-class StrikeRecords(Model):
-    """A file of strike records, one row per strike (see docs/scenario-reference.md for its columns)."""
-
-    path: ScenarioPath = Field(
-        description="CSV (.csv or .csv.gz) or vector file with columns date, profile, carriers, x and y "
-        "(or easting and northing; or lon and lat, also long, lng, longitude, latitude; or point geometries); optional id, "
-        "azimuth_deg, dud_mean, dud_spread, function_altitude_m. Names ignore case; other columns are ignored with a "
-        "warning, misspelt ones refused; every row is checked as a [[strikes]] table"
-    )
-    layer: str | None = Field(None, description="layer of a vector file")
-    crs: str | None = Field(None, description="CRS of the x and y columns; default: the file's, else the study area's")
-    date_format: str | None = Field(
-        None, description="strptime format of the date column, e.g. '%m/%d/%Y' for 4/16/1999; default: YYYY-MM-DD"
-    )
-
-    @field_validator("date_format")
-    @classmethod
-    def _a_format(cls, value):
-        if value is not None and not any(code in value for code in ("%Y", "%y")):
-            raise LocatedError((), value, "give a strptime format with a year, e.g. '%d/%m/%Y' or '%m/%d/%Y'",
-                               problem="has no year (%Y or %y);")
-        return value
 
 
 class Precision(Model):

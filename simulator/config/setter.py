@@ -32,6 +32,9 @@ class Setter:
         self.notes: list[str] = []
 
     def apply(self, path: ParamPath, setting: Setting | None, read_only: dict | None = None) -> None:
+        if self._reaches_records(path):
+            self._override_records(path, setting, read_only)
+            return
         if path.profile is None:
             roots = [((), self.raw)]
         else:
@@ -51,13 +54,31 @@ class Setter:
             raise InputError(None, self.where, path.text, "check the selector: no scenario item matches it",
                              problem="matches nothing;")
 
+    def _reaches_records(self, path: ParamPath) -> bool:
+        """Whether ``path`` selects strikes (by id, field or ``*``) of a scenario that reads strike records."""
+        return (path.profile is None and path.parts[0] == "strikes" and len(path.parts) > 1
+                and isinstance(path.parts[1], (AllItems, Select)) and isinstance(self.raw.get("strike_records"), dict))
+
+    def _override_records(self, path: ParamPath, setting: Setting | None, read_only: dict | None) -> None:
+        """Set ``path`` on the matching ``[[strikes]]`` tables and record it for the strike records, whose rows
+        are only known when the file is read (``strike_records.overrides``)."""
+        if read_only is not None:
+            raise InputError(None, self.where, path.text, "give values rather than factors or ranges read from them",
+                             problem="reads values of strike records, which are only known when the run reads "
+                                     "the file;")
+        for container, key, trail in self._walk(self.raw.get("strikes") or [], path.parts[1:], ("strikes",), path.text):
+            self._set(container, key, trail, setting, path.text, None)
+        value = setting.value.item() if isinstance(setting.value, np.generic) else setting.value
+        self.raw["strike_records"].setdefault("overrides", []).append(
+            {"path": format_parts(path.parts), "value": value, "scale": setting.scale, "adjust": self.adjust})
+
     def _no_inline_strikes(self, path: ParamPath) -> None:
-        """Explain that strikes read from ``[strike_records]`` cannot be reached by ``strikes[...]`` paths."""
+        """Explain that a strike's index reaches only ``[[strikes]]`` tables, not strikes read from records."""
         if path.profile is None and path.parts[0] == "strikes" and not self.raw.get("strikes") \
                 and self.raw.get("strike_records") is not None:
-            raise InputError(None, self.where, path.text,
-                             "change the records file's columns instead (e.g. dud_mean), or write [[strikes]] tables",
-                             problem="reaches only [[strikes]] tables, and this scenario reads its strikes from "
+            raise InputError(None, self.where, path.text, "select records by id or field instead, e.g. "
+                             "strikes[id=R1].carriers or strikes[*].dud_rate.mean",
+                             problem="counts [[strikes]] tables, and this scenario reads its strikes from "
                                      "[strike_records];")
 
     # --- profiles

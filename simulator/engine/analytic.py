@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy import special
+from scipy.fft import next_fast_len
+from scipy.signal import fftconvolve
 
 from simulator.engine.prepare import Setup
 from simulator.errors import InputError
@@ -158,7 +160,7 @@ def _plan(f, grid, path, cx, cy, offsets, cov):
         rows = _span(grid.y0 - cy - ey, grid.y0 - cy + ey, cell, m)
         cols = _span(cx - ex - grid.x0, cx + ex - grid.x0, cell, m)
         half = (int(np.ceil(ky / cell)) * m, int(np.ceil(kx / cell)) * m)
-        points = _fast_len(rows[1] - rows[0] + 2 * half[0]) * _fast_len(cols[1] - cols[0] + 2 * half[1])
+        points = next_fast_len(rows[1] - rows[0] + 2 * half[0]) * next_fast_len(cols[1] - cols[0] + 2 * half[1])
         if points <= MAX_FFT_POINTS:
             return m, rows, cols, half
     raise InputError(
@@ -241,26 +243,7 @@ def _supersampled(weight, dx, dy, h, samples) -> np.ndarray:
 
 def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Full linear 2-D convolution by FFT, round-off negatives set to 0."""
-    shape = [p + q - 1 for p, q in zip(a.shape, b.shape)]
-    fft_shape = [_fast_len(n) for n in shape]
-    out = np.fft.irfft2(np.fft.rfft2(a, fft_shape) * np.fft.rfft2(b, fft_shape), fft_shape)
-    return np.maximum(out[: shape[0], : shape[1]], 0.0)
-
-
-def _fast_len(n: int) -> int:
-    """Smallest ``2^i 3^j 5^k >= n``: a length numpy's FFT handles fast."""
-    best = 1 << max(n - 1, 0).bit_length()
-    p5 = 1
-    while p5 < best:
-        p35 = p5
-        while p35 < best:
-            p = p35
-            while p < n:
-                p *= 2
-            best = min(best, p)
-            p35 *= 3
-        p5 *= 5
-    return best
+    return np.maximum(fftconvolve(a, b, mode="full"), 0.0)
 
 
 def _add(out: np.ndarray, window: Window, rate: np.ndarray, classes: np.ndarray) -> None:

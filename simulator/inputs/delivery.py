@@ -20,7 +20,7 @@ from simulator.kernels import strike_table as T
 PATTERN_CODES = {"uniform-ellipse": T.UNIFORM_ELLIPSE, "normal": T.NORMAL, "ring": T.RING}
 
 
-def _salvo(f: np.ndarray, altitude_m: np.ndarray, profile: DeliveryProfile) -> None:
+def _salvo(f: np.ndarray, profile: DeliveryProfile) -> None:
     length, width = profile.footprint()
     f[:, T.HALF_ALONG], f[:, T.HALF_ACROSS] = 0.5 * length, 0.5 * width
     f[:, T.CARRIER_SPACING] = 0.0
@@ -29,7 +29,7 @@ def _salvo(f: np.ndarray, altitude_m: np.ndarray, profile: DeliveryProfile) -> N
 def _stick(f: np.ndarray, altitude_m: np.ndarray, profile: DeliveryProfile) -> None:
     fba = profile.footprint_by_altitude
     if fba is None:
-        _salvo(f, altitude_m, profile)
+        _salvo(f, profile)
     else:
         altitude = np.where(np.isnan(altitude_m), fba.default_altitude_m, altitude_m)
         t = (altitude - fba.altitude_m[0]) / (fba.altitude_m[1] - fba.altitude_m[0])
@@ -39,11 +39,12 @@ def _stick(f: np.ndarray, altitude_m: np.ndarray, profile: DeliveryProfile) -> N
 
 
 FAMILIES: dict[str, Callable[[np.ndarray, np.ndarray, DeliveryProfile], None]] = {
-    "artillery-projectile": _salvo,
-    "rocket": _salvo,
+    "artillery-projectile": lambda f, altitude_m, profile: _salvo(f, profile),
+    "rocket": lambda f, altitude_m, profile: _salvo(f, profile),
     "air-dropped-dispenser": _stick,
 }
-"""Family name -> function filling the footprint and spacing columns of a group of rows."""
+"""Family name -> function filling the footprint and spacing columns of a group of rows (per-row function
+altitudes in m, NaN for the profile's default: only dispensers' footprints depend on it)."""
 
 
 def beta_parameters(mean, spread):

@@ -29,9 +29,11 @@ from pyproj.exceptions import CRSError
 
 from simulator.config.loading import format_loc, to_input_error
 from simulator.config.profiles import DeliveryProfile
-from simulator.config.scenario import Strike, StrikeRecords, TimeAxis, check_strike_date, check_strike_profile
+from simulator.config.records import StrikeRecords
+from simulator.config.scenario import Strike, TimeAxis, check_strike_date, check_strike_profile
 from simulator.errors import InputError, InputWarning, LocatedError
 from simulator.inputs.crs import fitting_crs, local_utm_crs, lon_lat_bounds
+from simulator.inputs.record_overrides import apply_override
 
 REQUIRED = ("date", "profile", "carriers")
 OPTIONAL = ("id", "azimuth_deg", "dud_mean", "dud_spread", "function_altitude_m")
@@ -167,8 +169,20 @@ def read_strike_records(
             default = profile.dud_rate.mean if profile is not None else 0.5
             raw["dud_rate"] = {"mean": default if mean is None else mean} | ({} if spread is None else {"spread": spread})
         raws.append({k: v for k, v in raw.items() if v is not None})
+    for override in records.overrides:
+        apply_override(override, raws, profiles, path, has_inline=bool(taken_ids))
     rows.check_all(raws, profiles, time, dict(taken_ids or {}), undated)
     rows.raise_if_any()
+    if records.overrides:
+        id_text, carriers, dates = [r.get("id") for r in raws], [r.get("carriers") for r in raws], \
+            [r.get("date") for r in raws]
+        profile_text = [r.get("profile") for r in raws]
+        coordinates = {c: [r.get("aim_point", {}).get(c) for r in raws] for c in pair}
+        numbers = {"azimuth_deg": [r.get("azimuth_deg") for r in raws],
+                   "function_altitude_m": [r.get("function_altitude_m") for r in raws],
+                   "dud_mean": [r.get("dud_rate", {}).get("mean") for r in raws],
+                   "dud_spread": [r.get("dud_rate", {}).get("spread") for r in raws]}
+        ids, frame = pd.Series(id_text, dtype=object), pd.DataFrame({"profile": profile_text})
     source = "EPSG:4326" if pair == ("lon", "lat") else records.crs or file_crs or grid_crs
     x, y = _to_grid(pair, coordinates, source, grid_crs, path, scenario, records.crs is not None, utm_near)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import pandas as pd
 
 from simulator.config.scenario import TimeAxis
 
@@ -16,9 +16,7 @@ DAYS_PER_YEAR = 365.25
 
 def add_months(day: date, months: int) -> date:
     """``day`` moved by whole months, clamped to the last day of a shorter month."""
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return (pd.Timestamp(day) + pd.DateOffset(months=months)).date()
 
 
 @dataclass(frozen=True)
@@ -40,10 +38,6 @@ class TimeSteps:
     def step_of(self, day: date) -> int:
         """The first step whose date is on or after ``day`` (a strike shows from that step on)."""
         return next(k for k, d in enumerate(self.dates) if d >= day)
-
-    def years(self) -> np.ndarray:
-        """Years since the first step, per step."""
-        return np.array([(d - self.dates[0]).days / DAYS_PER_YEAR for d in self.dates])
 
 
 def epoch_of_step(epoch_steps: np.ndarray, n_steps: int) -> np.ndarray:
