@@ -84,7 +84,7 @@ class Ensemble:
 
     def hazard_map(self) -> HazardMap:
         """What a planner knows: the probability of contamination per epoch and the density."""
-        return HazardMap(self.p_contaminated(), self.mean_count())
+        return HazardMap(self.hits, self.realizations, self.mean_count())
 
     def hazard_map_without(self, group: int) -> HazardMap | None:
         """The hazard map of the realizations outside ``group`` (the density kept whole), or None
@@ -92,16 +92,33 @@ class Ensemble:
         if self.group_hits.shape[1] != self.hits.shape[0]:
             return None
         n = self.realizations - int(self.group_sizes()[group])
-        return HazardMap(np.cumsum(self.hits - self.group_hits[group], axis=0) / n, self.mean_count())
+        return HazardMap(self.hits - self.group_hits[group], n, self.mean_count())
 
 
 @dataclass(frozen=True)
 class HazardMap:
-    """What a planner knows: ``p_by_epoch`` (float64 [epoch, cell]) the probability of
-    contamination after each epoch, ``mean_count`` (per cell) the expected remnants."""
+    """What a planner knows: ``hits`` (int32 [epoch, cell]) the realizations, of ``realizations``,
+    first contaminated at each epoch; ``mean_count`` (per cell) the expected remnants."""
 
-    p_by_epoch: np.ndarray
+    hits: np.ndarray
+    realizations: int
     mean_count: np.ndarray
+
+    @property
+    def p_by_epoch(self) -> np.ndarray:
+        """The probability of contamination after each epoch (float64 [epoch, cell])."""
+        return np.cumsum(self.hits, axis=0) / self.realizations
+
+    def reaches(self, threshold: float) -> np.ndarray:
+        """``p_by_epoch >= threshold`` (bool [epoch, cell]), computed one epoch at a time so that
+        the float64 probabilities of every epoch are never held at once."""
+        out = np.zeros(self.hits.shape, bool)
+        running = np.zeros(self.hits.shape[1], np.int64)
+        with np.errstate(invalid="ignore"):  # no realizations: nothing reaches the threshold
+            for e in range(len(self.hits)):
+                running += self.hits[e]
+                np.greater_equal(running / self.realizations, threshold, out=out[e])
+        return out
 
 
 GROUPS = 10

@@ -23,10 +23,12 @@ def estimate_peak_bytes(
 
     Whole-grid arrays per cell: the sums of counts and squares (16 B), first hits per epoch
     (4 B each), the jackknife groups' hits (4 B per group and kept epoch), land-use codes and
-    zones (5 B), the result rasters and their temporaries (about 40 B). Per thread, the
-    accumulators of one tile (or of the whole grid in the land-release pass) and the kernel's
-    scratch (20 B per cell). Per realization, the tables
-    by epoch and zone, and the land-release state by step and class.
+    zones (5 B), the result rasters and their temporaries (about 40 B); with land release, the
+    plan's zones and what it is cut from (4 B, and 2 B per epoch). Per thread, the accumulators
+    of one tile and the kernel's scratch (20 B per cell), in both passes (the land-release pass
+    is tiled too). Per realization, the tables by epoch and zone, and land release's final state
+    by class and its completion step (its bands by step are histograms: at most one entry per
+    realization, step, class and metric, far fewer once the values repeat).
     """
     cells = grid.n_cells
     tile = min(grid.nx, TILE_CELLS) * min(grid.ny, TILE_CELLS)
@@ -35,7 +37,7 @@ def estimate_peak_bytes(
     total = BASE_BYTES + cells * per_cell + threads * tile * scratch
     total += realizations * (epochs * zones * 16 + 24)
     if clearance:
-        total += threads * cells * scratch + realizations * steps * zones * 64
+        total += cells * (4 + 2 * epochs) + realizations * (zones * 64 + 8 + steps * (zones + 1) * 16)
     return int(total)
 
 

@@ -31,7 +31,7 @@ from simulator.engine.tiles import tile_kernels
 from simulator.errors import InputError
 from simulator.kernels import strike_table as T
 from simulator.pipeline.backends import LocalBackend, Progress
-from simulator.release.land_release import Plan, run_land_release
+from simulator.release.land_release import Plan, ReleaseSums, score_plan
 
 LOOPBACK = "127.0.0.1"
 """Where the local cluster's scheduler, nannies, workers and dashboard listen."""
@@ -158,8 +158,9 @@ def _dense(tile, n: int, sparse: tuple) -> Ensemble:
     return dense
 
 
-def _release_chunk(setup: Setup, plan: Plan, n: int, first: int) -> np.ndarray:
-    return run_land_release(setup, plan, n, first, 1, setup.scenario.simulation.batch_size, None)
+def _release_chunk(setup: Setup, plan: Plan, n: int, first: int, keep_state: bool) -> ReleaseSums:
+    """A chunk of the land-release pass on one worker thread (tiled there as locally)."""
+    return score_plan(setup, plan, n, first, 1, setup.scenario.simulation.batch_size, None, keep_state=keep_state)
 
 
 @dataclass
@@ -263,14 +264,16 @@ class DaskBackend:
             merged = merged.merge(part)
         return merged
 
-    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress) -> np.ndarray:
-        """Land-release state of realizations ``first .. first + n - 1``, as Dask tasks."""
+    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress,
+                keep_state: bool = False) -> ReleaseSums:
+        """Land release in realizations ``first .. first + n - 1``, as Dask tasks of realization
+        chunks, each tiled on its worker as a local run is; merged in realization order."""
         client = self.client
         shared = client.scatter([(replace(setup, land_use=None), plan)], broadcast=True, hash=False)[0]
         chunks = self._chunks(n, first)
-        futures = [client.submit(lambda both, size, start: _release_chunk(*both, size, start), shared, size, start,
-                                 pure=False) for start, size in chunks]
-        return np.concatenate(self._gather(futures, progress, [size for _, size in chunks]))
+        futures = [client.submit(lambda both, size, start: _release_chunk(*both, size, start, keep_state), shared,
+                                 size, start, pure=False) for start, size in chunks]
+        return ReleaseSums.concat(self._gather(futures, progress, [size for _, size in chunks]))
 
     def close(self) -> None:
         """Close the client, and the local cluster if this backend started one."""
