@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from simulator.engine.ensemble import GROUPS, TILE_CELLS, Ensemble, _run_window, assemble
+from simulator.engine.ensemble import GROUPS, Ensemble, _run_window, assemble
 from simulator.engine.prepare import Setup
 from simulator.engine.tiles import tile_kernels
 from simulator.errors import InputError
@@ -33,6 +33,8 @@ from simulator.kernels import strike_table as T
 from simulator.pipeline.backends import LocalBackend, Progress
 from simulator.release.land_release import Plan, ReleaseSums, score_plan
 
+DASK_TILE_CELLS = 512
+"""Side of the tiles (cells) a Dask task runs in the contamination pass (the national campaign: 96 tiles)."""
 LOOPBACK = "127.0.0.1"
 """Where the local cluster's scheduler, nannies, workers and dashboard listen."""
 
@@ -176,7 +178,7 @@ class DaskBackend:
     workers: int | None = None
     scheduler: str | None = None
     chunks_per_worker: int = 4
-    tile_cells: int = TILE_CELLS // 4
+    tile_cells: int = DASK_TILE_CELLS
     dashboard: bool = False
     tls_ca_file: Path | None = None
     tls_cert: Path | None = None

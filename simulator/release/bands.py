@@ -22,8 +22,8 @@ VALUE_BITS = 40
 WHOLE_TOLERANCE = 1e-12
 """Relative rounding allowed in a figure that is a whole number of its unit (an area summed from
 cells whose area in m2 is not a binary fraction); the figure is then held as that whole number."""
-PENDING_KEYS = 1 << 20
-"""Values waiting (8 B each) before they are folded into the histogram."""
+PENDING_KEYS = 1 << 18
+"""Values waiting (8 B each) before they are folded into the histogram (a merge of sorted arrays)."""
 
 
 @dataclass
@@ -57,7 +57,7 @@ class ExactBands:
         slot = np.arange(self.slots, dtype=np.int64) << VALUE_BITS
         self._pending.append((whole.astype(np.int64).reshape(len(values), self.slots) + slot).ravel())
         self.n += len(values)
-        if sum(len(p) for p in self._pending) >= max(PENDING_KEYS, len(self.keys)):
+        if sum(len(p) for p in self._pending) >= PENDING_KEYS:
             self._fold()
 
     def folded(self) -> ExactBands:
@@ -69,8 +69,8 @@ class ExactBands:
         """The bands of both sets of realizations."""
         self._fold()
         other._fold()
-        both = ExactBands(self.shape, self.units, self.n + other.n)
-        both._fold_with(np.concatenate([self.keys, other.keys]), np.concatenate([self.counts, other.counts]))
+        both = ExactBands(self.shape, self.units, self.n + other.n, self.keys.copy(), self.counts.copy())
+        both._insert(other.keys, other.counts)
         return both
 
     def bands(self, scale: np.ndarray) -> dict[str, np.ndarray]:
@@ -104,17 +104,19 @@ class ExactBands:
 
     def _fold(self) -> None:
         if self._pending:
-            new = np.concatenate(self._pending)
+            keys, counts = np.unique(np.concatenate(self._pending), return_counts=True)
             self._pending = []
-            self._fold_with(np.concatenate([self.keys, new]),
-                            np.concatenate([self.counts, np.ones(len(new), np.int64)]))
+            self._insert(keys, counts.astype(np.int64))
 
-    def _fold_with(self, keys: np.ndarray, counts: np.ndarray) -> None:
-        order = np.argsort(keys, kind="stable")
-        keys, counts = keys[order], counts[order]
-        first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
-        self.keys = keys[first]
-        self.counts = np.add.reduceat(counts, first) if len(keys) else counts
+    def _insert(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        """Add ``counts`` realizations at each of the sorted, distinct ``keys`` (in place)."""
+        at = np.searchsorted(self.keys, keys)
+        seen = np.zeros(len(keys), bool)
+        inside = at < len(self.keys)
+        seen[inside] = self.keys[at[inside]] == keys[inside]
+        self.counts[at[seen]] += counts[seen]
+        self.keys = np.insert(self.keys, at[~seen], keys[~seen])
+        self.counts = np.insert(self.counts, at[~seen], counts[~seen])
 
 
 def _lerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:

@@ -216,6 +216,7 @@ def score_plan(
         sums.completion[done] = completion_steps(part)
         if keep_state:
             sums.state[done] = part
+    sums.bands.folded()
     return sums
 
 

@@ -72,7 +72,7 @@ def cut_work_units(
     n_units = len(keys)
     epoch = keys % max(n_epochs, 1)
     unit_class = (keys // max(n_epochs, 1)) % n_classes
-    confirmed = known.reaches(hazard_threshold)[known_epoch[first[cells]], cells] if cells.size else np.zeros(0, bool)
+    confirmed = known.reaches_at(known_epoch[first[cells]], cells, hazard_threshold)
     zone = (2 * n_units + cell_class.astype(np.int32)).astype(np.int32)
     zone[cells] = 2 * unit_of_cell + confirmed
     cell_area = grid.cell_area_m2
