@@ -120,7 +120,7 @@ def test_items_in_unsuspected_land_do_not_depend_on_the_realization_count(tmp_pa
     for n in (50, 2000):
         result = simulate(load_scenario(path, [f"simulation.realizations={n}", "hazard.suspect_threshold=0.02"]),
                           threads=2)
-        final = result.land_release.state[:, -1].sum(axis=1)
+        final = result.land_release.final.sum(axis=1)
         ground = final[:, K.FOUND] + final[:, K.RESIDUAL] + final[:, K.IN_HAZARDOUS] + final[:, K.UNSUSPECTED]
         share = final[:, K.UNSUSPECTED] / np.maximum(ground, 1)
         shares.append((share.mean(), share.std(ddof=1) / math.sqrt(n)))

@@ -16,7 +16,7 @@ from simulator.config.variants import load_scenario
 from simulator.engine.ensemble import SCORED, root_key, run_ensemble
 from simulator.inputs.timeaxis import TimeSteps
 from simulator.pipeline import simulate
-from simulator.release.land_release import NO_DISC, capacity_per_step
+from simulator.release.land_release import NO_DISC, capacity_per_step, run_land_release
 from simulator.release.policies import POLICIES
 from simulator.results.tables import per_step
 from tests.conftest import TINY_TOML, write_tiny
@@ -44,7 +44,7 @@ def scored(result):
     """The scored realizations land release was measured on, scattered again on their own key."""
     setup = result.setup
     inputs = replace(setup.kernel, key=root_key(setup.scenario.simulation.seed, SCORED), disc=NO_DISC)
-    return run_ensemble(inputs, len(result.land_release.state), threads=1)
+    return run_ensemble(inputs, result.land_release.realizations, threads=1)
 
 
 def on_ground(result) -> np.ndarray:
@@ -52,8 +52,14 @@ def on_ground(result) -> np.ndarray:
     return per_step(result.setup, scored(result).zone_items).sum(axis=2)
 
 
+def full_state(result) -> np.ndarray:
+    """The land-release state per scored realization and step (a run keeps only bands and finals)."""
+    release = result.land_release
+    return run_land_release(result.setup, release.plan, release.realizations, threads=1)
+
+
 def metric(result, index) -> np.ndarray:
-    return result.land_release.state[:, :, :, index].sum(axis=2)
+    return full_state(result)[:, :, :, index].sum(axis=2)
 
 
 def test_items_are_conserved_in_every_realization_and_step(tmp_path):

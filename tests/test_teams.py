@@ -16,7 +16,7 @@ from simulator.engine.ensemble import SCORED, root_key, run_ensemble
 from simulator.errors import InputError
 from simulator.inputs.timeaxis import TimeSteps
 from simulator.pipeline import simulate
-from simulator.release.land_release import NO_DISC, capacity_per_step
+from simulator.release.land_release import NO_DISC, capacity_per_step, run_land_release
 from simulator.results.tables import per_step
 from tests.conftest import TINY_TOML, write_tiny
 
@@ -195,10 +195,11 @@ def test_a_run_with_multi_role_teams_conserves_items_and_releases_land(tmp_path)
     loaded = load_scenario(path, ["simulation.realizations=12",
                                   'clearance.teams={multi_role=[{roles=["nts", "ts", "bac"], count=3}]}'])
     result = simulate(loaded, threads=1)
-    state = result.land_release.state.sum(axis=2)
+    release = result.land_release
+    state = run_land_release(result.setup, release.plan, release.realizations, threads=1).sum(axis=2)
     accounted = sum(state[:, :, m] for m in (K.FOUND, K.RESIDUAL, K.IN_HAZARDOUS, K.UNSUSPECTED))
     scored = run_ensemble(replace(result.setup.kernel, key=root_key(result.setup.scenario.simulation.seed, SCORED),
-                                  disc=NO_DISC), len(result.land_release.state), threads=1)
+                                  disc=NO_DISC), release.realizations, threads=1)
     assert np.array_equal(accounted, per_step(result.setup, scored.zone_items).sum(axis=2))
     released = state[:, -1, K.CANCELLED_M2] + state[:, -1, K.REDUCED_M2] + state[:, -1, K.CLEARED_M2]
     assert np.all(released > 0) and np.all(state[:, -1, K.REMAINING_M2] <= state[:, 0, K.REMAINING_M2])

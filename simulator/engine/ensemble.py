@@ -80,11 +80,13 @@ class Ensemble:
 
     def group_contaminated(self) -> np.ndarray:
         """Per group, realizations in which each cell is contaminated by the last epoch [GROUPS, cell]."""
+        if self.group_hits.shape[1] == 1:
+            return self.group_hits[:, 0]  # kept for the last epoch only: already the sum
         return self.group_hits.sum(axis=1, dtype=np.int32)
 
     def hazard_map(self) -> HazardMap:
         """What a planner knows: the probability of contamination per epoch and the density."""
-        return HazardMap(self.p_contaminated(), self.mean_count())
+        return HazardMap(self.hits, self.realizations, self.mean_count())
 
     def hazard_map_without(self, group: int) -> HazardMap | None:
         """The hazard map of the realizations outside ``group`` (the density kept whole), or None
@@ -92,16 +94,59 @@ class Ensemble:
         if self.group_hits.shape[1] != self.hits.shape[0]:
             return None
         n = self.realizations - int(self.group_sizes()[group])
-        return HazardMap(np.cumsum(self.hits - self.group_hits[group], axis=0) / n, self.mean_count())
+        return HazardMap(self.hits - self.group_hits[group], n, self.mean_count())
 
 
 @dataclass(frozen=True)
 class HazardMap:
-    """What a planner knows: ``p_by_epoch`` (float64 [epoch, cell]) the probability of
-    contamination after each epoch, ``mean_count`` (per cell) the expected remnants."""
+    """What a planner knows: ``hits`` (int32 [epoch, cell]) the realizations, of ``realizations``,
+    first contaminated at each epoch; ``mean_count`` (per cell) the expected remnants."""
 
-    p_by_epoch: np.ndarray
+    hits: np.ndarray
+    realizations: int
     mean_count: np.ndarray
+
+    @property
+    def p_by_epoch(self) -> np.ndarray:
+        """The probability of contamination after each epoch (float64 [epoch, cell])."""
+        return np.cumsum(self.hits, axis=0) / self.realizations
+
+    def reaches(self, threshold: float) -> np.ndarray:
+        """``p_by_epoch >= threshold`` (bool [epoch, cell]), computed an epoch and a block of
+        cells at a time so that the float64 probabilities are never held at once."""
+        out = np.zeros(self.hits.shape, bool)
+        for e, running in enumerate(cumulative_rows(self.hits)):
+            for start in range(0, len(running), REACH_BLOCK):
+                block = slice(start, start + REACH_BLOCK)
+                out[e, block] = _reaches(running[block], self.realizations, threshold)
+        return out
+
+    def reaches_at(self, epoch: np.ndarray, cells: np.ndarray, threshold: float) -> np.ndarray:
+        """``p_by_epoch[epoch, cells] >= threshold`` (bool per cell), summing only those cells' hits."""
+        total = np.zeros(len(cells), np.int64)
+        for e in range(len(self.hits)):
+            take = epoch >= e
+            total[take] += self.hits[e, cells[take]]
+        return _reaches(total, self.realizations, threshold)
+
+
+def _reaches(hits: np.ndarray, n: int, threshold: float) -> np.ndarray:
+    """``hits / n >= threshold`` in float64 (no realizations: nothing reaches it)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return hits / n >= threshold
+
+
+def cumulative_rows(hits: np.ndarray):
+    """The cumulative sums of ``hits`` [epoch, cell] over epochs, one epoch at a time (int32, one
+    buffer reused: read each row before asking for the next)."""
+    running = np.zeros(hits.shape[1], np.int32)
+    for row in hits:
+        running += row
+        yield running
+
+
+REACH_BLOCK = 1 << 22
+"""Cells whose probabilities are held at once (float64) when a map is thresholded."""
 
 
 GROUPS = 10
@@ -123,9 +168,9 @@ def group_of(r):
     return (np.asarray(r) // GROUP_BLOCK) % GROUPS
 
 
-TILE_CELLS = 2048
-"""Side of the tiles (cells) that grids larger than one tile are run in: 4 million cells, so that
-a thread's accumulators stay under about 300 MB."""
+TILE_CELLS = 1024
+"""Side of the tiles (cells) that grids larger than one tile are run in: a million cells, so that
+a thread's accumulators stay under about 80 MB (in both passes)."""
 
 
 def run_ensemble(

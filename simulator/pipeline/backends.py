@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba
-import numpy as np
 
 from simulator.engine.ensemble import Ensemble, run_ensemble
 from simulator.engine.prepare import Setup
 from simulator.errors import InputError
-from simulator.release.land_release import Plan, run_land_release
+from simulator.release.land_release import Plan, ReleaseSums, score_plan
 
 Progress = Callable[[int], None] | None
 
@@ -33,9 +32,11 @@ class LocalBackend:
         return run_ensemble(setup.kernel, n, first=first, threads=self.threads,
                             batch_size=setup.scenario.simulation.batch_size, progress=progress)
 
-    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress) -> np.ndarray:
-        """Land-release state of realizations ``first .. first + n - 1``."""
-        return run_land_release(setup, plan, n, first, self.threads, setup.scenario.simulation.batch_size, progress)
+    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress,
+                keep_state: bool = False) -> ReleaseSums:
+        """Land release in realizations ``first .. first + n - 1`` (see ``score_plan``)."""
+        return score_plan(setup, plan, n, first, self.threads, setup.scenario.simulation.batch_size, progress,
+                          keep_state=keep_state)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -1,8 +1,8 @@
 """Checkpoints of a long run, so that ``remnant run --resume`` finishes it after an interruption.
 
 A checkpoint folder sits beside the output folder (``.<name>.checkpoint``) and holds the
-ensemble's integer accumulators for the realizations done, and the land-release state of
-those done in the second pass. Files are replaced atomically, so a run killed while saving
+ensemble's integer accumulators for the realizations done, and what land release keeps of
+those done in the second pass, one file per part (so saving is incremental). Files are replaced atomically, so a run killed while saving
 leaves the previous checkpoint. Resuming continues with the same random streams, so the
 outputs are identical to an uninterrupted run. A checkpoint holds the output folder's lock
 while its run lasts (a second run into the same folder is refused), and a checkpoint no
@@ -24,10 +24,14 @@ import numpy as np
 from simulator.engine.ensemble import Ensemble
 from simulator.errors import InputError
 from simulator.outputs.staging import hold
+from simulator.release.bands import ExactBands
+from simulator.release.land_release import ReleaseSums
 
 IDENTITY = "identity.json"
-PROGRESS = ("ensemble.npz", "release.npz")
-"""Files holding saved work; a checkpoint with neither has nothing to resume."""
+ENSEMBLE = "ensemble.npz"
+RELEASE_PART = "release-"
+"""Files holding saved work: the ensemble, and one file per part of the land release named by
+its first realization; a checkpoint with none has nothing to resume."""
 _DAMAGED = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
 
@@ -58,7 +62,7 @@ class Checkpoint:
             return False
 
     def has_progress(self) -> bool:
-        return any((self.folder / name).is_file() for name in PROGRESS)
+        return (self.folder / ENSEMBLE).is_file() or bool(self.release_parts())
 
     def start(self) -> None:
         """A fresh checkpoint folder for this run."""
@@ -68,10 +72,10 @@ class Checkpoint:
 
     def save_ensemble(self, ensemble: Ensemble) -> None:
         arrays = {f.name: np.asarray(getattr(ensemble, f.name)) for f in fields(Ensemble)}
-        self._replace("ensemble.npz", lambda path: np.savez(path, **arrays))
+        self._replace(ENSEMBLE, lambda path: np.savez(path, **arrays))
 
     def load_ensemble(self) -> Ensemble | None:
-        path = self.folder / "ensemble.npz"
+        path = self.folder / ENSEMBLE
         if not path.is_file():
             return None
         try:
@@ -81,18 +85,35 @@ class Checkpoint:
         except _DAMAGED as exc:
             raise self._damaged(path, exc) from None
 
-    def save_release(self, state: np.ndarray, done: int) -> None:
-        self._replace("release.npz", lambda path: np.savez(path, state=state[:done]))
+    def save_release(self, part: ReleaseSums, first: int) -> None:
+        """Save the land release of realizations ``first ..`` (one file per part: earlier parts stay as written)."""
+        bands = part.bands.folded()
+        arrays = {"first": first, "shape": bands.shape, "units": bands.units, "n": bands.n, "keys": bands.keys,
+                  "counts": bands.counts, "final": part.final,
+                  "completion": part.completion}
+        if part.state is not None:
+            arrays["state"] = part.state
+        self._replace(f"{RELEASE_PART}{first:012d}.npz", lambda path: np.savez(path, **arrays))
 
-    def load_release(self) -> np.ndarray | None:
-        path = self.folder / "release.npz"
-        if not path.is_file():
-            return None
-        try:
-            with np.load(path) as data:
-                return data["state"]
-        except _DAMAGED as exc:
-            raise self._damaged(path, exc) from None
+    def load_release(self) -> list[ReleaseSums]:
+        """The saved parts of the land release, in realization order (empty: none)."""
+        parts, have = [], 0
+        for path in self.release_parts():
+            try:
+                with np.load(path) as data:
+                    if int(data["first"]) != have:
+                        raise ValueError(f"a part starts at realization {int(data['first'])}, not {have}")
+                    bands = ExactBands(tuple(int(v) for v in data["shape"]), data["units"], int(data["n"]),
+                                       data["keys"], data["counts"])
+                    parts.append(ReleaseSums(bands, data["final"], data["completion"],
+                                             data["state"] if "state" in data.files else None))
+            except _DAMAGED as exc:
+                raise self._damaged(path, exc) from None
+            have += len(parts[-1])
+        return parts
+
+    def release_parts(self) -> list[Path]:
+        return sorted(self.folder.glob(f"{RELEASE_PART}*[0-9].npz"))
 
     def clear(self, keep_lock: bool = False) -> None:
         """Remove the checkpoint folder; give up the output folder's lock unless ``keep_lock``."""
@@ -120,7 +141,8 @@ class Checkpoint:
 
     def clear_release(self) -> None:
         """Forget the land-release state (its plan changed)."""
-        (self.folder / "release.npz").unlink(missing_ok=True)
+        for path in self.release_parts():
+            path.unlink(missing_ok=True)
 
     def _replace(self, name: str, write) -> None:
         temporary = self.folder / f"{name}.tmp.npz" if name.endswith(".npz") else self.folder / f"{name}.tmp"

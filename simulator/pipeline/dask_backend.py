@@ -25,14 +25,16 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from simulator.engine.ensemble import GROUPS, TILE_CELLS, Ensemble, _run_window, assemble
+from simulator.engine.ensemble import GROUPS, Ensemble, _run_window, assemble
 from simulator.engine.prepare import Setup
 from simulator.engine.tiles import tile_kernels
 from simulator.errors import InputError
 from simulator.kernels import strike_table as T
 from simulator.pipeline.backends import LocalBackend, Progress
-from simulator.release.land_release import Plan, run_land_release
+from simulator.release.land_release import Plan, ReleaseSums, score_plan
 
+DASK_TILE_CELLS = 512
+"""Side of the tiles (cells) a Dask task runs in the contamination pass (the national campaign: 96 tiles)."""
 LOOPBACK = "127.0.0.1"
 """Where the local cluster's scheduler, nannies, workers and dashboard listen."""
 
@@ -158,8 +160,9 @@ def _dense(tile, n: int, sparse: tuple) -> Ensemble:
     return dense
 
 
-def _release_chunk(setup: Setup, plan: Plan, n: int, first: int) -> np.ndarray:
-    return run_land_release(setup, plan, n, first, 1, setup.scenario.simulation.batch_size, None)
+def _release_chunk(setup: Setup, plan: Plan, n: int, first: int, keep_state: bool) -> ReleaseSums:
+    """A chunk of the land-release pass on one worker thread (tiled there as locally)."""
+    return score_plan(setup, plan, n, first, 1, setup.scenario.simulation.batch_size, None, keep_state=keep_state)
 
 
 @dataclass
@@ -175,7 +178,7 @@ class DaskBackend:
     workers: int | None = None
     scheduler: str | None = None
     chunks_per_worker: int = 4
-    tile_cells: int = TILE_CELLS // 4
+    tile_cells: int = DASK_TILE_CELLS
     dashboard: bool = False
     tls_ca_file: Path | None = None
     tls_cert: Path | None = None
@@ -263,14 +266,16 @@ class DaskBackend:
             merged = merged.merge(part)
         return merged
 
-    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress) -> np.ndarray:
-        """Land-release state of realizations ``first .. first + n - 1``, as Dask tasks."""
+    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress,
+                keep_state: bool = False) -> ReleaseSums:
+        """Land release in realizations ``first .. first + n - 1``, as Dask tasks of realization
+        chunks, each tiled on its worker as a local run is; merged in realization order."""
         client = self.client
         shared = client.scatter([(replace(setup, land_use=None), plan)], broadcast=True, hash=False)[0]
         chunks = self._chunks(n, first)
-        futures = [client.submit(lambda both, size, start: _release_chunk(*both, size, start), shared, size, start,
-                                 pure=False) for start, size in chunks]
-        return np.concatenate(self._gather(futures, progress, [size for _, size in chunks]))
+        futures = [client.submit(lambda both, size, start: _release_chunk(*both, size, start, keep_state), shared,
+                                 size, start, pure=False) for start, size in chunks]
+        return ReleaseSums.concat(self._gather(futures, progress, [size for _, size in chunks]))
 
     def close(self) -> None:
         """Close the client, and the local cluster if this backend started one."""

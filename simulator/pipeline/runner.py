@@ -14,7 +14,7 @@ from simulator.engine.ensemble import Ensemble
 from simulator.engine.prepare import Setup
 from simulator.pipeline.backends import LocalBackend
 from simulator.pipeline.checkpoint import Checkpoint
-from simulator.release.land_release import LandRelease, Plan, make_plan, release_cost
+from simulator.release.land_release import LandRelease, Plan, ReleaseSums, make_plan
 from simulator.results.precision import deadline_error, map_settled
 from simulator.results.release_tables import deadline_met
 from simulator.results.result import Result
@@ -125,9 +125,14 @@ def map_replicates(setup: Setup, ensemble: Ensemble, backend) -> np.ndarray:
         if known is None:
             return np.zeros(0)
         plan = make_plan(setup, known)
-        state = backend.release(setup, plan, n, 0, None)
-        replicates.append(float(deadline_met(setup, LandRelease(plan, state, release_cost(state, clearance))).mean()))
+        sums = backend.release(setup, plan, n, 0, None)
+        replicates.append(float(deadline_met(setup, LandRelease.of(plan, sums, clearance)).mean()))
     return np.array(replicates)
+
+
+def keeps_state(setup: Setup) -> bool:
+    """Whether land release keeps its state per realization and step: only the risk figures need it."""
+    return setup.scenario.risk is not None
 
 
 def land_release(
@@ -135,28 +140,30 @@ def land_release(
     every: int,
 ) -> LandRelease:
     """Release land by ``plan`` in the scored realizations (resuming a checkpoint), until
-    P(deadline)'s error over them meets its share of the precision target."""
+    P(deadline)'s error over them meets its share of the precision target. Each part of
+    ``every`` realizations is checkpointed on its own, once."""
     sim = setup.scenario.simulation
-    done = checkpoint.load_release() if checkpoint is not None else None
-    parts = [] if done is None else [done]
-    have = 0 if done is None else len(done)
+    clearance = setup.scenario.clearance
+    keep = keeps_state(setup)
+    parts = checkpoint.load_release() if checkpoint is not None else []
+    have = sum(len(p) for p in parts)
     if have and progress is not None:
         progress(have)
     total = max(sim.realizations, have)
     target = sim.target
     while True:
         for first in range(have, total, every):
-            parts.append(backend.release(setup, plan, min(every, total - first), first, progress))
-            have = first + min(every, total - first)
+            part = backend.release(setup, plan, min(every, total - first), first, progress, keep_state=keep)
+            parts.append(part)
+            have = first + len(part)
             if checkpoint is not None and have < total:
-                checkpoint.save_release(np.concatenate(parts), have)
-        state = np.concatenate(parts)
-        release = LandRelease(plan, state, release_cost(state, setup.scenario.clearance))
+                checkpoint.save_release(part, first)
+        parts = [ReleaseSums.concat(parts)]
+        release = LandRelease.of(plan, parts[0], clearance)
         met = deadline_met(setup, release)
         if (target is None or target.p_deadline_se is None or met is None or total >= target.max_realizations
                 or deadline_error(met) <= target.p_deadline_se / math.sqrt(2.0)):
             return release
-        parts = [state]
         total = _grown(total, sim.realizations, target.max_realizations, grow)
 
 

@@ -18,16 +18,22 @@ import numpy as np
 import shapely
 
 from simulator.config.clearance import METHODS, Clearance
-from simulator.engine.ensemble import SCORED, HazardMap, root_key
+from simulator.engine.ensemble import SCORED, TILE_CELLS, HazardMap, root_key
 from simulator.engine.prepare import Setup
 from simulator.engine.scatter import CellSums, scatter
+from simulator.engine.tiles import tile_kernels
+from simulator.inputs.kernel_inputs import KernelInputs
 from simulator.inputs.timeaxis import DAYS_PER_YEAR, TimeSteps
 from simulator.kernels import release as K
+from simulator.release.bands import ExactBands
 from simulator.release.policies import POLICIES, PlannerView, averted_per_item
 from simulator.release.work_units import WorkUnits, cut_work_units
 
 NO_DISC = np.zeros(1, np.int64)
 """Land release counts items per work unit only: no contamination disc is drawn."""
+RELEASE_BATCH_BYTES = 64 * 2**20
+"""Largest table of items and cells per realization, epoch and zone a land-release batch holds
+(bytes): batches of many work units shrink to fit (results do not depend on batches)."""
 
 
 @dataclass(frozen=True)
@@ -44,22 +50,89 @@ class Plan:
 
 @dataclass(frozen=True)
 class LandRelease:
-    """Per scored realization, step, class and metric (see ``kernels.release``) the state after each
-    step; ``map_replicates``: P(deadline) of the plans made from the hazard map with each group of
-    its realizations left out, scored on the same realizations (empty: not computed)."""
+    """Land release of the scored realizations by ``plan``.
+
+    ``state`` (float64 [realization, step, class, metric], see ``kernels.release``): the state after
+    each step, kept only where something needs it realization by realization (``keep_state``;
+    else None); ``cost`` (per realization); ``map_replicates``: P(deadline) of the plans made from
+    the hazard map with each group of its realizations left out, scored on the same realizations
+    (empty: not computed); ``final`` ([realization, class, metric]): the state after the last step;
+    ``completion`` (per realization): the first step from which no hazardous land remains (-1: not
+    within the horizon); ``bands``: exact bands per step, class (then all classes) and metric.
+    Built from a ``state`` alone, the other fields are derived from it.
+    """
 
     plan: Plan
-    state: np.ndarray
+    state: np.ndarray | None
     cost: np.ndarray
     map_replicates: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    final: np.ndarray | None = None
+    completion: np.ndarray | None = None
+    bands: ExactBands | None = None
+
+    def __post_init__(self) -> None:
+        if self.final is None:
+            object.__setattr__(self, "final", self.state[:, -1])
+        if self.completion is None:
+            object.__setattr__(self, "completion", completion_steps(self.state))
+
+    @classmethod
+    def of(cls, plan: Plan, sums: ReleaseSums, clearance: Clearance) -> LandRelease:
+        return cls(plan, sums.state, final_cost(sums.final, clearance), final=sums.final,
+                   completion=sums.completion, bands=sums.bands)
+
+    @property
+    def realizations(self) -> int:
+        return len(self.cost)
 
     def completion_step(self) -> np.ndarray:
         """Per realization, the first step from which no hazardous land remains (-1: not within the horizon)."""
-        remaining = self.state[:, :, :, K.REMAINING_M2].sum(axis=2) > 0
-        n_steps = remaining.shape[1]
-        last = n_steps - 1 - np.argmax(remaining[:, ::-1], axis=1)
-        step = np.where(remaining.any(axis=1), last + 1, 0)
-        return np.where(step < n_steps, step, -1)
+        return self.completion
+
+
+@dataclass
+class ReleaseSums:
+    """What land release keeps of a range of scored realizations, mergeable (see ``LandRelease``)."""
+
+    bands: ExactBands
+    final: np.ndarray
+    completion: np.ndarray
+    state: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.completion)
+
+    @staticmethod
+    def concat(parts: list[ReleaseSums]) -> ReleaseSums:
+        """The sums of ``parts``' realizations, in that order."""
+        bands = parts[0].bands
+        for part in parts[1:]:
+            bands = bands.merged(part.bands)
+        keep = all(p.state is not None for p in parts)
+        return ReleaseSums(bands, np.concatenate([p.final for p in parts]),
+                           np.concatenate([p.completion for p in parts]),
+                           np.concatenate([p.state for p in parts]) if keep else None)
+
+
+def completion_steps(state: np.ndarray) -> np.ndarray:
+    """Per realization of ``state``, the first step from which no hazardous land remains (-1: none)."""
+    remaining = state[:, :, :, K.REMAINING_M2].sum(axis=2) > 0
+    n_steps = remaining.shape[1]
+    last = n_steps - 1 - np.argmax(remaining[:, ::-1], axis=1)
+    step = np.where(remaining.any(axis=1), last + 1, 0)
+    return np.where(step < n_steps, step, -1)
+
+
+def band_units(setup: Setup) -> np.ndarray:
+    """The unit each metric counts in: a cell's area (m2) for areas, 1 for items."""
+    units = np.ones(K.N_METRICS)
+    units[[K.REMAINING_M2, K.CANCELLED_M2, K.REDUCED_M2, K.CLEARED_M2]] = setup.grid.cell_area_m2
+    return units
+
+
+def with_total(state: np.ndarray) -> np.ndarray:
+    """``state`` [realization, step, class, metric] with the sum over classes as one more class."""
+    return np.concatenate([state, state.sum(axis=2, keepdims=True)], axis=2)
 
 
 def capacity_per_step(clearance: Clearance, steps: TimeSteps) -> np.ndarray:
@@ -84,7 +157,7 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
     keys = setup.class_keys
     start_step = setup.steps.step_of(clearance.start)
     units = cut_work_units(
-        known.p_by_epoch, known.mean_count, setup.kernel.cell_class, len(keys), setup.grid,
+        known, setup.kernel.cell_class, len(keys), setup.grid,
         setup.epoch_steps, clearance, start_step, sc.hazard.suspect_threshold, sc.hazard.threshold,
     )
     productivity = np.array([[clearance.productivity(k, m) for m in METHODS] for k in keys])
@@ -116,10 +189,45 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
 
 def run_land_release(
     setup: Setup, plan: Plan, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, tile_cells: int = TILE_CELLS,
 ) -> np.ndarray:
     """Scatter realizations ``first .. first + realizations - 1`` again, counting items per work
     unit, and release land in each; return their state (see ``LandRelease``)."""
+    state = np.zeros((realizations, len(setup.steps), len(setup.class_keys), K.N_METRICS))
+    for start, part in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells):
+        state[start - first:start - first + len(part)] = part
+    return state
+
+
+def score_plan(
+    setup: Setup, plan: Plan, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
+    progress: Callable[[int], None] | None = None, tile_cells: int = TILE_CELLS, keep_state: bool = False,
+) -> ReleaseSums:
+    """``run_land_release``'s realizations, kept as exact bands and per-realization finals (and the
+    whole state if ``keep_state``): memory that does not grow with the realizations' steps."""
+    n_steps, n_classes = len(setup.steps), len(setup.class_keys)
+    sums = ReleaseSums(ExactBands((n_steps, n_classes + 1, K.N_METRICS), band_units(setup)),
+                       np.zeros((realizations, n_classes, K.N_METRICS)), np.zeros(realizations, np.int64),
+                       np.zeros((realizations, n_steps, n_classes, K.N_METRICS)) if keep_state else None)
+    for start, part in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells):
+        done = slice(start - first, start - first + len(part))
+        sums.bands.add(with_total(part))
+        sums.final[done] = part[:, -1]
+        sums.completion[done] = completion_steps(part)
+        if keep_state:
+            sums.state[done] = part
+    sums.bands.folded()
+    return sums
+
+
+def release_batches(
+    setup: Setup, plan: Plan, realizations: int, first: int, threads: int | None, batch_size: int,
+    progress: Callable[[int], None] | None, tile_cells: int = TILE_CELLS,
+):
+    """(first realization, state [realization, step, class, metric]) of each batch of realizations
+    ``first .. first + realizations - 1``, scattered tile by tile on grids wider or taller than
+    ``tile_cells`` (tiles partition the grid: every remnant is counted in the one tile it lands in),
+    in batches whose table of items per zone stays under ``RELEASE_BATCH_BYTES``."""
     clearance = setup.scenario.clearance
     units, order = plan.units, plan.order
     rank = np.empty(len(order), np.int64)
@@ -129,32 +237,50 @@ def run_land_release(
     zone_of_cell[suspected] = 2 * rank[zone_of_cell[suspected] // 2] + zone_of_cell[suspected] % 2
     k = replace(setup.kernel, key=root_key(setup.scenario.simulation.seed, SCORED), zone=zone_of_cell,
                 n_zones=2 * len(units) + len(setup.class_keys), disc=NO_DISC)
-    sums = CellSums.zeros(k, threads or numba.config.NUMBA_NUM_THREADS)
+    threads = threads or numba.config.NUMBA_NUM_THREADS
+    windows = tile_kernels(k, tile_cells) if max(k.nx, k.ny) > tile_cells else [k]
+    buffer = CellSums.zeros(replace(k, tile=(0, 0, 1, max(w.n_cells for w in windows))), threads)
     n_classes = len(setup.class_keys)
-    state = np.zeros((realizations, len(setup.steps), n_classes, K.N_METRICS))
     key0, key1 = (np.uint64(v) for v in k.key)
     args = (
         units.unit_class[order], units.unit_step[order], units.area_sha[order], units.area_cha[order], plan.ts_first,
         plan.rate, plan.capacity, clearance.productivity_spread, clearance.ts_sample_fraction,
         clearance.detection_probability, clearance.nts_evidence_probability,
     )
+    per_realization = 2 * k.n_epochs * (k.n_zones + 1) * 8  # items and cells per epoch and zone, int64
+    batch_size = max(1, min(batch_size, RELEASE_BATCH_BYTES // per_realization))
     for start in range(0, realizations, batch_size):
         n = min(batch_size, realizations - start)
         index = first + start
-        items = scatter(k, index, n, sums).zone_items
-        K.release_ensemble(
-            items, *args, key0, key1, index, setup.epoch_steps.astype(np.int64), state[start:start + n],
-        )
+        items = np.zeros((n, k.n_epochs, k.n_zones), np.int64)
+        for window in windows:
+            items += scatter(window, index, n, _view(buffer, window)).zone_items[:, :, :k.n_zones]
+        state = np.zeros((n, len(setup.steps), n_classes, K.N_METRICS))
+        K.release_ensemble(items, *args, key0, key1, index, setup.epoch_steps.astype(np.int64), state)
         if progress is not None:
             progress(n)
-    return state
+        yield index, state
+
+
+def _view(buffer: CellSums, window: KernelInputs) -> CellSums:
+    """Accumulators for ``window`` in ``buffer``'s memory: land release never reads them, so one
+    buffer serves every tile and batch."""
+    threads, n, e = buffer.sum_count.shape[0], window.n_cells, window.n_epochs
+    return CellSums(buffer.sum_count.ravel()[:threads * n].reshape(threads, n),
+                    buffer.sum_sq.ravel()[:threads * n].reshape(threads, n),
+                    buffer.hits.ravel()[:threads * e * n].reshape(threads, e, n))
 
 
 def release_cost(state: np.ndarray, clearance: Clearance) -> np.ndarray:
-    """Cost per realization of the land released by the end: all of it surveyed by NTS, the
-    reduced land's sample searched by TS, cleared land cleared (a TS sample before clearance
-    is priced as clearance)."""
-    final = state[:, -1].sum(axis=1)
+    """Cost per realization of ``state`` (see ``final_cost``)."""
+    return final_cost(state[:, -1], clearance)
+
+
+def final_cost(final: np.ndarray, clearance: Clearance) -> np.ndarray:
+    """Cost per realization of the land released by the end (``final``: [realization, class,
+    metric]): all of it surveyed by NTS, the reduced land's sample searched by TS, cleared land
+    cleared (a TS sample before clearance is priced as clearance)."""
+    final = final.sum(axis=1)
     released = final[:, K.CANCELLED_M2] + final[:, K.REDUCED_M2] + final[:, K.CLEARED_M2]
     sampled = clearance.ts_sample_fraction * final[:, K.REDUCED_M2]
     price = clearance.cost_per_m2

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.config.clearance import Clearance
+from simulator.engine.ensemble import HazardMap
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,7 @@ class WorkUnits:
 
 
 def cut_work_units(
-    p_by_epoch: np.ndarray,
-    mean_count: np.ndarray,
+    known: HazardMap,
     cell_class: np.ndarray,
     n_classes: int,
     grid,
@@ -54,9 +54,10 @@ def cut_work_units(
     suspect_threshold: float,
     hazard_threshold: float,
 ) -> WorkUnits:
-    """Units from per-epoch probabilities ``p_by_epoch`` [epoch, cell] and the mean count per cell."""
-    n_epochs, n_cells = p_by_epoch.shape
-    suspected = p_by_epoch >= suspect_threshold
+    """Units from the hazard map ``known``: probabilities per epoch and the mean count per cell."""
+    n_epochs, n_cells = known.hits.shape
+    mean_count = known.mean_count
+    suspected = known.reaches(suspect_threshold)
     ever = suspected.any(axis=0) if n_epochs else np.zeros(n_cells, bool)
     first = np.where(ever, suspected.argmax(axis=0), -1)
     # what the planner knows when survey can first reach the unit: the last epoch by then
@@ -71,7 +72,7 @@ def cut_work_units(
     n_units = len(keys)
     epoch = keys % max(n_epochs, 1)
     unit_class = (keys // max(n_epochs, 1)) % n_classes
-    confirmed = p_by_epoch[known_epoch[first[cells]], cells] >= hazard_threshold if cells.size else np.zeros(0, bool)
+    confirmed = known.reaches_at(known_epoch[first[cells]], cells, hazard_threshold)
     zone = (2 * n_units + cell_class.astype(np.int32)).astype(np.int32)
     zone[cells] = 2 * unit_of_cell + confirmed
     cell_area = grid.cell_area_m2

@@ -88,7 +88,7 @@ def policy_runs(setup: Setup, ensemble: Ensemble, release: LandRelease, threads:
     ``threads`` (default: numba's current setting) changes speed only."""
     own = setup.scenario.clearance.policy
     threads = threads or numba.get_num_threads()
-    n = release.state.shape[0]
+    n = release.realizations
     for name in POLICIES:
         if name == own and name != RISK_POLICY:
             yield name, release

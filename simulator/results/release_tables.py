@@ -10,9 +10,10 @@ import pandas as pd
 from simulator.engine.prepare import Setup
 from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
-from simulator.release.land_release import LandRelease
+from simulator.release.bands import ExactBands
+from simulator.release.land_release import LandRelease, band_units, with_total
 from simulator.results.precision import deadline_error
-from simulator.results.tables import M2_PER_HA, TOTAL, band, rounded
+from simulator.results.tables import M2_PER_HA, TOTAL, rounded
 from simulator.results.uncertainty import jackknife_se, mean_se, proportion, quantile_ci
 
 METRICS = {
@@ -29,17 +30,23 @@ METRICS = {
 
 
 def land_release_table(setup: Setup, release: LandRelease) -> pd.DataFrame:
-    """Per step and class, and a ``total`` row per step: each metric's P5, P50, P95 and mean across realizations."""
-    state = release.state
-    blocks = [(key, False, state[:, :, c, :]) for c, key in enumerate(setup.class_keys)]
-    blocks.append((TOTAL, True, state.sum(axis=2)))
+    """Per step and class, and a ``total`` row per step: each metric's P5, P50, P95 and mean across
+    realizations (exact, from the release's histograms; ``band`` gives the same from a full state)."""
+    bands = release.bands
+    if bands is None:
+        bands = ExactBands((len(setup.steps), len(setup.class_keys) + 1, K.N_METRICS), band_units(setup))
+        bands.add(with_total(release.state))
+    scale = np.ones(K.N_METRICS)
+    for index, factor in METRICS.values():
+        scale[index] = factor
+    stats = bands.bands(scale)
+    blocks = [(key, False) for key in setup.class_keys] + [(TOTAL, True)]
     rows = []
-    for key, total, values in blocks:
-        bands = {name: band(values[:, :, index] * scale) for name, (index, scale) in METRICS.items()}
+    for c, (key, total) in enumerate(blocks):
         for k, day in enumerate(setup.steps.dates):
             row = {"step": k, "date": day.isoformat(), "class": key, "total": total}
-            for name, stats in bands.items():
-                row |= {f"{name}_{q}": stats[q][k] for q in ("p5", "p50", "p95", "mean")}
+            for name, (index, _) in METRICS.items():
+                row |= {f"{name}_{q}": stats[q][k, c, index] for q in ("p5", "p50", "p95", "mean")}
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -79,7 +86,7 @@ def release_summary(setup: Setup, release: LandRelease) -> dict:
     found, residual and unsuspected, cost: each with its Monte Carlo error over the scored realizations."""
     clearance = setup.scenario.clearance
     years = completion_years(setup, release)
-    final = release.state[:, -1].sum(axis=1)
+    final = release.final.sum(axis=1)
 
     def quantile(q: float) -> dict:
         value, (lo, hi) = quantile_ci(years, q)

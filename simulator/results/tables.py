@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulator.engine.ensemble import Ensemble
+from simulator.engine.ensemble import Ensemble, cumulative_rows
 from simulator.engine.prepare import Setup
 from simulator.inputs.timeaxis import epoch_of_step
 from simulator.results.precision import area_errors
@@ -56,9 +56,9 @@ def hazardous_area_table(setup: Setup, ensemble: Ensemble) -> pd.DataFrame:
     hazard = setup.scenario.hazard
     contaminated = per_step(setup, ensemble.zone_cells) * ha_per_cell
     remnants = per_step(setup, ensemble.zone_items).astype(float)
-    cumulative = np.cumsum(ensemble.hits, axis=0)
-    suspected = cells_per_step(setup, cumulative, ensemble.realizations, hazard.suspect_threshold) * ha_per_cell
-    hazardous = cells_per_step(setup, cumulative, ensemble.realizations, hazard.threshold) * ha_per_cell
+    n = ensemble.realizations
+    suspected = cells_per_step(setup, cumulative_rows(ensemble.hits), n, hazard.suspect_threshold) * ha_per_cell
+    hazardous = cells_per_step(setup, cumulative_rows(ensemble.hits), n, hazard.threshold) * ha_per_cell
     blocks = [(key, False, contaminated[:, :, c], suspected[:, c], hazardous[:, c], remnants[:, :, c])
               for c, key in enumerate(setup.class_keys)]
     blocks.append((TOTAL, True, contaminated.sum(axis=2), suspected.sum(axis=1), hazardous.sum(axis=1),

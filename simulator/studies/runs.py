@@ -62,7 +62,7 @@ class RunMetrics:
         hazardous = float(np.count_nonzero(ensemble.p_after(-1) >= threshold) * ha_per_cell)
         remaining = years = horizon = None
         if result.land_release is not None:
-            remaining = result.land_release.state[:, -1, :, K.REMAINING_M2].sum(axis=1) / M2_PER_HA
+            remaining = result.land_release.final[:, :, K.REMAINING_M2].sum(axis=1) / M2_PER_HA
             years = completion_years(setup, result.land_release)
             clearance = setup.scenario.clearance
             horizon = (setup.steps.dates[-1] - clearance.start).days / DAYS_PER_YEAR
