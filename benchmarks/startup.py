@@ -24,14 +24,16 @@ SHORT_RUN = 20  # realizations of the first-run case: enough to call every kerne
 def cli_cpu(args: list[str], env: dict | None = None) -> tuple[float, float, float]:
     """CPU seconds, wall seconds and peak resident memory (MB) of one ``remnant`` process, which
     must succeed (its own resource usage, from ``wait4``)."""
-    t0 = time.perf_counter()
-    child = subprocess.Popen([*REMNANT, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - t0
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise RuntimeError(f"remnant {' '.join(args)} failed: {child.stderr.read().decode()[-2000:]}")
-    child.stderr.close()
+    with tempfile.TemporaryFile() as errors:
+        t0 = time.perf_counter()
+        child = subprocess.Popen([*REMNANT, *args], env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - t0
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"remnant {' '.join(args)} exited with {child.returncode}: "
+                               f"{errors.read().decode()[-2000:]}")
     return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024.0
 
 
