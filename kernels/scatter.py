@@ -265,7 +265,10 @@ def scatter_ensemble(
 
     Chunk ``k`` runs a fixed slice of realizations; each (realization, strike ``STREAM``)
     has its own random stream, so the sums are identical for any number of threads, chunks,
-    tiles or strike order.
+    tiles or strike order. Chunks run on Python threads, each calling the compiled
+    ``_realization`` (which releases the GIL) once per realization: no ``parallel=True`` kernel
+    and no compiled loop around ``_realization``, each of which would re-optimise the whole call
+    tree on a first run (a call costs about 4 us against 0.1-10 ms per realization).
 
     Scratch (20 bytes per tile cell per chunk) is allocated here by numpy, which asks the
     kernel for transparent huge pages on large arrays: the per-cell counts are read at random,
@@ -275,13 +278,20 @@ def scatter_ensemble(
     scratch = np.zeros((n_chunks, 5, n_cells + 1), np.int32)  # count, cum, touched, cells, cover
     mult_hi = max(1.0, float(class_mult.max()))
     uniform_mult = bool(np.all(class_mult == 1.0))
+    tc0, tr0, tnx, tny = (int(v) for v in tile)
 
     def chunk(k: int) -> None:
-        _scatter_chunk(
-            k, f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult,
-            mult_hi, uniform_mult, zone, disc, sum_count[k], sum_sq[k], hits[k], zone_items, zone_cells, totals,
-            scratch[k],
-        )
+        """Chunk ``k``: its fixed slice of realizations into its own accumulators and scratch."""
+        count, cum, touched, cells, cover = scratch[k]
+        batch = np.empty(BATCH, np.int64)
+        state = np.empty(4, np.uint64)
+        sums = sum_count[k], sum_sq[k], hits[k]
+        for r in range(k * n_real // n_chunks, (k + 1) * n_real // n_chunks):
+            _realization(
+                f, ti, key0, key1, r_offset + r, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult,
+                mult_hi, uniform_mult, zone, disc, np.int32(r + 1), count, cum, touched, cells, cover, batch, state,
+                *sums, zone_items[r], zone_cells[r], totals[r],
+            )
 
     if n_chunks == 1:
         chunk(0)
@@ -289,24 +299,3 @@ def scatter_ensemble(
     with ThreadPoolExecutor(n_chunks) as pool:
         for done in [pool.submit(chunk, k) for k in range(n_chunks)]:
             done.result()
-
-
-@jit
-def _scatter_chunk(
-    k, f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, mult_hi,
-    uniform_mult, zone, disc, sum_count, sum_sq, hits, zone_items, zone_cells, totals, scratch,
-):
-    """Chunk ``k`` of ``scatter_ensemble``: its fixed slice of realizations into its own
-    accumulators (``sum_count``, ``sum_sq``, ``hits``) and ``scratch``. It holds no GIL, so
-    chunks run on Python threads: compiling it serial costs a fraction of a ``parallel=True``
-    kernel, and the results are the same for any number of threads."""
-    tc0, tr0, tnx, tny = tile[0], tile[1], tile[2], tile[3]
-    count, cum, touched, cells, cover = scratch[0], scratch[1], scratch[2], scratch[3], scratch[4]
-    batch = np.empty(BATCH, np.int64)
-    state = np.empty(4, np.uint64)
-    for r in range(k * n_real // n_chunks, (k + 1) * n_real // n_chunks):
-        _realization(
-            f, ti, key0, key1, r_offset + r, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult,
-            mult_hi, uniform_mult, zone, disc, np.int32(r + 1), count, cum, touched, cells, cover, batch, state,
-            sum_count, sum_sq, hits, zone_items[r], zone_cells[r], totals[r],
-        )

@@ -23,7 +23,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scipy import special
 
 from simulator.engine.prepare import Setup
 from simulator.errors import InputError
@@ -68,6 +67,7 @@ def dud_probability(f: np.ndarray, mult: np.ndarray) -> np.ndarray:
     """``E[min(1, p g)]`` per multiplier ``g`` for the strike row ``f``: ``p`` is Beta(alpha, beta)
     or, without a spread, the mean. With ``t = 1 / g``: ``g E[p; p < t] + P(p >= t)``, and
     ``E[p; p < t] = mean I_t(alpha + 1, beta)`` (``I`` the regularized incomplete beta function)."""
+    from scipy import special  # deferred: slow to import, and most commands never need it
     mean, alpha, beta = f[T.DUD_MEAN], f[T.DUD_ALPHA], f[T.DUD_BETA]
     mult = np.asarray(mult, float)
     if alpha <= 0.0:
