@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
@@ -12,6 +13,14 @@ from benchmarks.machine import machine_info, machine_slug
 from benchmarks.measure import PEAK_METHOD
 from benchmarks.report import print_report, write_json
 from benchmarks.targets import evaluate
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def previous_run(machine: dict) -> dict | None:
+    """The saved run of this machine (``benchmarks/results/<machine>.json``), to compare against."""
+    path = RESULTS / f"{machine_slug(machine)}.json"
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,13 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         "load_1min_end": round(os.getloadavg()[0], 2),
         "results": rows,
         "scaling": scaling,
-        "targets": evaluate(rows, scaling),
+        "targets": evaluate(rows, scaling, previous_run(machine)),
     }
     print_report(doc)
     if args.json:
         write_json(doc, args.json)
     if args.save:
-        write_json(doc, Path(__file__).parent / "results" / f"{machine_slug(machine)}.json")
+        write_json(doc, RESULTS / f"{machine_slug(machine)}.json")
     return 0
 
 

@@ -86,9 +86,9 @@ def print_report(doc: dict) -> None:
         points = ", ".join(f"{_short(x)}: {y:.3g}" for x, y in fit["points"])
         rows.append([name, f"{fit['slope']:.2f}" if "slope" in fit else "-", f"{fit['x']} -> {fit['y']}", points])
     _table("scaling (log-log slope)", ["series", "slope", "axes", "points"], rows)
-    rows = [[t["target"], human(t["value"]), t["goal"], "met" if t["met"] else "MISSED", t.get("note", "")]
-            for t in doc["targets"]]
-    _table("targets", ["target", "value", "goal", "verdict", "note"], rows)
+    rows = [[t["target"], human(t["value"]), t["goal"], "met" if t["met"] else "MISSED", human(t.get("previous")),
+             human(t.get("vs_previous")), t.get("note", "")] for t in doc["targets"]]
+    _table("targets", ["target", "value", "goal", "verdict", "saved run", "now / saved", "note"], rows)
 
 
 def _short(x: float) -> str:

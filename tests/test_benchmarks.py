@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-UNITS = {"submunitions/s", "remnants/s", "realizations/s", "polygons/s", "x", "MB"}
+UNITS = {"submunitions/s", "remnants/s", "realizations/s", "polygons/s", "x", "MB", "CPU s", "GB/s", "ns/output",
+         "ns/point", "ns/remnant", "ns/carrier"}
 
 
 pytestmark = pytest.mark.slow
@@ -29,7 +30,8 @@ def test_quick_benchmark_writes_json(tmp_path):
     assert {"machine", "results", "scaling", "targets"} <= doc.keys()
     assert {"cpu", "cores", "python", "numba", "numpy", "threading_layer"} <= doc["machine"].keys()
     names = {r["name"] for r in doc["results"]}
-    assert {"scatter_dud10", "scatter_dud1", "scatter_dud100", "placed_dud100", "demo_1000"} <= names
+    assert {"scatter_dud10", "scatter_dud1", "scatter_dud100", "placed_dud100", "demo_1000", "floor_placed_dud100",
+            "floor_scatter_dud10", "first_run_compile", "validate_cpu", "demo_warm_200_cpu"} <= names
     for r in doc["results"]:
         assert {"name", "value", "unit", "peak_rss_mb"} <= r.keys(), r
         assert r["unit"] in UNITS, r

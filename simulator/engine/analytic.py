@@ -23,9 +23,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scipy import special
-from scipy.fft import next_fast_len
-from scipy.signal import fftconvolve
 
 from simulator.engine.prepare import Setup
 from simulator.errors import InputError
@@ -70,6 +67,7 @@ def dud_probability(f: np.ndarray, mult: np.ndarray) -> np.ndarray:
     """``E[min(1, p g)]`` per multiplier ``g`` for the strike row ``f``: ``p`` is Beta(alpha, beta)
     or, without a spread, the mean. With ``t = 1 / g``: ``g E[p; p < t] + P(p >= t)``, and
     ``E[p; p < t] = mean I_t(alpha + 1, beta)`` (``I`` the regularized incomplete beta function)."""
+    from scipy import special  # deferred: slow to import, and most commands never need it
     mean, alpha, beta = f[T.DUD_MEAN], f[T.DUD_ALPHA], f[T.DUD_BETA]
     mult = np.asarray(mult, float)
     if alpha <= 0.0:
@@ -155,6 +153,8 @@ def _plan(f, grid, path, cx, cy, offsets, cov):
         reach = np.abs(offsets).max()
         kx = reach * abs(sin) + ERROR_SDS * np.sqrt(cov[0, 0])
         ky = reach * abs(cos) + ERROR_SDS * np.sqrt(cov[1, 1])
+    from scipy.fft import next_fast_len  # deferred: slow to import, and most commands never need it
+
     cell = grid.cell_size_m
     for m in SUBCELLS:
         rows = _span(grid.y0 - cy - ey, grid.y0 - cy + ey, cell, m)
@@ -243,6 +243,8 @@ def _supersampled(weight, dx, dy, h, samples) -> np.ndarray:
 
 def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Full linear 2-D convolution by FFT, round-off negatives set to 0."""
+    from scipy.signal import fftconvolve  # deferred: slow to import, and most commands never need it
+
     return np.maximum(fftconvolve(a, b, mode="full"), 0.0)
 
 

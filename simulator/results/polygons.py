@@ -10,7 +10,6 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from rasterio import features
-from scipy import ndimage
 
 from simulator.inputs.grid import Grid
 
@@ -20,6 +19,7 @@ COLUMNS = ("id", "area_m2", "expected_items", "items_p5", "items_p95", "max_prob
 def group_labels(mask: np.ndarray, cell_size_m: float, reference_m: float) -> np.ndarray:
     """Label (1 ..) of each ``mask`` cell's group: 8-connected cells, joined when closer than
     ``reference_m`` (a dilation by half of it on each side); 0 outside the mask."""
+    from scipy import ndimage  # deferred: slow to import, and most commands never need it
     reach = int(np.floor(reference_m / (2 * cell_size_m) + 1e-9))
     grown = mask
     if reach > 0:

@@ -10,7 +10,6 @@ over the ensemble's ``GROUPS`` groups of realizations.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 LEVEL = 0.95
 """Coverage of every reported interval."""
@@ -26,6 +25,7 @@ def mean_se(values: np.ndarray) -> tuple[float, float]:
 
 def proportion(hits: np.ndarray) -> tuple[float, float, tuple[float, float]]:
     """Share of true values in ``hits``, its standard error and its Wilson interval."""
+    from scipy import stats  # deferred: slow to import, and most commands never need it
     hits = np.asarray(hits, bool)
     n = len(hits)
     p = float(hits.mean())
@@ -38,6 +38,7 @@ def proportion(hits: np.ndarray) -> tuple[float, float, tuple[float, float]]:
 def quantile_ci(values: np.ndarray, q: float) -> tuple[float, tuple[float, float]]:
     """The ``q`` quantile (inverted CDF: an observed value) and a distribution-free interval of
     at least ``LEVEL`` coverage between two order statistics (inf where it reaches beyond them)."""
+    from scipy import stats  # deferred: slow to import, and most commands never need it
     x = np.sort(np.asarray(values, float))
     n = len(x)
     value = float(np.quantile(x, q, method="inverted_cdf"))
