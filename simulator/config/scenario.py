@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     FiniteFloat,
     PositiveFloat,
+    StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -34,6 +35,9 @@ def _relative_to_scenario(path: Path, info: ValidationInfo) -> Path:
     base = (info.context or {}).get("base_dir")
     return path if path.is_absolute() or base is None else Path(base) / path
 
+
+OUTSIDE = "outside"
+"""What tables call the land outside the study area (``land_use.outside``): a reserved class key then."""
 
 LAST_YEAR = 9000
 """Time axes end before this year, so that every reporting date is a valid date."""
@@ -94,7 +98,11 @@ class LandUse(Model):
     single_class: str | None = Field(
         None, description="class key every polygon gets, for a layer with no usable attribute (instead of class_field)"
     )
-    default_class: str = Field(description="class for unmapped values and for cells no polygon covers")
+    default_class: str = Field(description="class for unmapped values and (unless outside) for cells no polygon covers")
+    outside: StrictBool = Field(
+        False, description="true: cells no polygon covers lie outside the study area (no area, work units or risk "
+        "there; their remnants counted as outside); false: they get default_class",
+    )
     source_crs: str | None = Field(
         None, description="CRS the layer's coordinates are really in, for a layer without CRS or with a wrong one"
     )
@@ -122,6 +130,9 @@ class LandUse(Model):
                                        f"map each raw value to one class: remove it from {key!r} or {seen[value]!r}",
                                        problem=f"is also a value of class {seen[value]!r};")
                 seen[value] = key
+        if self.outside and OUTSIDE in self.classes:
+            raise LocatedError(("classes", OUTSIDE), None, "rename the class: with outside = true, tables name "
+                               f"the land outside the study area {OUTSIDE!r}", problem="is a reserved name;")
         for i, key in enumerate(self.precedence or []):
             if key not in self.classes:
                 raise LocatedError(("precedence", i), key, f"use {known}", problem="is not one of the classes;")

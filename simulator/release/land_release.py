@@ -104,7 +104,7 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
         near = shapely.union_all(polygons.geometry[polygons["class_key"] == near_key].to_numpy())
     class_risk = None
     if sc.risk is not None:
-        class_area = np.bincount(setup.landuse_codes.ravel(), minlength=len(keys)) * setup.grid.cell_area_m2
+        class_area = setup.class_cells * setup.grid.cell_area_m2
         class_risk = averted_per_item(sc.risk, clearance, keys, class_area)
     view = PlannerView(
         units, np.array([sc.land_use.classes[k].priority for k in keys]), areas @ prices, near, class_risk,
@@ -128,7 +128,7 @@ def run_land_release(
     suspected = zone_of_cell < 2 * len(units)
     zone_of_cell[suspected] = 2 * rank[zone_of_cell[suspected] // 2] + zone_of_cell[suspected] % 2
     k = replace(setup.kernel, key=root_key(setup.scenario.simulation.seed, SCORED), zone=zone_of_cell,
-                n_zones=2 * len(units) + len(setup.class_keys), disc=NO_DISC)
+                n_zones=2 * len(units) + setup.kernel.n_zones, disc=NO_DISC)  # the last: outside the study area
     sums = CellSums.zeros(k, threads or numba.config.NUMBA_NUM_THREADS)
     n_classes = len(setup.class_keys)
     state = np.zeros((realizations, len(setup.steps), n_classes, K.N_METRICS))

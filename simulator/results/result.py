@@ -95,9 +95,9 @@ class Result:
     def area_by_class(self) -> pd.DataFrame:
         """Per land-use class at the end of the time axis: class area, contaminated (bands), SHA and CHA hectares."""
         table = self.hazardous_area
-        final = table[(table["step"] == table["step"].max()) & ~table["total"]]
+        final = table[(table["step"] == table["step"].max()) & table["class"].isin(self.setup.class_keys)]
         classes = self.setup.scenario.land_use.classes
-        cells = np.bincount(self.setup.landuse_codes.ravel(), minlength=len(self.setup.class_keys))
+        cells = self.setup.class_cells
         return pd.DataFrame({
             "class": final["class"].to_numpy(),
             "name": [classes[k].name for k in final["class"]],

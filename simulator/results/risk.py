@@ -32,9 +32,8 @@ M2_PER_KM2 = 1e6
 
 
 def class_area_m2(setup: Setup) -> np.ndarray:
-    """Area of each land-use class inside the grid (m2)."""
-    cells = np.bincount(setup.landuse_codes.ravel(), minlength=len(setup.class_keys))
-    return cells * setup.grid.cell_area_m2
+    """Area of each land-use class inside the grid and the study area (m2)."""
+    return setup.class_cells * setup.grid.cell_area_m2
 
 
 def detonation_probabilities(risk: Risk, seed: int, realizations: int) -> np.ndarray:
@@ -77,9 +76,10 @@ def items_by_exposure(
     """Items [realization, step, class] (marked, used freely, removed by clearance), after and before land release.
 
     Without land release nothing is surveyed or marked: every item lies in land used freely.
+    Items outside the study area (``land_use.outside``) are in no class: nobody is exposed to them.
     """
     if state is None:
-        items = per_step(setup, ensemble.zone_items).astype(float)
+        items = per_step(setup, ensemble.zone_items)[:, :, :len(setup.class_keys)].astype(float)
         none = np.zeros_like(items)
         return {"after": (none, items, none), "before": (none, items, none)}
     found = state[..., K.FOUND]
@@ -231,8 +231,9 @@ def risk_map(setup: Setup, ensemble: Ensemble, rates: RiskRates) -> np.ndarray:
     marked = np.zeros(setup.kernel.n_cells, bool)
     if threshold is not None and epochs.size:
         marked = ensemble.p_after(int(epochs[-1])) >= threshold
-    cls = setup.kernel.cell_class
-    per_item = np.where(marked, rates.marked[cls], rates.free[cls])
+    cls = np.minimum(setup.kernel.cell_class, len(setup.class_keys) - 1)
+    inside = setup.inside.ravel()  # nobody is exposed outside the study area
+    per_item = np.where(inside, np.where(marked, rates.marked[cls], rates.free[cls]), 0.0)
     casualties = ensemble.mean_count() * per_item * rates.p_detonation.mean() * rates.casualties_per_detonation
     return (casualties * (M2_PER_KM2 / setup.grid.cell_area_m2)).reshape(setup.grid.shape)
 
