@@ -96,7 +96,7 @@ def test_no_work_unit_and_no_risk_outside(result):
     assert len(units) > 0 and np.all(units.x < EDGE_X)
     zone = units.zone.reshape(setup.grid.shape)
     assert np.all(zone[east(setup)] == 2 * len(units) + len(setup.class_keys))
-    per_km2 = risk_map(setup, result.ensemble, result.risk.rates)
+    per_km2 = risk_map(setup, result.ensemble, result.risk)
     assert per_km2[~east(setup)].sum() > 0 and np.all(per_km2[east(setup)] == 0)
 
 

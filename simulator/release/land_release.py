@@ -116,10 +116,13 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
 
 def run_land_release(
     setup: Setup, plan: Plan, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, by_unit: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scatter realizations ``first .. first + realizations - 1`` again, counting items per work
-    unit, and release land in each; return their state (see ``LandRelease``)."""
+    unit, and release land in each; return their state (see ``LandRelease``). With ``by_unit``
+    (reporting steps), the state of each work unit instead, in work order, at those steps
+    [realization, step, unit, metric]: the same draws, each unit its own class (its
+    ``UNSUSPECTED`` holds only its items not yet suspected)."""
     clearance = setup.scenario.clearance
     units, order = plan.units, plan.order
     rank = np.empty(len(order), np.int64)
@@ -130,11 +133,11 @@ def run_land_release(
     k = replace(setup.kernel, key=root_key(setup.scenario.simulation.seed, SCORED), zone=zone_of_cell,
                 n_zones=2 * len(units) + setup.kernel.n_zones, disc=NO_DISC)  # the last: outside the study area
     sums = CellSums.zeros(k, threads or numba.config.NUMBA_NUM_THREADS)
-    n_classes = len(setup.class_keys)
-    state = np.zeros((realizations, len(setup.steps), n_classes, K.N_METRICS))
+    n_lots = len(setup.class_keys) if by_unit is None else len(units)
+    state = np.zeros((realizations, len(setup.steps) if by_unit is None else len(by_unit), n_lots, K.N_METRICS))
     key0, key1 = (np.uint64(v) for v in k.key)
     args = (
-        units.unit_class[order], units.unit_step[order], units.area_sha[order], units.area_cha[order], plan.ts_first,
+        units.unit_class[order] if by_unit is None else np.arange(len(units)), units.unit_step[order], units.area_sha[order], units.area_cha[order], plan.ts_first,
         plan.rate, plan.capacity, clearance.productivity_spread, clearance.ts_sample_fraction,
         clearance.detection_probability, clearance.nts_evidence_probability,
     )
@@ -142,9 +145,13 @@ def run_land_release(
         n = min(batch_size, realizations - start)
         index = first + start
         items = scatter(k, index, n, sums).zone_items
-        K.release_ensemble(
-            items, *args, key0, key1, index, setup.epoch_steps.astype(np.int64), state[start:start + n],
-        )
+        out = state[start:start + n]
+        if by_unit is not None:  # zones 2 n + u: no land of a unit is never suspected
+            items = np.concatenate([items[:, :, :2 * len(units)], np.zeros((n, items.shape[1], n_lots), np.int64)], 2)
+            out = np.zeros((n, len(setup.steps), n_lots, K.N_METRICS))
+        K.release_ensemble(items, *args, key0, key1, index, setup.epoch_steps.astype(np.int64), out)
+        if by_unit is not None:
+            state[start:start + n] = out[:, by_unit]
         if progress is not None:
             progress(n)
     return state

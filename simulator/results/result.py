@@ -17,7 +17,7 @@ from simulator.release.land_release import NO_DISC, LandRelease
 from simulator.results.polygons import hazard_polygons
 from simulator.results.precision import precision_note
 from simulator.results.release_tables import completion_table, land_release_table, release_summary
-from simulator.results.risk import RiskOverTime, risk_summary
+from simulator.results.risk import RiskOverTime, UnitStates, risk_summary
 from simulator.results.tables import M2_PER_HA, hazardous_area_table, summary
 
 FOOTPRINT_SD = 3.0
@@ -113,8 +113,12 @@ class Result:
     @cached_property
     def risk(self) -> RiskOverTime | None:
         """Expected detonations and casualties per realization, step and class (None without a [risk] table)."""
-        state = None if self.land_release is None else self.land_release.state
-        return None if self.setup.scenario.risk is None else RiskOverTime.of(self.setup, self.ensemble, state)
+        if self.setup.scenario.risk is None:
+            return None
+        if self.land_release is None:
+            return RiskOverTime.of(self.setup, self.ensemble, None)
+        units = UnitStates.of(self.setup, self.land_release)  # for the risk map and QA per work unit
+        return RiskOverTime.of(self.setup, self.ensemble, self.land_release.state, units)
 
     @cached_property
     def summary(self) -> dict:
