@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationInfo
 
 
 class Model(BaseModel):
@@ -18,3 +19,14 @@ Count = Annotated[int, Strict(), Field(ge=0)]
 
 PositiveCount = Annotated[int, Strict(), Field(gt=0)]
 """A whole number >= 1, given as an integer."""
+
+
+def _relative_to_scenario(path: Path, info: ValidationInfo) -> Path:
+    if "\x00" in str(path):
+        raise ValueError("a path cannot hold a NUL character; give a file path")
+    base = (info.context or {}).get("base_dir")
+    return path if path.is_absolute() or base is None else Path(base) / path
+
+
+ScenarioPath = Annotated[Path, AfterValidator(_relative_to_scenario)]
+"""A file path; relative ones are taken from the scenario's folder."""

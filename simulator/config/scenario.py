@@ -8,33 +8,22 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
-    AfterValidator,
     Field,
     FiniteFloat,
     PositiveFloat,
     StrictBool,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from simulator.config.base import Count, Model, PositiveCount
+from simulator.config.base import Count, Model, PositiveCount, ScenarioPath
 from simulator.config.clearance import POLICY_NAMES, Clearance
 from simulator.config.profiles import DeliveryProfile
 from simulator.config.risk import Risk
 from simulator.errors import LocatedError
-
-
-def _relative_to_scenario(path: Path, info: ValidationInfo) -> Path:
-    if "\x00" in str(path):
-        raise ValueError("a path cannot hold a NUL character; give a file path")
-    base = (info.context or {}).get("base_dir")
-    return path if path.is_absolute() or base is None else Path(base) / path
-
 
 OUTSIDE = "outside"
 """What tables call the land outside the study area (``land_use.outside``): a reserved class key then."""
@@ -48,7 +37,6 @@ MAX_CARRIERS = 2**31 - 1
 MAX_WORK_UNIT_M = 100_000.0
 """Largest side of a work unit (m), as of a grid cell."""
 
-ScenarioPath = Annotated[Path, AfterValidator(_relative_to_scenario)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 

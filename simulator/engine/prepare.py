@@ -15,11 +15,11 @@ from simulator.inputs.delivery import strike_table
 from simulator.inputs.grid import Grid
 from simulator.inputs.kernel_inputs import KernelInputs, disc_half_widths
 from simulator.inputs.land_use import UNCOVERED, LandUseLayer, rasterize_land_use, read_land_use
+from simulator.inputs.population import read_population
 from simulator.inputs.sanity import check_grid, check_inputs
 from simulator.inputs.strikes import StrikeColumns, from_inline, read_strike_records
 from simulator.inputs.timeaxis import TimeSteps
 from simulator.kernels import strike_table as T
-
 
 OUTSIDE_DUD_MULTIPLIER = 1.0
 """Assumption: items landing outside the study area (ground unknown) keep their profile's dud rate."""
@@ -43,6 +43,7 @@ class Setup:
     epoch_steps: np.ndarray
     kernel: KernelInputs
     memory_bytes: int
+    population: np.ndarray | None = None  # people per cell, from risk.population
 
     @property
     def scenario(self):
@@ -57,6 +58,14 @@ class Setup:
     def class_cells(self) -> np.ndarray:
         """Cells of each land-use class (int64 [class]); cells outside the study area in none."""
         return np.bincount(self.landuse_codes.ravel(), minlength=len(self.class_keys) + 1)[:len(self.class_keys)]
+
+    @property
+    def class_people(self) -> np.ndarray | None:
+        """People per land-use class from ``population`` (None without one); none outside the study area."""
+        if self.population is None:
+            return None
+        n = len(self.class_keys)
+        return np.bincount(self.landuse_codes.ravel(), weights=self.population.ravel(), minlength=n + 1)[:n]
 
 
 def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Setup:
@@ -100,7 +109,9 @@ def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Se
     )
     xmin, ymin, xmax, ymax = grid.bounds
     on_grid = (strikes.x >= xmin) & (strikes.x <= xmax) & (strikes.y >= ymin) & (strikes.y <= ymax)
-    return Setup(loaded, grid, keys, layer, landuse, strikes, strike_step, on_grid, steps, epoch_steps, kernel, memory)
+    population = None if sc.risk is None or sc.risk.population is None else read_population(sc.risk.population, grid)
+    return Setup(loaded, grid, keys, layer, landuse, strikes, strike_step, on_grid, steps, epoch_steps, kernel, memory,
+                 population)
 
 
 def all_strikes(loaded: LoadedScenario, grid: Grid) -> StrikeColumns:

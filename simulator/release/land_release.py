@@ -105,7 +105,7 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
     class_risk = None
     if sc.risk is not None:
         class_area = setup.class_cells * setup.grid.cell_area_m2
-        class_risk = averted_per_item(sc.risk, clearance, keys, class_area)
+        class_risk = averted_per_item(sc.risk, clearance, keys, class_area, setup.class_people)
     view = PlannerView(
         units, np.array([sc.land_use.classes[k].priority for k in keys]), areas @ prices, near, class_risk,
     )

@@ -62,7 +62,7 @@ class RiskRates:
     def of(cls, setup: Setup, realizations: int) -> RiskRates:
         sc = setup.scenario
         risk = sc.risk
-        contact = risk.contact_probability(setup.class_keys, class_area_m2(setup))
+        contact = risk.contact_probability(setup.class_keys, class_area_m2(setup), setup.class_people)
         compliance = risk.per_class(setup.class_keys, "compliance")
         return cls(contact * (1.0 - compliance), contact,
                    detonation_probabilities(risk, sc.simulation.seed, realizations),
