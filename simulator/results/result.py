@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, partial
 
 import geopandas as gpd
 import numpy as np
@@ -117,8 +117,8 @@ class Result:
             return None
         if self.land_release is None:
             return RiskOverTime.of(self.setup, self.ensemble, None)
-        units = UnitStates.of(self.setup, self.land_release)  # for the risk map and QA per work unit
-        return RiskOverTime.of(self.setup, self.ensemble, self.land_release.state, units)
+        per_unit = partial(UnitStates.of, self.setup, self.land_release)  # for the risk map and QA per work unit
+        return RiskOverTime.of(self.setup, self.ensemble, self.land_release.state, per_unit)
 
     @cached_property
     def summary(self) -> dict:

@@ -12,7 +12,9 @@ expected casualties over a step are the rate at its first date times its length 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -23,7 +25,7 @@ from simulator.engine.prepare import Setup
 from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
 from simulator.release.land_release import LandRelease, Plan, run_land_release
-from simulator.release.qa import p_accept, sample_size
+from simulator.release.qa import lot_units, p_accept, sample_size
 from simulator.results.tables import M2_PER_HA, band, per_step
 
 RISK_STREAM = 0x5249534B
@@ -170,11 +172,16 @@ class RiskOverTime:
     intact_share: dict[str, np.ndarray]
     rates: RiskRates
     state: np.ndarray | None = None
-    units: UnitStates | None = None
+    per_unit: Callable[[], UnitStates] | None = None
+
+    @cached_property
+    def units(self) -> UnitStates | None:
+        """Each work unit's land-release state (for QA per lot and the risk map), computed when first asked."""
+        return None if self.per_unit is None else self.per_unit()
 
     @classmethod
     def of(cls, setup: Setup, ensemble: Ensemble, state: np.ndarray | None,
-           units: UnitStates | None = None) -> RiskOverTime:
+           per_unit: Callable[[], UnitStates] | None = None) -> RiskOverTime:
         # land release is scored on its own realizations, which may outnumber the map's
         rates = RiskRates.of(setup, ensemble.realizations if state is None else len(state))
         hazards = rates.hazards()
@@ -182,7 +189,7 @@ class RiskOverTime:
         rate, over_step, intact = {}, {}, {}
         for which, items in items_by_exposure(setup, ensemble, state).items():
             rate[which], over_step[which], intact[which] = deplete(*items, *hazards, years)
-        return cls(rate, over_step, intact, rates, state, units)
+        return cls(rate, over_step, intact, rates, state, per_unit)
 
     def casualties_per_year(self, which: str = "after") -> np.ndarray:
         return self.rate[which] * self.rates.casualties_per_detonation
@@ -312,9 +319,8 @@ def qa_table(setup: Setup, risk: RiskOverTime) -> pd.DataFrame:
     rates, c = risk.rates, risk.units.unit_class
     final = risk.units.state[:, 1]
     intact = risk.intact_share["after"][:, -1][:, c]
-    unit_m2 = (qa.sampling_unit_m or setup.grid.cell_size_m) ** 2
     released = final[..., K.CANCELLED_M2] + final[..., K.REDUCED_M2] + final[..., K.CLEARED_M2]
-    lot = np.floor(released / unit_m2 + 1e-9).astype(np.int64)
+    lot = lot_units(released, qa.sampling_unit_m or setup.grid.cell_size_m)
     residual = final[..., K.RESIDUAL]
     dirty = np.minimum(residual, lot).astype(np.int64)
     sizes = {int(n): sample_size(qa.confidence, qa.clean_share, int(n)) for n in np.unique(lot) if n > 0}
