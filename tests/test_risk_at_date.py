@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 import pytest
-
 from simulator.kernels import release as K
+
 from simulator.results.risk import map_step, qa_table, risk_map, risk_table
 from tests.test_risk import run
 
