@@ -254,6 +254,7 @@ def risk_summary(setup: Setup, risk: RiskOverTime) -> dict:
             "p_pass_given_items", "residual_casualties_per_year_mean", "residual_casualties_per_year_after_qa_mean")}
     return {
         "horizon": f"{dates[0].isoformat()} to {dates[-1].isoformat()}",
+        "map_date": dates[map_step(setup)].isoformat(),
         "handover": handover,
         "casualties": _rounded_band(after),
         "casualties_without_release": _rounded_band(before),
