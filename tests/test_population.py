@@ -15,6 +15,7 @@ from simulator.config.variants import load_scenario
 from simulator.engine.prepare import prepare
 from simulator.inputs.grid import Grid
 from simulator.inputs.population import read_population
+from simulator.pipeline import simulate
 from simulator.results.risk import RiskRates
 from tests.conftest import TINY_TOML, write_tiny
 from tests.test_bad_input_corpus import BAD_INPUT, assert_one_line
@@ -158,3 +159,13 @@ def test_bad_population_files_are_one_line(remnant, tmp_path, kind):
 def test_people_are_needed_without_a_population(remnant, tmp_path):
     path = write_tiny(tmp_path, scenario_text(None).replace("people = 200\n", ""))
     assert_one_line(remnant("validate", path), BAD_INPUT, ["risk.classes.farmland.people", "risk.population"])
+
+
+def test_the_summary_lists_the_people_each_class_got(tmp_path):
+    values = np.full((10, 10), 3.0)
+    write_raster(tmp_path / "pop.tif", values, 500000.0, 4701000.0, 100.0)
+    result = simulate(load_scenario(write_tiny(tmp_path, scenario_text('{ path = "pop.tif" }')),
+                                    ["simulation.realizations=4"]), threads=1)
+    listed = result.summary["risk"]["people_from_population"]
+    assert sum(listed.values()) == pytest.approx(values.sum(), abs=0.05)
+    assert listed["residential"] == pytest.approx(3.0 * 4, abs=0.01)  # the village square: 4 ha of 1 ha pixels

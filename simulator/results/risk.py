@@ -262,6 +262,8 @@ def risk_summary(setup: Setup, risk: RiskOverTime) -> dict:
         "child_casualties_mean": round(float(children.mean()), 4),
         "casualties_per_year_at_end": _rounded_band(risk.casualties_per_year("after")[:, -1].sum(axis=1)),
         "detonation_probability_mean": round(float(risk.rates.p_detonation.mean()), 4),
+        **({} if setup.class_people is None else {"people_from_population": {
+            key: round(float(n), 2) for key, n in zip(setup.class_keys, setup.class_people)}}),
     }
 
 
