@@ -6,8 +6,11 @@ half are counted as outside, and inside + outside = every remnant on the grid.
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 from shapely.geometry import box
@@ -140,3 +143,16 @@ def test_tiles_count_the_outside_zone_as_the_whole_grid_does(result):
     tiled = run_ensemble(kernel, 8, batch_size=8, tile_cells=16)
     assert np.array_equal(whole.zone_items, tiled.zone_items)
     assert whole.zone_items[..., -1].sum() > 0
+
+
+@pytest.mark.slow
+def test_a_run_reports_the_remnants_outside(remnant, tmp_path):
+    half_covered(tmp_path, realizations=8)
+    code, stdout, stderr = remnant("run", tmp_path / "tiny.toml", "--out", tmp_path / "out",
+                                   "--set", "simulation.realizations=8")
+    assert code == 0, stderr
+    assert "outside the study area (land_use.outside)" in " ".join(stdout.split())
+    table = pd.read_csv(tmp_path / "out" / "hazardous_area.csv")
+    assert (table["class"] == "outside").sum() == table["step"].nunique()
+    summary = json.loads((tmp_path / "out" / "run.json").read_text())["summary"]
+    assert summary["duds_outside_study_area_mean"] > 0
