@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import hypergeom
 
-from simulator.release.qa import large_lot_sample_size, p_accept, p_clean_sample, sample_size
+from simulator.release.qa import large_lot_sample_size, lot_units, p_accept, p_clean_sample, sample_size
 
 
 def test_large_lot_needs_299_units_for_95_percent_confidence_of_99_percent_clean():
@@ -65,3 +65,21 @@ def test_cli_bad_values_fail_in_one_line(remnant, args):
     code, _, stderr = remnant("qa", *args)
     assert code == 2 and "Traceback" not in stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+def test_cli_takes_a_work_unit_as_the_lot(remnant):
+    """A 1 ha work unit in 10 m sampling units is a lot of 100: the same sample as --units 100."""
+    _, by_area, _ = remnant("qa", "--area-m2", "10000", "--unit-m", "10", "--json")
+    _, by_units, _ = remnant("qa", "--units", "100", "--json")
+    assert json.loads(by_area)["lot_units"] == 100
+    assert json.loads(by_area)["sample_units"] == json.loads(by_units)["sample_units"] == sample_size(0.95, 0.99, 100)
+    assert lot_units(np.array([99.9, 100.0, 399.0]), 10.0).tolist() == [0, 1, 3]
+
+
+@pytest.mark.parametrize("args", [("--area-m2", "-5"), ("--area-m2", "50", "--unit-m", "10"),
+                                  ("--area-m2", "100", "--units", "3"), ("--area-m2", "nan"),
+                                  ("--area-m2", "100", "--unit-m", "0")])
+def test_cli_bad_work_unit_lots_fail_in_one_line(remnant, args):
+    code, _, stderr = remnant("qa", *args)
+    assert code == 2 and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "--area-m2" in stderr

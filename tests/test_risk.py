@@ -198,7 +198,7 @@ def test_risk_map_adds_up_to_the_expected_casualties_of_the_mean_density(tmp_pat
     result = run(tmp_path, clearance=False)
     setup, rates = result.setup, result.risk.rates
     cell_km2 = setup.grid.cell_area_m2 / 1e6
-    total = risk_map(setup, result.ensemble, rates).sum() * cell_km2
+    total = risk_map(setup, result.ensemble, result.risk).sum() * cell_km2
     items = per_step(setup, result.ensemble.zone_items)[:, -1].mean(axis=0)
     expected = (items * rates.free).sum() * rates.p_detonation.mean() * rates.casualties_per_detonation
     assert total == pytest.approx(expected, rel=1e-9) and total > 0

@@ -4,6 +4,7 @@ operating characteristic."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated
 
 import typer
@@ -11,7 +12,7 @@ from rich.table import Table
 
 from simulator.cli.console import out
 from simulator.errors import InputError
-from simulator.release.qa import p_clean_sample, sample_size
+from simulator.release.qa import lot_units, p_clean_sample, sample_size
 
 DIRTY_SHARES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
 """Shares of dirty units the operating characteristic is shown for."""
@@ -29,6 +30,9 @@ def qa(
     confidence: Annotated[float, typer.Option(help="Y: confidence that the lot meets the clean share")] = 0.95,
     clean: Annotated[float, typer.Option(help="X: share of units that must be clean, e.g. 0.99")] = 0.99,
     units: Annotated[int | None, typer.Option(help="sampling units in the lot; default: a large lot")] = None,
+    area_m2: Annotated[float | None, typer.Option(
+        help="instead of --units: the lot is a work unit's released land of this area (m2)")] = None,
+    unit_m: Annotated[float, typer.Option(help="with --area-m2: side of a square sampling unit (m)")] = 10.0,
     json_: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Units to sample so that finding none dirty gives Y confidence that at least X of the lot is clean."""
@@ -38,6 +42,16 @@ def qa(
         raise InputError(None, "--units", units,
                          f"give the lot's sampling units as a whole number from 1 to {MAX_UNITS:,}",
                          problem="is out of range;")
+    if area_m2 is not None:
+        if units is not None:
+            raise InputError(None, "--area-m2", area_m2, "give either --units or --area-m2", problem="is given with --units;")
+        if not (math.isfinite(area_m2) and math.isfinite(unit_m) and area_m2 > 0 and unit_m > 0):
+            raise InputError(None, "--area-m2", area_m2, "give the lot's area and the sampling unit's side as "
+                             "positive numbers (m2, m)", problem=f"(with --unit-m {unit_m:g}) is not positive;")
+        units = int(min(lot_units(area_m2, unit_m), MAX_UNITS + 1))
+        if units < 1:
+            raise InputError(None, "--area-m2", area_m2, f"give a lot of at least one {unit_m:g} m sampling unit",
+                             problem=f"holds no whole sampling unit of {unit_m:g} x {unit_m:g} m;")
     n = sample_size(confidence, clean, units)
     rows = []
     for share in DIRTY_SHARES:

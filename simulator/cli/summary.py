@@ -35,15 +35,18 @@ def print_summary(summary: dict, target: Path) -> None:
         table.add_row(escape(row["name"]), f"{row['remnants_mean']:,.1f}", f"{row['contaminated_ha_p5']:,.2f}",
                       f"{row['contaminated_ha_p50']:,.2f}", f"{row['contaminated_ha_p95']:,.2f}",
                       f"{row['suspected_ha']:,.2f}", f"{row['hazardous_ha']:,.2f}")
-    table.add_row("all", f"{summary['expected_duds'] - summary['duds_outside_grid_mean']:,.1f}",
+    in_area = summary.get("duds_in_study_area_mean", summary["expected_duds"] - summary["duds_outside_grid_mean"])
+    table.add_row("all", f"{in_area:,.1f}",
                   f"{summary['contaminated_ha_p5']:,.2f}", f"{summary['contaminated_ha_p50']:,.2f}",
                   f"{summary['contaminated_ha_p95']:,.2f}", f"{summary['suspected_ha']:,.2f}",
                   f"{summary['hazardous_ha']:,.2f}", style="bold")
     out.print(table)
     lines = [
         f"items dropped: {summary['items_dropped']:,}   expected duds: "
-        f"{_pm(summary['expected_duds'], summary['expected_duds_se'])} (± one standard error), of which outside "
-        f"the study area: {summary['duds_outside_grid_mean']:,.1f}",
+        f"{_pm(summary['expected_duds'], summary['expected_duds_se'])} (± one standard error), of which off "
+        f"the grid: {summary['duds_outside_grid_mean']:,.1f}" + (
+            f", on the grid outside the study area (land_use.outside): {summary['duds_outside_study_area_mean']:,.1f}"
+            if "duds_outside_study_area_mean" in summary else ""),
         f"contaminated area: {_pm(summary['contaminated_ha_mean'], summary['contaminated_ha_mean_se'])} ha (mean), "
         f"P50 {summary['contaminated_ha_p50']:,.1f} ha (95 % interval {_interval(summary['contaminated_ha_p50_ci'])})",
         f"suspected hazardous area (SHA): {_pm(summary['suspected_ha'], summary['suspected_ha_se'])} ha, holding "

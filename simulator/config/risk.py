@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
 
-from simulator.config.base import Model
+from simulator.config.base import Model, ScenarioPath
 from simulator.errors import LocatedError
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -57,7 +57,8 @@ class DetonationProbability(Model):
 class Exposure(Model):
     """The people who use land of one class, and how deep their work reaches."""
 
-    people: NonNegativeFloat = Field(description="people who use land of this class in the study area")
+    people: NonNegativeFloat | None = Field(
+        None, description="people who use land of this class in the study area; with risk.population: from it instead")
     days_per_year: float = Field(100.0, ge=0.0, le=366.0, description="activity days per person and year (assumption)")
     disturbed_m2_per_person_day: NonNegativeFloat = Field(
         0.1, description="ground a person strikes blind (digs, hoes, burns where an unseen item could be hit) per "
@@ -78,6 +79,14 @@ class Exposure(Model):
         None, description="share of items at the surface here; default: risk.surface_share")
 
 
+class Population(Model):
+    """People per place: a raster of people per pixel, or a vector layer of polygons or points with a people field."""
+
+    path: ScenarioPath = Field(description="raster GDAL reads (people per pixel; e.g. WorldPop counts), or vector file")
+    field: str | None = Field(None, description="vector layer: the field holding each feature's people; raster: omit")
+    layer: str | None = Field(None, description="vector file: layer to read; default: the only layer")
+
+
 class QualityAssurance(Model):
     """Accept-on-zero compliance sampling of released land, per lot (see docs/model.md 4)."""
 
@@ -91,6 +100,9 @@ class Risk(Model):
     """Risk to people from the remnants: exposure per land-use class, contact and its consequences."""
 
     classes: dict[str, Exposure] = Field(description="land-use class key -> exposure; classes not listed: nobody goes")
+    population: Population | None = Field(
+        None, description="people per cell from a data file, summed per land-use class instead of each class's people"
+    )
     detonation_probability: DetonationProbability = Field(
         DetonationProbability(), description="P(detonation | contact) per realization (MacDonald et al. 2008)"
     )
@@ -105,6 +117,15 @@ class Risk(Model):
     compare_policies: bool = Field(True, description="with clearance: compare every work-order policy (policies.csv)")
     qa: QualityAssurance = Field(QualityAssurance(), description="quality-assurance sampling of released land")
 
+    @model_validator(mode="after")
+    def _people_given(self) -> Risk:
+        for key, e in self.classes.items():
+            if e.people is None and self.population is None:
+                raise LocatedError(("classes", key, "people"), None,
+                                   "give the people who use this class's land, or risk.population (people per cell)",
+                                   problem="is missing;")
+        return self
+
     def check_classes(self, known: dict) -> None:
         """LocatedError (relative to the scenario) unless every exposure class is a land-use class."""
         for key in self.classes:
@@ -112,15 +133,18 @@ class Risk(Model):
                 raise LocatedError(("risk", "classes", key), None, f"use a land-use class: {', '.join(known)}",
                                    problem="is not a land-use class;")
 
-    def contact_probability(self, class_keys: tuple[str, ...], class_area_m2: np.ndarray) -> np.ndarray:
+    def contact_probability(self, class_keys: tuple[str, ...], class_area_m2: np.ndarray,
+                            class_people: np.ndarray | None = None) -> np.ndarray:
         """Per class, the yearly probability that an item is contacted:
-        ``min(1, people x days x m2 per person-day / class area) x share of items within reach``."""
+        ``min(1, people x days x m2 per person-day / class area) x share of items within reach``;
+        people from ``class_people`` (per class, from ``population``) when given, else each class's ``people``."""
         q = np.zeros(len(class_keys))
         for c, key in enumerate(class_keys):
             e = self.classes.get(key)
             if e is None or class_area_m2[c] <= 0:
                 continue
-            disturbed = min(1.0, e.people * e.days_per_year * e.disturbed_m2_per_person_day / class_area_m2[c])
+            people = e.people if class_people is None else class_people[c]
+            disturbed = min(1.0, people * e.days_per_year * e.disturbed_m2_per_person_day / class_area_m2[c])
             surface = self.surface_share if e.surface_share is None else e.surface_share
             reach = surface + (1.0 - surface) * min(1.0, e.disturbance_depth_m / self.burial_depth_m)
             q[c] = disturbed * reach

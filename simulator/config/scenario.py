@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import Annotated
 
 from pydantic import (
     Field,
     FiniteFloat,
     PositiveFloat,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -23,6 +25,9 @@ from simulator.config.profiles import DeliveryProfile
 from simulator.config.records import StrikeRecords
 from simulator.config.risk import Risk
 from simulator.errors import LocatedError
+
+OUTSIDE = "outside"
+"""What tables call the land outside the study area (``land_use.outside``): a reserved class key then."""
 
 LAST_YEAR = 9000
 """Time axes end before this year, so that every reporting date is a valid date."""
@@ -81,7 +86,11 @@ class LandUse(Model):
     single_class: str | None = Field(
         None, description="class key every polygon gets, for a layer with no usable attribute (instead of class_field)"
     )
-    default_class: str = Field(description="class for unmapped values and for cells no polygon covers")
+    default_class: str = Field(description="class for unmapped values and (unless outside) for cells no polygon covers")
+    outside: StrictBool = Field(
+        False, description="true: cells no polygon covers lie outside the study area (no area, work units or risk "
+        "there; their remnants counted as outside); false: they get default_class",
+    )
     source_crs: str | None = Field(
         None, description="CRS the layer's coordinates are really in, for a layer without CRS or with a wrong one"
     )
@@ -109,6 +118,9 @@ class LandUse(Model):
                                        f"map each raw value to one class: remove it from {key!r} or {seen[value]!r}",
                                        problem=f"is also a value of class {seen[value]!r};")
                 seen[value] = key
+        if self.outside and OUTSIDE in self.classes:
+            raise LocatedError(("classes", OUTSIDE), None, "rename the class: with outside = true, tables name "
+                               f"the land outside the study area {OUTSIDE!r}", problem="is a reserved name;")
         for i, key in enumerate(self.precedence or []):
             if key not in self.classes:
                 raise LocatedError(("precedence", i), key, f"use {known}", problem="is not one of the classes;")

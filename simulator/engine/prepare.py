@@ -15,16 +15,21 @@ from simulator.inputs.delivery import strike_table
 from simulator.inputs.grid import Grid
 from simulator.inputs.kernel_inputs import KernelInputs, disc_half_widths
 from simulator.inputs.land_use import UNCOVERED, LandUseLayer, rasterize_land_use, read_land_use
+from simulator.inputs.population import read_population
 from simulator.inputs.sanity import check_grid, check_inputs
 from simulator.inputs.strikes import StrikeColumns, from_inline, read_strike_records
 from simulator.inputs.timeaxis import TimeSteps
 from simulator.kernels import strike_table as T
 
+OUTSIDE_DUD_MULTIPLIER = 1.0
+"""Assumption: items landing outside the study area (ground unknown) keep their profile's dud rate."""
+
 
 @dataclass(frozen=True)
 class Setup:
-    """The prepared run: grid, classes, land-use codes per cell, strikes (in scenario order, with
-    each one's reporting step and whether its aim point lies on the grid), time steps, kernel inputs."""
+    """The prepared run: grid, classes, land-use codes per cell (``len(class_keys)`` for cells outside
+    the study area), strikes (in scenario order, with each one's reporting step and whether its aim
+    point lies on the grid), time steps, kernel inputs."""
 
     loaded: LoadedScenario
     grid: Grid
@@ -38,10 +43,29 @@ class Setup:
     epoch_steps: np.ndarray
     kernel: KernelInputs
     memory_bytes: int
+    population: np.ndarray | None = None  # people per cell, from risk.population
 
     @property
     def scenario(self):
         return self.loaded.scenario
+
+    @property
+    def inside(self) -> np.ndarray:
+        """Cells (bool, grid shape) in the study area: all but those ``land_use.outside`` excludes."""
+        return self.landuse_codes < len(self.class_keys)
+
+    @property
+    def class_cells(self) -> np.ndarray:
+        """Cells of each land-use class (int64 [class]); cells outside the study area in none."""
+        return np.bincount(self.landuse_codes.ravel(), minlength=len(self.class_keys) + 1)[:len(self.class_keys)]
+
+    @property
+    def class_people(self) -> np.ndarray | None:
+        """People per land-use class from ``population`` (None without one); none outside the study area."""
+        if self.population is None:
+            return None
+        n = len(self.class_keys)
+        return np.bincount(self.landuse_codes.ravel(), weights=self.population.ravel(), minlength=n + 1)[:n]
 
 
 def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Setup:
@@ -61,7 +85,7 @@ def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Se
     codes = {key: i for i, key in enumerate(keys)}
     landuse = rasterize_land_use(layer, grid, codes, spec.ordered_precedence())
     covered = landuse != UNCOVERED
-    landuse[~covered] = codes[spec.default_class]
+    landuse[~covered] = len(keys) if spec.outside else codes[spec.default_class]  # len(keys): outside
     steps = TimeSteps.from_axis(sc.time)
     strikes = all_strikes(loaded, grid)
     check_inputs(loaded, grid, covered, strikes, layer.polygons.total_bounds)
@@ -77,15 +101,17 @@ def prepare(loaded: LoadedScenario, threads: int = 1, force: bool = False) -> Se
         key=root_key(sc.simulation.seed),
         x0=grid.x0, y0=grid.y0, cell_size_m=grid.cell_size_m, nx=grid.nx, ny=grid.ny,
         cell_class=flat,
-        class_mult=np.array([spec.classes[k].dud_multiplier for k in keys]),
+        class_mult=np.array([*(spec.classes[k].dud_multiplier for k in keys), OUTSIDE_DUD_MULTIPLIER]),
         zone=flat.astype(np.int32),
-        n_zones=len(keys),
+        n_zones=len(keys) + spec.outside,  # the last, with land_use.outside: the land outside the study area
         n_epochs=len(epoch_steps),
         disc=disc_half_widths(sc.hazard.reference_distance_m, grid.cell_size_m),
     )
     xmin, ymin, xmax, ymax = grid.bounds
     on_grid = (strikes.x >= xmin) & (strikes.x <= xmax) & (strikes.y >= ymin) & (strikes.y <= ymax)
-    return Setup(loaded, grid, keys, layer, landuse, strikes, strike_step, on_grid, steps, epoch_steps, kernel, memory)
+    population = None if sc.risk is None or sc.risk.population is None else read_population(sc.risk.population, grid)
+    return Setup(loaded, grid, keys, layer, landuse, strikes, strike_step, on_grid, steps, epoch_steps, kernel, memory,
+                 population)
 
 
 def all_strikes(loaded: LoadedScenario, grid: Grid) -> StrikeColumns:

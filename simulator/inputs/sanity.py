@@ -60,7 +60,7 @@ def check_inputs(loaded: LoadedScenario, grid: Grid, covered: np.ndarray, strike
                          "make the study area and the land-use layer overlap (check extent_m and the CRSs)",
                          problem=f"no land-use polygon covers any cell of the study area {_box(grid.bounds)} "
                          f"(the polygons span {_box(land_use_bounds)});")
-    if share < MIN_COVERED:
+    if share < MIN_COVERED and not sc.land_use.outside:  # with outside, uncovered cells are meant
         _warn(f"{loaded.path}: land_use: only {share:.1%} of the study area's cells lie in a land-use polygon; "
               f"the others get default_class {sc.land_use.default_class!r}")
     _check_degrees(loaded, grid)

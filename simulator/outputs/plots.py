@@ -29,7 +29,7 @@ def district_map(setup, density_per_ha: np.ndarray, hazardous: np.ndarray | None
     fig, ax = plt.subplots(figsize=(9, 9.5), layout="constrained")
     colours = ListedColormap([classes[k].colour for k in setup.class_keys])
     step = max(1, -(-max(grid.nx, grid.ny) // MAP_PIXELS))
-    ax.imshow(setup.landuse_codes[::step, ::step], cmap=colours, vmin=-0.5, vmax=len(setup.class_keys) - 0.5,
+    ax.imshow(np.ma.masked_where(~setup.inside, setup.landuse_codes)[::step, ::step], cmap=colours, vmin=-0.5, vmax=len(setup.class_keys) - 0.5,
               extent=extent, interpolation="nearest", alpha=0.55)
     density_per_ha = block_max(density_per_ha, step)
     shown = np.where(density_per_ha > 0, density_per_ha, np.nan)

@@ -13,7 +13,7 @@ from matplotlib.ticker import FuncFormatter
 from simulator.outputs.rasters import write_geotiff
 from simulator.results.policy_comparison import compare_policies
 from simulator.results.result import Result
-from simulator.results.risk import qa_table, risk_map, risk_table
+from simulator.results.risk import map_step, qa_table, risk_map, risk_table
 
 RISK_FILES = ("risk.csv", "risk.png", "risk.tif")
 """Written by a run with a [risk] table; with clearance it adds ``RISK_RELEASE_FILES``."""
@@ -34,9 +34,11 @@ def write_risk(result: Result, folder: Path) -> None:
                             f"{name}: expected casualties from remnants ({result.ensemble.realizations} realizations)")
     figure.savefig(folder / "risk.png", dpi=120)
     plt.close(figure)
-    values = risk_map(setup, result.ensemble, result.risk.rates).astype(np.float32)
+    values = risk_map(setup, result.ensemble, result.risk).astype(np.float32)
+    released = "land released as planned" if result.land_release is not None else "no land released"
     write_geotiff(folder / "risk.tif", setup.grid, values,
-                  description="expected casualties per km2 per year, no land released", units="casualties/km2/year",
+                  description=f"expected casualties per km2 per year on {setup.steps.dates[map_step(setup)]}, {released}",
+                  units="casualties/km2/year",
                   nodata=-1.0)
     if result.land_release is None:
         return

@@ -99,7 +99,8 @@ def write_landuse(setup, folder: Path) -> None:
     keys = setup.class_keys
     classes = setup.scenario.land_use.classes
     colormap = {0: (0, 0, 0, 0)} | {i + 1: hex_to_rgba(classes[k].colour) for i, k in enumerate(keys)}
-    write_geotiff(folder / "landuse.tif", setup.grid, (setup.landuse_codes + 1).astype(np.uint8),
+    codes = np.where(setup.inside, setup.landuse_codes + 1, 0).astype(np.uint8)  # nodata outside the study area
+    write_geotiff(folder / "landuse.tif", setup.grid, codes,
                   description="land-use class code (1 = first class of the scenario)", units="class", nodata=0,
                   colormap=colormap, category_names=["nodata", *keys])
     (folder / "landuse.qml").write_text(styles.landuse_qml([(classes[k].name, classes[k].colour) for k in keys]),
@@ -129,7 +130,7 @@ def write_vectors(result: Result, folder: Path) -> None:
 
 def write_figures(result: Result, folder: Path) -> None:
     name = result.setup.scenario.name
-    hazardous = result.p_contaminated >= result.setup.scenario.hazard.threshold  # CHA, as in the summary
+    hazardous = (result.p_contaminated >= result.setup.scenario.hazard.threshold) & result.setup.inside  # CHA
     figure = plots.district_map(result.setup, result.density_per_ha, hazardous,
                                 f"{name}: expected cluster munition remnants ({result.ensemble.realizations} realizations)")
     figure.savefig(folder / "map.png", dpi=120)

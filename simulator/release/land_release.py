@@ -177,8 +177,8 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
         near = shapely.union_all(polygons.geometry[polygons["class_key"] == near_key].to_numpy())
     class_risk = None
     if sc.risk is not None:
-        class_area = np.bincount(setup.landuse_codes.ravel(), minlength=len(keys)) * setup.grid.cell_area_m2
-        class_risk = averted_per_item(sc.risk, clearance, keys, class_area)
+        class_area = setup.class_cells * setup.grid.cell_area_m2
+        class_risk = averted_per_item(sc.risk, clearance, keys, class_area, setup.class_people)
     view = PlannerView(
         units, np.array([sc.land_use.classes[k].priority for k in keys]), areas @ prices, near, class_risk,
     )
@@ -189,12 +189,18 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
 
 def run_land_release(
     setup: Setup, plan: Plan, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
-    progress: Callable[[int], None] | None = None, tile_cells: int = TILE_CELLS,
+    progress: Callable[[int], None] | None = None, tile_cells: int = TILE_CELLS, by_unit: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scatter realizations ``first .. first + realizations - 1`` again, counting items per work
-    unit, and release land in each; return their state (see ``LandRelease``)."""
-    state = np.zeros((realizations, len(setup.steps), len(setup.class_keys), K.N_METRICS))
-    for start, part in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells):
+    unit, and release land in each; return their state (see ``LandRelease``). With ``by_unit``
+    (reporting steps), the state of each work unit instead, in work order, at those steps
+    [realization, step, unit, metric]: the same draws, each unit its own class (its
+    ``UNSUSPECTED`` holds only its items not yet suspected)."""
+    n_lots = len(setup.class_keys) if by_unit is None else len(plan.units)
+    n_steps = len(setup.steps) if by_unit is None else len(by_unit)
+    state = np.zeros((realizations, n_steps, n_lots, K.N_METRICS))
+    for start, part in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells,
+                                       by_unit):
         state[start - first:start - first + len(part)] = part
     return state
 
@@ -222,12 +228,13 @@ def score_plan(
 
 def release_batches(
     setup: Setup, plan: Plan, realizations: int, first: int, threads: int | None, batch_size: int,
-    progress: Callable[[int], None] | None, tile_cells: int = TILE_CELLS,
+    progress: Callable[[int], None] | None, tile_cells: int = TILE_CELLS, by_unit: np.ndarray | None = None,
 ):
     """(first realization, state [realization, step, class, metric]) of each batch of realizations
     ``first .. first + realizations - 1``, scattered tile by tile on grids wider or taller than
     ``tile_cells`` (tiles partition the grid: every remnant is counted in the one tile it lands in),
-    in batches whose table of items per zone stays under ``RELEASE_BATCH_BYTES``."""
+    in batches whose table of items per zone stays under ``RELEASE_BATCH_BYTES``; with ``by_unit``, per
+    work unit at those steps (see ``run_land_release``)."""
     clearance = setup.scenario.clearance
     units, order = plan.units, plan.order
     rank = np.empty(len(order), np.int64)
@@ -236,14 +243,15 @@ def release_batches(
     suspected = zone_of_cell < 2 * len(units)
     zone_of_cell[suspected] = 2 * rank[zone_of_cell[suspected] // 2] + zone_of_cell[suspected] % 2
     k = replace(setup.kernel, key=root_key(setup.scenario.simulation.seed, SCORED), zone=zone_of_cell,
-                n_zones=2 * len(units) + len(setup.class_keys), disc=NO_DISC)
+                n_zones=2 * len(units) + setup.kernel.n_zones, disc=NO_DISC)  # the last: outside the study area
     threads = threads or numba.config.NUMBA_NUM_THREADS
     windows = tile_kernels(k, tile_cells) if max(k.nx, k.ny) > tile_cells else [k]
     buffer = CellSums.zeros(replace(k, tile=(0, 0, 1, max(w.n_cells for w in windows))), threads)
-    n_classes = len(setup.class_keys)
+    n_lots = len(setup.class_keys) if by_unit is None else len(units)
     key0, key1 = (np.uint64(v) for v in k.key)
     args = (
-        units.unit_class[order], units.unit_step[order], units.area_sha[order], units.area_cha[order], plan.ts_first,
+        units.unit_class[order] if by_unit is None else np.arange(len(units)), units.unit_step[order],
+        units.area_sha[order], units.area_cha[order], plan.ts_first,
         plan.rate, plan.capacity, clearance.productivity_spread, clearance.ts_sample_fraction,
         clearance.detection_probability, clearance.nts_evidence_probability,
     )
@@ -255,8 +263,12 @@ def release_batches(
         items = np.zeros((n, k.n_epochs, k.n_zones), np.int64)
         for window in windows:
             items += scatter(window, index, n, _view(buffer, window)).zone_items[:, :, :k.n_zones]
-        state = np.zeros((n, len(setup.steps), n_classes, K.N_METRICS))
+        if by_unit is not None:  # zones 2 n + u: no land of a unit is never suspected
+            items = np.concatenate([items[:, :, :2 * len(units)], np.zeros((n, items.shape[1], n_lots), np.int64)], 2)
+        state = np.zeros((n, len(setup.steps), n_lots, K.N_METRICS))
         K.release_ensemble(items, *args, key0, key1, index, setup.epoch_steps.astype(np.int64), state)
+        if by_unit is not None:
+            state = state[:, by_unit]
         if progress is not None:
             progress(n)
         yield index, state

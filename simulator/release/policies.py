@@ -34,11 +34,12 @@ class PlannerView:
 
 def averted_per_item(
     risk: Risk, clearance: Clearance, class_keys: tuple[str, ...], class_area_m2: np.ndarray,
+    class_people: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per class, expected casualties a year averted by releasing land holding one item: its
     risk while marked hazardous, less that of the share clearance misses once people use the
     land freely (mean detonation probability; may be negative where compliance is high)."""
-    contact = risk.contact_probability(class_keys, class_area_m2)
+    contact = risk.contact_probability(class_keys, class_area_m2, class_people)
     compliance = risk.per_class(class_keys, "compliance")
     missed = 1.0 - clearance.detection_probability
     consequence = risk.detonation_probability.mean() * risk.casualties_per_detonation

@@ -5,6 +5,7 @@ is found to hold an item. ``n`` is the smallest sample giving confidence ``Y`` t
 a share ``X`` of the units is clean: if ``k* = ceil((1 - X) N)`` units held items, a clean
 sample would come with probability ``C(N - k*, n) / C(N, n) <= 1 - Y`` (hypergeometric; for a
 large lot ``X^n <= 1 - Y``, 299 units for 95 % and 99 %), as Visual Sample Plan computes it.
+A lot is one work unit's released land, cut in square sampling units (``lot_units``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ _lgamma = np.vectorize(math.lgamma, otypes=[float])
 
 def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
     return _lgamma(n + 1.0) - _lgamma(k + 1.0) - _lgamma(n - k + 1.0)
+
+
+def lot_units(area_m2: float | np.ndarray, unit_m: float) -> np.ndarray:
+    """Whole square sampling units of side ``unit_m`` (m) in a lot of ``area_m2`` (m2)."""
+    return np.floor(np.asarray(area_m2, float) / unit_m**2 + 1e-9).astype(np.int64)
 
 
 def p_clean_sample(lot: int | np.ndarray, dirty: int | np.ndarray, sample: int | np.ndarray) -> np.ndarray:

@@ -21,7 +21,8 @@ class WorkUnits:
     """Units (in no particular order) and the zone map the scatter kernel counts items by.
 
     ``zone`` (int32 per cell): ``2u`` suspected-only and ``2u + 1`` confirmed cells of unit
-    ``u``; ``2 n + c`` unsuspected cells of class ``c``. Areas in m2; ``expected_items`` is
+    ``u``; ``2 n + c`` unsuspected cells of class ``c``, and ``2 n + n_classes`` cells outside the
+    study area (``land_use.outside``), which are in no unit. Areas in m2; ``expected_items`` is
     the planner's estimate from the ensemble mean; ``x``, ``y`` the unit's centroid (m).
     """
 
@@ -54,10 +55,11 @@ def cut_work_units(
     suspect_threshold: float,
     hazard_threshold: float,
 ) -> WorkUnits:
-    """Units from the hazard map ``known``: probabilities per epoch and the mean count per cell."""
+    """Units from the hazard map ``known``: probabilities per epoch and the mean count per cell;
+    ``cell_class`` is ``n_classes`` outside the study area."""
     n_epochs, n_cells = known.hits.shape
     mean_count = known.mean_count
-    suspected = known.reaches(suspect_threshold)
+    suspected = known.reaches(suspect_threshold) & (cell_class < n_classes)
     ever = suspected.any(axis=0) if n_epochs else np.zeros(n_cells, bool)
     first = np.where(ever, suspected.argmax(axis=0), -1)
     # what the planner knows when survey can first reach the unit: the last epoch by then

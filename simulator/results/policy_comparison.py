@@ -77,7 +77,7 @@ def risk_plan(setup: Setup, ensemble: Ensemble, plan: Plan) -> Plan:
     where survey is expected to find evidence (``unit_cost`` with ``sha_items``)."""
     sc = setup.scenario
     priority = np.array([sc.land_use.classes[k].priority for k in setup.class_keys])
-    weights = averted_per_item(sc.risk, sc.clearance, setup.class_keys, class_area_m2(setup))
+    weights = averted_per_item(sc.risk, sc.clearance, setup.class_keys, class_area_m2(setup), setup.class_people)
     cost = unit_cost(plan, sc.clearance, suspected_only_items(plan, ensemble.mean_count()))
     view = PlannerView(plan.units, priority, cost, None, weights)
     return reordered(plan, POLICIES[RISK_POLICY](view))

@@ -44,8 +44,9 @@ def hazard_polygons(
     the per-cell ``zone`` map; left empty without it), ``max_probability``, ``main_class`` (the
     land-use class of most cells), ``strikes`` (ids of the strikes whose footprint reaches within
     ``reference_m`` of the polygon; ``strikes`` = (ids, x, y, reach in m)) and ``area_m2_<class>``.
+    Cells whose ``landuse`` code is not a class (``len(class_keys)``: outside the study area) are in no polygon.
     """
-    mask = p >= threshold
+    mask = (p >= threshold) & (landuse < len(class_keys))
     labels = group_labels(mask, grid.cell_size_m, reference_m)
     cell_area = grid.cell_area_m2
     n_groups = int(labels.max())

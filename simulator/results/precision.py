@@ -20,10 +20,10 @@ Z95 = 1.959963984540054
 
 
 def area_errors(setup: Setup, ensemble: Ensemble) -> dict[str, tuple[float, float]]:
-    """(area in cells, jackknife SE in cells) of the SHA and CHA at the end of the time axis."""
+    """(area in cells, jackknife SE in cells) of the SHA and CHA at the end of the time axis, in the study area."""
     hazard = setup.scenario.hazard
     hits, sizes = ensemble.hits.sum(axis=0), ensemble.group_sizes()
-    return {name: area_at_threshold(hits, ensemble.group_contaminated(), sizes, t, 1.0)
+    return {name: area_at_threshold(hits, ensemble.group_contaminated(), sizes, t, 1.0, setup.inside.ravel())
             for name, t in (("suspected", hazard.suspect_threshold), ("hazardous", hazard.threshold))}
 
 

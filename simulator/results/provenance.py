@@ -11,13 +11,15 @@ from simulator.engine.prepare import Setup
 
 
 def input_files(setup: Setup) -> list[Path]:
-    """Every file the run reads besides the scenario: land use, strike records, catalog."""
+    """Every file the run reads besides the scenario: land use, strike records, catalog, population."""
     sc = setup.scenario
     files = [Path(sc.land_use.path)]
     if sc.strike_records is not None:
         files.append(Path(sc.strike_records.path))
     if sc.catalog is not None:
         files.append(Path(sc.catalog))
+    if sc.risk is not None and sc.risk.population is not None:
+        files.append(Path(sc.risk.population.path))
     return files
 
 

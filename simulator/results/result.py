@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, partial
 
 import geopandas as gpd
 import numpy as np
@@ -17,7 +17,7 @@ from simulator.release.land_release import NO_DISC, LandRelease
 from simulator.results.polygons import hazard_polygons
 from simulator.results.precision import precision_note
 from simulator.results.release_tables import completion_table, land_release_table, release_summary
-from simulator.results.risk import RiskOverTime, risk_summary
+from simulator.results.risk import RiskOverTime, UnitStates, risk_summary
 from simulator.results.tables import M2_PER_HA, hazardous_area_table, summary
 
 FOOTPRINT_SD = 3.0
@@ -95,9 +95,9 @@ class Result:
     def area_by_class(self) -> pd.DataFrame:
         """Per land-use class at the end of the time axis: class area, contaminated (bands), SHA and CHA hectares."""
         table = self.hazardous_area
-        final = table[(table["step"] == table["step"].max()) & ~table["total"]]
+        final = table[(table["step"] == table["step"].max()) & table["class"].isin(self.setup.class_keys)]
         classes = self.setup.scenario.land_use.classes
-        cells = np.bincount(self.setup.landuse_codes.ravel(), minlength=len(self.setup.class_keys))
+        cells = self.setup.class_cells
         return pd.DataFrame({
             "class": final["class"].to_numpy(),
             "name": [classes[k].name for k in final["class"]],
@@ -113,8 +113,12 @@ class Result:
     @cached_property
     def risk(self) -> RiskOverTime | None:
         """Expected detonations and casualties per realization, step and class (None without a [risk] table)."""
-        state = None if self.land_release is None else self.land_release.state
-        return None if self.setup.scenario.risk is None else RiskOverTime.of(self.setup, self.ensemble, state)
+        if self.setup.scenario.risk is None:
+            return None
+        if self.land_release is None:
+            return RiskOverTime.of(self.setup, self.ensemble, None)
+        per_unit = partial(UnitStates.of, self.setup, self.land_release)  # for the risk map and QA per work unit
+        return RiskOverTime.of(self.setup, self.ensemble, self.land_release.state, per_unit)
 
     @cached_property
     def summary(self) -> dict:

@@ -12,7 +12,9 @@ expected casualties over a step are the rate at its first date times its length 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -22,7 +24,8 @@ from simulator.engine.ensemble import Ensemble
 from simulator.engine.prepare import Setup
 from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
-from simulator.release.qa import p_accept, sample_size
+from simulator.release.land_release import LandRelease, Plan, run_land_release
+from simulator.release.qa import lot_units, p_accept, sample_size
 from simulator.results.tables import M2_PER_HA, band, per_step
 
 RISK_STREAM = 0x5249534B
@@ -30,11 +33,13 @@ RISK_STREAM = 0x5249534B
 
 M2_PER_KM2 = 1e6
 
+UNIT_STATE_BYTES = 64 * 2**20
+"""Memory (bytes) the per-unit land-release state of one batch of realizations may take."""
+
 
 def class_area_m2(setup: Setup) -> np.ndarray:
-    """Area of each land-use class inside the grid (m2)."""
-    cells = np.bincount(setup.landuse_codes.ravel(), minlength=len(setup.class_keys))
-    return cells * setup.grid.cell_area_m2
+    """Area of each land-use class inside the grid and the study area (m2)."""
+    return setup.class_cells * setup.grid.cell_area_m2
 
 
 def detonation_probabilities(risk: Risk, seed: int, realizations: int) -> np.ndarray:
@@ -59,7 +64,7 @@ class RiskRates:
     def of(cls, setup: Setup, realizations: int) -> RiskRates:
         sc = setup.scenario
         risk = sc.risk
-        contact = risk.contact_probability(setup.class_keys, class_area_m2(setup))
+        contact = risk.contact_probability(setup.class_keys, class_area_m2(setup), setup.class_people)
         compliance = risk.per_class(setup.class_keys, "compliance")
         return cls(contact * (1.0 - compliance), contact,
                    detonation_probabilities(risk, sc.simulation.seed, realizations),
@@ -71,15 +76,48 @@ class RiskRates:
         return self.marked[None, :] * p, self.free[None, :] * p
 
 
+@dataclass(frozen=True)
+class UnitStates:
+    """Each work unit's land-release state (``kernels.release`` metrics; units in work order) per
+    scored realization at the risk map's step and at the last [realization, 2, unit, metric]."""
+
+    plan: Plan
+    state: np.ndarray
+    map_step: int
+
+    @classmethod
+    def of(cls, setup: Setup, land_release: LandRelease, threads: int | None = None) -> UnitStates:
+        """Land release of the scored realizations again (the same draws), kept per unit."""
+        plan, n = land_release.plan, len(land_release.state)
+        steps = np.array([map_step(setup), len(setup.steps) - 1])
+        per_realization = len(setup.steps) * max(len(plan.units), 1) * K.N_METRICS * 8
+        batch = int(max(1, min(setup.scenario.simulation.batch_size, UNIT_STATE_BYTES // per_realization)))
+        state = run_land_release(setup, plan, n, threads=threads, batch_size=batch, by_unit=steps)
+        return cls(plan, state, int(steps[0]))
+
+    @property
+    def unit_class(self) -> np.ndarray:
+        """Class of each unit, in work order."""
+        return self.plan.units.unit_class[self.plan.order]
+
+
+def map_step(setup: Setup) -> int:
+    """Reporting step of the risk map: ``risk.map_date``, else ``clearance.start``, else the time axis's end."""
+    sc = setup.scenario
+    day = sc.risk.map_date or (sc.clearance.start if sc.clearance is not None else sc.time.end)
+    return setup.steps.step_of(min(max(day, setup.steps.dates[0]), setup.steps.dates[-1]))
+
+
 def items_by_exposure(
     setup: Setup, ensemble: Ensemble, state: np.ndarray | None,
 ) -> dict[str, tuple[np.ndarray, ...]]:
     """Items [realization, step, class] (marked, used freely, removed by clearance), after and before land release.
 
     Without land release nothing is surveyed or marked: every item lies in land used freely.
+    Items outside the study area (``land_use.outside``) are in no class: nobody is exposed to them.
     """
     if state is None:
-        items = per_step(setup, ensemble.zone_items).astype(float)
+        items = per_step(setup, ensemble.zone_items)[:, :, :len(setup.class_keys)].astype(float)
         none = np.zeros_like(items)
         return {"after": (none, items, none), "before": (none, items, none)}
     found = state[..., K.FOUND]
@@ -134,9 +172,16 @@ class RiskOverTime:
     intact_share: dict[str, np.ndarray]
     rates: RiskRates
     state: np.ndarray | None = None
+    per_unit: Callable[[], UnitStates] | None = None
+
+    @cached_property
+    def units(self) -> UnitStates | None:
+        """Each work unit's land-release state (for QA per lot and the risk map), computed when first asked."""
+        return None if self.per_unit is None else self.per_unit()
 
     @classmethod
-    def of(cls, setup: Setup, ensemble: Ensemble, state: np.ndarray | None) -> RiskOverTime:
+    def of(cls, setup: Setup, ensemble: Ensemble, state: np.ndarray | None,
+           per_unit: Callable[[], UnitStates] | None = None) -> RiskOverTime:
         # land release is scored on its own realizations, which may outnumber the map's
         rates = RiskRates.of(setup, ensemble.realizations if state is None else len(state))
         hazards = rates.hazards()
@@ -144,7 +189,7 @@ class RiskOverTime:
         rate, over_step, intact = {}, {}, {}
         for which, items in items_by_exposure(setup, ensemble, state).items():
             rate[which], over_step[which], intact[which] = deplete(*items, *hazards, years)
-        return cls(rate, over_step, intact, rates, state)
+        return cls(rate, over_step, intact, rates, state, per_unit)
 
     def casualties_per_year(self, which: str = "after") -> np.ndarray:
         return self.rate[which] * self.rates.casualties_per_detonation
@@ -203,12 +248,13 @@ def risk_summary(setup: Setup, risk: RiskOverTime) -> dict:
     children = (risk.cumulative_casualties("after")[:, -1] * risk.rates.children_share).sum(axis=1)
     dates = setup.steps.dates
     handover = None
-    if risk.state is not None:
+    if risk.units is not None:
         total = qa_table(setup, risk).iloc[-1]
         handover = {name: None if np.isnan(total[name]) else round(float(total[name]), 4) for name in (
             "p_pass_given_items", "residual_casualties_per_year_mean", "residual_casualties_per_year_after_qa_mean")}
     return {
         "horizon": f"{dates[0].isoformat()} to {dates[-1].isoformat()}",
+        "map_date": dates[map_step(setup)].isoformat(),
         "handover": handover,
         "casualties": _rounded_band(after),
         "casualties_without_release": _rounded_band(before),
@@ -216,63 +262,92 @@ def risk_summary(setup: Setup, risk: RiskOverTime) -> dict:
         "child_casualties_mean": round(float(children.mean()), 4),
         "casualties_per_year_at_end": _rounded_band(risk.casualties_per_year("after")[:, -1].sum(axis=1)),
         "detonation_probability_mean": round(float(risk.rates.p_detonation.mean()), 4),
+        **({} if setup.class_people is None else {"people_from_population": {
+            key: round(float(n), 2) for key, n in zip(setup.class_keys, setup.class_people)}}),
     }
 
 
-def risk_map(setup: Setup, ensemble: Ensemble, rates: RiskRates) -> np.ndarray:
-    """Expected casualties per km2 per year at the scenario's map date, from the mean density
-    (all strikes to the end of the time axis) with no land released; land suspected by the map
-    date counts as marked (compliance applies)."""
-    sc = setup.scenario
-    day = sc.risk.map_date or (sc.clearance.start if sc.clearance is not None else sc.time.end)
-    step = setup.steps.step_of(min(max(day, setup.steps.dates[0]), setup.steps.dates[-1]))
-    epochs = np.flatnonzero(setup.epoch_steps <= step)
-    threshold = sc.hazard.suspect_threshold if sc.clearance is not None else None
-    marked = np.zeros(setup.kernel.n_cells, bool)
-    if threshold is not None and epochs.size:
-        marked = ensemble.p_after(int(epochs[-1])) >= threshold
-    cls = setup.kernel.cell_class
-    per_item = np.where(marked, rates.marked[cls], rates.free[cls])
-    casualties = ensemble.mean_count() * per_item * rates.p_detonation.mean() * rates.casualties_per_detonation
-    return (casualties * (M2_PER_KM2 / setup.grid.cell_area_m2)).reshape(setup.grid.shape)
+def risk_map(setup: Setup, ensemble: Ensemble, risk: RiskOverTime) -> np.ndarray:
+    """Expected casualties per km2 per year at the risk map's date (``map_step``), 0 outside the study area.
+
+    With land release (``risk.units``): per work unit, its items at that date in the scored
+    realizations, marked (not yet released) or used freely (residual, or not yet suspected), at
+    their class's rates and intact share; land never suspected holds its class's other items. Each
+    unit's (and each class's never-suspected land's) expected casualties are spread over its cells
+    as the mean density is, so the map sums to the risk table's casualties a year at that date.
+    Without land release: the mean density (all strikes to the end of the time axis), used freely.
+    """
+    rates, n_classes = risk.rates, len(setup.class_keys)
+    inside = setup.inside.ravel()
+    density = ensemble.mean_count()
+    if risk.units is None:
+        cls = np.minimum(setup.kernel.cell_class, n_classes - 1)
+        per_item = np.where(inside, rates.free[cls], 0.0)  # nobody is exposed outside the study area
+        casualties = density * per_item * rates.p_detonation.mean() * rates.casualties_per_detonation
+        return (casualties * (M2_PER_KM2 / setup.grid.cell_area_m2)).reshape(setup.grid.shape)
+    units, k = risk.units, risk.units.map_step
+    at = units.state[:, 0]
+    c = units.unit_class
+    weight = risk.intact_share["after"][:, k] * rates.p_detonation[:, None] * rates.casualties_per_detonation
+    per_unit = (weight[:, c] * (at[..., K.IN_HAZARDOUS] * rates.marked[c]
+                                + (at[..., K.RESIDUAL] + at[..., K.UNSUSPECTED]) * rates.free[c])).mean(axis=0)
+    waiting = np.zeros((len(at), n_classes))
+    np.add.at(waiting.T, c, at[..., K.UNSUSPECTED].T)
+    never = risk.state[:, k, :, K.UNSUSPECTED] - waiting
+    per_class = (weight * never * rates.free).mean(axis=0)
+    n_units = len(c)
+    rank = np.empty(n_units, np.int64)
+    rank[units.plan.order] = np.arange(n_units)
+    zone = units.plan.units.zone
+    region = np.where(zone < 2 * n_units, np.append(rank, 0)[np.minimum(zone // 2, n_units)], zone - n_units)
+    region = np.where(inside, region, n_units + n_classes)  # the last region: outside the study area
+    expected = np.append(np.concatenate([per_unit, per_class]), 0.0)
+    mass = np.bincount(region, weights=density, minlength=len(expected))
+    cells = np.bincount(region, minlength=len(expected))
+    share = np.where(mass[region] > 0, density / np.where(mass[region] > 0, mass[region], 1.0),
+                     1.0 / np.maximum(cells[region], 1))
+    return (expected[region] * share * (M2_PER_KM2 / setup.grid.cell_area_m2)).reshape(setup.grid.shape)
 
 
 def qa_table(setup: Setup, risk: RiskOverTime) -> pd.DataFrame:
-    """Per class (one lot: the land of the class released by the end), QA by accept-on-zero sampling.
+    """QA by accept-on-zero sampling, one lot per work unit (the unit's land released by the end), per class and all.
 
-    Per realization: the lot's sampling units ``N``, the sample size, its residual items (each
+    Per realization and lot: its sampling units ``N``, the sample size, its residual items (each
     counted as one dirty unit, at most ``N``: the least favourable case for passing), whether
     it passes, and the residual casualties a year of the released land, before QA and expected
     after it (a failing lot is cleared again, finding each item with the detection probability).
     """
     sc = setup.scenario
     qa, p_detect = sc.risk.qa, sc.clearance.detection_probability
-    state, rates, intact = risk.state, risk.rates, risk.intact_share["after"][:, -1]
-    unit_m2 = (qa.sampling_unit_m or setup.grid.cell_size_m) ** 2
-    final = state[:, -1]
-    released = final[:, :, K.CANCELLED_M2] + final[:, :, K.REDUCED_M2] + final[:, :, K.CLEARED_M2]
-    lot = np.floor(released / unit_m2 + 1e-9).astype(np.int64)
-    residual = final[:, :, K.RESIDUAL]
+    rates, c = risk.rates, risk.units.unit_class
+    final = risk.units.state[:, 1]
+    intact = risk.intact_share["after"][:, -1][:, c]
+    released = final[..., K.CANCELLED_M2] + final[..., K.REDUCED_M2] + final[..., K.CLEARED_M2]
+    lot = lot_units(released, qa.sampling_unit_m or setup.grid.cell_size_m)
+    residual = final[..., K.RESIDUAL]
     dirty = np.minimum(residual, lot).astype(np.int64)
     sizes = {int(n): sample_size(qa.confidence, qa.clean_share, int(n)) for n in np.unique(lot) if n > 0}
     sample = np.vectorize(lambda n: sizes.get(int(n), 0), otypes=[np.int64])(lot)
     passes = np.ones_like(released)
-    for r, c in zip(*np.nonzero(dirty > 0)):
-        passes[r, c] = p_accept(int(lot[r, c]), int(dirty[r, c]), int(sample[r, c]), p_detect)
-    per_year = residual * intact * rates.free * rates.p_detonation[:, None] * rates.casualties_per_detonation
+    for r, u in zip(*np.nonzero(dirty > 0)):
+        passes[r, u] = p_accept(int(lot[r, u]), int(dirty[r, u]), int(sample[r, u]), p_detect)
+    per_year = residual * intact * rates.free[c] * rates.p_detonation[:, None] * rates.casualties_per_detonation
     after_qa = per_year * (passes + (1.0 - passes) * (1.0 - p_detect))
     rows = []
-    holds = residual > 0
-    for key, c in _blocks(setup):
-        lots = holds[:, c] if c is not None else holds
+    for key, j in _blocks(setup):
+        of = np.ones(len(c), bool) if j is None else c == j
+        lots = (lot > 0) & of
+        holds = lots & (residual > 0)
         rows.append({
-            "class": key, "released_ha_mean": _of_class(released, c).mean() / M2_PER_HA,
-            "lot_units_mean": _of_class(lot, c).mean(), "sample_units_p50": float(np.median(_of_class(sample, c))),
-            "p_lot_holds_items": (lots if c is not None else lots.any(axis=1)).mean(),
-            "p_pass_given_items": (passes[:, c] if c is not None else passes)[lots].mean() if lots.any() else np.nan,
-            "residual_items_mean": _of_class(residual, c).mean(),
-            "residual_casualties_per_year_mean": _of_class(per_year, c).mean(),
-            "residual_casualties_per_year_p95": float(np.percentile(_of_class(per_year, c), 95)),
-            "residual_casualties_per_year_after_qa_mean": _of_class(after_qa, c).mean(),
+            "class": key, "released_ha_mean": released[:, of].sum(axis=1).mean() / M2_PER_HA,
+            "lots_mean": lots.sum(axis=1).mean(),
+            "lot_units_mean": lot[lots].mean() if lots.any() else 0.0,
+            "sample_units_p50": float(np.median(sample[lots])) if lots.any() else 0.0,
+            "p_lot_holds_items": holds.sum() / lots.sum() if lots.any() else 0.0,
+            "p_pass_given_items": passes[holds].mean() if holds.any() else np.nan,
+            "residual_items_mean": residual[:, of].sum(axis=1).mean(),
+            "residual_casualties_per_year_mean": per_year[:, of].sum(axis=1).mean(),
+            "residual_casualties_per_year_p95": float(np.percentile(per_year[:, of].sum(axis=1), 95)),
+            "residual_casualties_per_year_after_qa_mean": after_qa[:, of].sum(axis=1).mean(),
         })
     return pd.DataFrame(rows)

@@ -57,9 +57,9 @@ class RunMetrics:
         setup, ensemble = result.setup, result.ensemble
         ha_per_cell = setup.grid.cell_area_m2 / M2_PER_HA
         remnants = (ensemble.totals[:, 1] - ensemble.totals[:, 2]).astype(float)
-        contaminated = per_step(setup, ensemble.zone_cells)[:, -1, :].sum(axis=1) * ha_per_cell
+        contaminated = per_step(setup, ensemble.zone_cells)[:, -1, :len(setup.class_keys)].sum(axis=1) * ha_per_cell
         threshold = setup.scenario.hazard.threshold
-        hazardous = float(np.count_nonzero(ensemble.p_after(-1) >= threshold) * ha_per_cell)
+        hazardous = float(np.count_nonzero((ensemble.p_after(-1) >= threshold) & setup.inside.ravel()) * ha_per_cell)
         remaining = years = horizon = None
         if result.land_release is not None:
             remaining = result.land_release.final[:, :, K.REMAINING_M2].sum(axis=1) / M2_PER_HA
