@@ -116,10 +116,10 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
 
 def run_land_release(
     setup: Setup, plan: Plan, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, draw=scatter,
 ) -> np.ndarray:
-    """Scatter realizations ``first .. first + realizations - 1`` again, counting items per work
-    unit, and release land in each; return their state (see ``LandRelease``)."""
+    """Scatter realizations ``first .. first + realizations - 1`` again (by ``draw``, ``scatter``'s
+    signature), counting items per work unit, and release land in each; return their state (see ``LandRelease``)."""
     clearance = setup.scenario.clearance
     units, order = plan.units, plan.order
     rank = np.empty(len(order), np.int64)
@@ -141,7 +141,7 @@ def run_land_release(
     for start in range(0, realizations, batch_size):
         n = min(batch_size, realizations - start)
         index = first + start
-        items = scatter(k, index, n, sums).zone_items
+        items = draw(k, index, n, sums).zone_items
         K.release_ensemble(
             items, *args, key0, key1, index, setup.epoch_steps.astype(np.int64), state[start:start + n],
         )

@@ -11,13 +11,15 @@ from simulator.engine.prepare import Setup
 
 
 def input_files(setup: Setup) -> list[Path]:
-    """Every file the run reads besides the scenario: land use, strike records, catalog."""
+    """Every file the run reads besides the scenario: land use, strike records, catalog, evidence."""
     sc = setup.scenario
     files = [Path(sc.land_use.path)]
     if sc.strike_records is not None:
         files.append(Path(sc.strike_records.path))
     if sc.catalog is not None:
         files.append(Path(sc.catalog))
+    if sc.evidence is not None:
+        files.extend(Path(p) for p in sc.evidence.files())
     return files
 
 
