@@ -16,6 +16,7 @@ import numpy as np
 from benchmarks import synthetic
 from benchmarks.baseline import METHODS, scatter_numpy
 from benchmarks.measure import in_fresh_process, other_load, peak_memory, peak_rss_mb, time_call, wait_for_quiet
+from benchmarks.evidence import evidence  # noqa: F401 (a case group, called by name)
 from benchmarks.national import national  # noqa: F401 (a case group, called by name)
 from benchmarks.report import Result
 from simulator.engine import scatter as kernel
@@ -343,7 +344,8 @@ def land_use(sizes: Sizes) -> list[Result]:
     return results
 
 
-GROUPS = ("scatter", "contamination", "ensemble", "threads", "demo", "scaling", "memory", "land_use", "national")
+GROUPS = ("scatter", "contamination", "ensemble", "threads", "demo", "scaling", "memory", "land_use", "national",
+          "evidence")
 
 
 def run(sizes: Sizes, groups: tuple[str, ...] = GROUPS, settle_s: float = 0.0) -> tuple[list[Result], dict]:

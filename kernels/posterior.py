@@ -30,6 +30,9 @@ from .jit import jit
 from .rng import beta, binomial, normal_pair, seed_stream, uniform
 from .scatter import BATCH, unit_point
 
+ALL = 1 << 62
+"""Items cleared land takes: all of them."""
+
 
 @jit
 def _close(epoch, count, touched, n_touched, tri_cell, tri_epoch, tri_n, n_tri):
@@ -228,7 +231,7 @@ def remove(tri_cell, tri_epoch, tri_n, n_tri, head, nxt, mark, stamp, ev):
             found += got
     cleared = 0
     for a in range(a_found.shape[0]):
-        want = np.iinfo(np.int64).max if a_clears[a] else a_found[a]
+        want = ALL if a_clears[a] else a_found[a]
         for j in range(a_ptr[a], a_ptr[a + 1]):
             if want == 0:
                 break

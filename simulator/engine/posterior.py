@@ -16,7 +16,7 @@ Everything downstream runs unchanged: the posterior's ``draw`` stands in for the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numba
 import numpy as np
@@ -91,7 +91,7 @@ class Posterior:
 
     def inputs(self, family: int) -> KernelInputs:
         seed = self.setup.scenario.simulation.seed
-        return KernelInputs(**{**self.setup.kernel.__dict__, "key": root_key(seed, family)})
+        return replace(self.setup.kernel, key=root_key(seed, family))
 
     def block_ll(self, family: int, b: int) -> np.ndarray:
         """Log-likelihoods of block ``b``'s pool (prior realizations ``b * pool ..``)."""

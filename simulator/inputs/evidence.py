@@ -215,10 +215,14 @@ def _points(spec: Finds | StrikeReports, field: str, grid_crs: str, profiles: se
                          problem="has no coordinate columns:")
     n = len(table)
     xy = np.full((n, 2), np.nan)
+    given = all(c in table for c in pair)
+    texts = [_column(table, c) for c in pair] if given else []
     for i in range(n):
-        if all(c in table for c in pair):
+        if given:
             for k, c in enumerate(pair):
-                xy[i, k] = _number(rows, i, c, _column(table, c)[i], np.nan, -1e9, 1e9)
+                if texts[k][i] is None:
+                    rows.add(i, c, None, "fill it in", "is empty;")
+                xy[i, k] = _number(rows, i, c, texts[k][i], np.nan, -1e9, 1e9)
         else:
             g = geometry.iloc[i]
             if g is None or g.is_empty or g.geom_type != "Point":
