@@ -80,7 +80,8 @@ def test_pod_one_with_nothing_found_empties_the_land(tiny):
     mask = cells_in(setup, square)
     assert posterior.ensemble.sum_count[mask].sum() == 0
     assert posterior.ensemble.mean_count().sum() > 0
-    assert posterior.summary["evidence"]["ess"] < 40
+    weighed = posterior.summary["evidence"]
+    assert weighed["ess"] >= weighed["target_ess"] and weighed["prior_realizations_per_batch"] > 40  # pool grew
 
 
 def synthetic_evidence(setup, counts, rng, nts=0.15, error=15.0, pod=0.5, boxes=()):
@@ -152,8 +153,10 @@ def weighted_quantile(values, w, q):
 def test_calibration_over_200_truths(tiny):
     """Over 200 truths drawn from the prior: the posterior 90 % interval of items left covers the
     truth 85-95 % of the time, and the probabilities of contamination are reliable (each decile bin's
-    observed frequency within three binomial standard errors of its mean probability)."""
-    pool = 600
+    observed frequency within three binomial standard errors of its mean probability). The weights of
+    a pool of 2,000 prior realizations are used directly (NTS finds of 2 % of the items with 50 m
+    error, two searched boxes with POD 0.5: evidence the pool's effective sample size can carry)."""
+    pool = 2000
     setup = prepared_posterior(tiny, pool)
     kernel = setup.kernel
     grid = setup.grid
@@ -174,7 +177,7 @@ def test_calibration_over_200_truths(tiny):
     index = np.arange(pool)
     for t in range(200):
         _, counts = held(setup, t, BOXES[0], root_key(HIDDEN))
-        evidence, truth_left = synthetic_evidence(setup, counts, rng, boxes=BOXES[:3])
+        evidence, truth_left = synthetic_evidence(setup, counts, rng, nts=0.02, error=50.0, boxes=BOXES[:2])
         tables = evidence_tables(setup, evidence, setup.scenario.evidence)
         w = weights(log_likelihoods(kernel, tables, index, 1))
         sums = CellSums.zeros(kernel, 1)
