@@ -94,7 +94,7 @@ def test_likelihood_against_a_naive_reference(tiny):
         inside = (cx > 500240) & (cx < 500380) & (cy > 4700540) & (cy < 4700660)
         held = int(counts[inside].sum())
         background = setup.scenario.evidence.background_items_per_km2 / 1e6
-        mu = 0.6 * background * inside.sum() * grid.cell_area_m2
+        mu = 0.6 * background * search.area
         expected = np.log(sum(stats.binom.pmf(j, held, 0.6) * stats.poisson.pmf(3 - j, mu) for j in range(4)))
         var = 15.0**2 + grid.cell_size_m**2 / 12
         for x, y, k in zip(finds.x, finds.y, finds.count):

@@ -5,10 +5,10 @@ The truth is realization 0 of the demo district drawn under a seed the scenario 
 
 * ``finds.csv``: non-technical survey reports each true item with probability ``NTS_DETECTION``,
   at its position plus Gaussian error of ``FIND_ERROR_M`` (x, y, date, count);
-* ``searched.gpkg``: 50 m CMRS boxes around the first finds and around random points near the
+* ``searched.gpkg``: 30 m CMRS boxes around the first find and around random points near the
   strikes' aim points, each searched with probability of detection ``POD`` (found: a binomial
   draw from the true items in the box);
-* ``cleared.gpkg``: one 150 m square cleared around the densest true cell (found: binomial with ``CLEAR_POD``);
+* ``cleared.gpkg``: one 60 m square cleared around the third find (found: binomial with ``CLEAR_POD``);
 * ``strike_reports.csv``: two witness accounts (lon, lat) of strikes S01 and S06, ``REPORT_ERROR_M`` off;
 * ``truth.json``: the truth's items per class, for the tutorial's comparison (the run never reads it).
 
@@ -40,13 +40,13 @@ DEMO = HERE.parent / "demo-district.toml"
 OUT = HERE / "demo-evidence"
 HIDDEN_SEED = 7_700_001
 SURVEY_DATE, CLEARED_DATE = "2024-05-20", "2024-06-15"
-NTS_DETECTION = 0.05  # as the scenario's finds.detection_probability
-FIND_ERROR_M = 10.0
-BOX_M = 50.0
+NTS_DETECTION = 0.002  # as the scenario's finds.detection_probability
+FIND_ERROR_M = 50.0
+BOX_M = 30.0
 POD = 0.6
 CLEAR_POD = 0.95
-CLEAR_M = 150.0
-RANDOM_BOXES = 60
+CLEAR_M = 60.0
+RANDOM_BOXES = 10
 REPORT_ERROR_M = 300.0
 REPORTED = ("S01", "S06")
 
@@ -74,7 +74,7 @@ def main() -> None:
         inside = (cx > xmin) & (cx < xmax) & (cy > ymin) & (cy < ymax)
         return int(counts[inside].sum())
 
-    centres = [(x, y) for x, y in zip(fx[:20], fy[:20])]
+    centres = [(x, y) for x, y in zip(fx[:1], fy[:1])]
     aim = kernel.f[:, [T.AIM_X, T.AIM_Y]]
     for k in rng.integers(0, len(aim), RANDOM_BOXES):
         centres.append(tuple(aim[k] + rng.normal(0, 400.0, 2)))
@@ -83,8 +83,8 @@ def main() -> None:
     gpd.GeoDataFrame({"date": SURVEY_DATE, "method": "ts", "pod": POD, "found": found}, geometry=boxes,
                      crs=grid.crs).to_file(OUT / "searched.gpkg", layer="searched", driver="GPKG")
 
-    densest = int(np.argmax(counts))
-    square = box(cx[densest] - CLEAR_M / 2, cy[densest] - CLEAR_M / 2, cx[densest] + CLEAR_M / 2, cy[densest] + CLEAR_M / 2)
+    x, y = fx[2], fy[2]  # around the third find
+    square = box(x - CLEAR_M / 2, y - CLEAR_M / 2, x + CLEAR_M / 2, y + CLEAR_M / 2)
     gpd.GeoDataFrame({"date": [CLEARED_DATE], "found": [int(rng.binomial(held(square), CLEAR_POD))]},
                      geometry=[square], crs=grid.crs).to_file(OUT / "cleared.gpkg", layer="cleared", driver="GPKG")
 

@@ -120,7 +120,7 @@ def evidence_tables(setup: Setup, data: EvidenceData, spec: Evidence) -> Evidenc
                     for n in Areas.__dataclass_fields__))
     a_ptr, a_cells = area_cells(setup, areas.geometry)
     cell_area = setup.grid.cell_area_m2
-    a_bg = areas.pod * background * np.diff(a_ptr) * cell_area
+    a_bg = areas.pod * background * np.array([g.area for g in areas.geometry], float)
     clears = np.arange(len(areas)) >= len(data.searched)
     f_ptr, f_cells, f_weight = find_kernels(setup, data.finds)
     finds = data.finds

@@ -5,8 +5,8 @@ random family (the hazard map's, or the ``SCORED`` family land release is scored
 systematic resample, with an offset drawn from the seed, of the prior realizations
 ``b * M .. (b + 1) * M - 1`` weighed by the likelihood of the evidence. The pool size ``M``
 starts at the block size and grows by it until the first block's effective sample size (ESS,
-``1 / sum(w**2)``) reaches ``evidence.target_ess`` or ``evidence.max_realizations`` (then the
-summary says so). Blocks are independent, so a map grown by precision targets gains
+``1 / sum(w**2)``) of both families reaches ``evidence.target_ess`` or ``evidence.max_realizations``
+(then the summary says so). Blocks are independent, so a map grown by precision targets gains
 independent posterior draws; the estimate is exact as ``M`` grows. Weights that are all equal
 (evidence that cannot tell realizations apart) leave every position its own prior realization.
 
@@ -101,18 +101,20 @@ class Posterior:
                                                   self.threads)
         return self._ll[family, b]
 
-    def grow_pool(self, target: int, cap: int) -> None:
-        """Set the pool size: the block size, grown by it until block 0's ESS reaches ``target`` (at most ``cap``)."""
+    def grow_pool(self, target: int, cap: int, families: tuple[int, ...] = (0, SCORED)) -> None:
+        """Set the pool size: the block size, grown by it until block 0's ESS reaches ``target`` in each
+        of ``families`` (at most ``cap``)."""
         self.pool = self.block
-        ll = self.block_ll(0, 0)
-        self.uniform = bool(np.ptp(ll) == 0.0 and np.isfinite(ll).all())
-        while not self.uniform and ess(ll) < target and self.pool < cap:
+        ll = {f: self.block_ll(f, 0) for f in families}
+        self.uniform = all(bool(np.ptp(v) == 0.0 and np.isfinite(v).all()) for v in ll.values())
+        while not self.uniform and min(ess(v) for v in ll.values()) < target and self.pool < cap:
             more = min(self.block, cap - self.pool)
-            ll = np.concatenate([ll, log_likelihoods(self.inputs(0), self.tables,
-                                                     np.arange(self.pool, self.pool + more), self.threads)])
+            for f in families:
+                ll[f] = np.concatenate([ll[f], log_likelihoods(self.inputs(f), self.tables,
+                                                               np.arange(self.pool, self.pool + more), self.threads)])
             self.pool += more
-            self._ll = {(0, 0): ll}
-        self.capped = not self.uniform and ess(ll) < target
+            self._ll = {(f, 0): v for f, v in ll.items()}
+        self.capped = not self.uniform and min(ess(v) for v in ll.values()) < target
 
     def indices(self, family: int, first: int, n: int) -> np.ndarray:
         """Prior realizations of posterior positions ``first .. first + n - 1`` of ``family``."""
@@ -167,7 +169,8 @@ class Posterior:
         scored = ess(self.block_ll(SCORED, 0)) if not self.uniform else float(self.pool)
         note = None
         if self.capped:
-            note = (f"evidence: effective sample size {ess(self.block_ll(0, 0)):.0f} is below the target "
+            low = min(ess(self.block_ll(0, 0)), scored)
+            note = (f"evidence: effective sample size {low:.0f} is below the target "
                     f"{self.setup.scenario.evidence.target_ess} after {self.pool:,} prior realizations per batch "
                     "(evidence.max_realizations); the posterior rests on few realizations")
         return {
