@@ -18,9 +18,9 @@ SEED = 11
 def demo_evidence(setup, n_finds: int = FINDS, n_polygons: int = POLYGONS):
     """Synthetic evidence over the demo: finds scattered about the strikes' aim points, 50 m searched boxes."""
     from shapely.geometry import box
+    from simulator.kernels import strike_table as T
 
     from simulator.inputs.evidence import Areas, EvidenceData, Points
-    from simulator.kernels import strike_table as T
 
     rng = np.random.default_rng(SEED)
     aim = setup.kernel.f[:, [T.AIM_X, T.AIM_Y]]

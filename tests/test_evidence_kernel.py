@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 from shapely.geometry import box
+from simulator.kernels import posterior as K
 
 from simulator.config.variants import load_scenario
 from simulator.engine.ensemble import run_ensemble
@@ -17,7 +18,6 @@ from simulator.engine.posterior import Posterior, log_likelihoods, realization
 from simulator.engine.prepare import prepare
 from simulator.engine.scatter import CellSums, scatter
 from simulator.inputs.evidence import Areas, EvidenceData, Points
-from simulator.kernels import posterior as K
 
 EMPTY_EVIDENCE = "\n[evidence]\n"
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 from shapely.geometry import box
+from simulator.kernels import posterior as K
 
 from simulator.config.variants import load_scenario
 from simulator.engine.ensemble import root_key, run_ensemble
@@ -16,7 +17,6 @@ from simulator.engine.evidence_tables import evidence_tables
 from simulator.engine.posterior import Posterior, log_likelihoods, realization, triple_capacity, weights
 from simulator.engine.prepare import prepare
 from simulator.engine.scatter import CellSums
-from simulator.kernels import posterior as K
 from simulator.pipeline import simulate
 from tests.test_evidence_kernel import NO_AREAS, areas, data, points
 

@@ -28,12 +28,12 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import box
+from simulator.kernels import strike_table as T
 
 from simulator.config.variants import load_scenario
 from simulator.engine.ensemble import root_key
 from simulator.engine.posterior import realization
 from simulator.engine.prepare import prepare
-from simulator.kernels import strike_table as T
 
 HERE = Path(__file__).resolve().parent
 DEMO = HERE.parent / "demo-district.toml"

@@ -78,23 +78,33 @@ def find_kernels(setup: Setup, finds: Points) -> tuple[np.ndarray, np.ndarray, n
     """CSR (``ptr``, ``cells``, ``weight`` per m2) of each find's Gaussian kernel over cell centres, nearest first."""
     grid = setup.grid
     size = grid.cell_size_m
-    ptr, cells, weights = [0], [], []
-    for x, y, error in zip(finds.x, finds.y, finds.error_m):
+    n = len(finds)
+    parts = []
+    for error in np.unique(finds.error_m):  # finds of one error share a window of cell offsets
+        mine = np.flatnonzero(finds.error_m == error)
         var = error * error + size * size / 12.0
         reach = FIND_REACH_SD * np.sqrt(var)
-        c0, c1 = max(int((x - reach - grid.x0) // size), 0), min(int((x + reach - grid.x0) // size) + 1, grid.nx)
-        r0, r1 = max(int((grid.y0 - y - reach) // size), 0), min(int((grid.y0 - y + reach) // size) + 1, grid.ny)
-        cols, rows = np.meshgrid(np.arange(c0, c1), np.arange(r0, r1))
-        d2 = (grid.x0 + (cols.ravel() + 0.5) * size - x) ** 2 + (grid.y0 - (rows.ravel() + 0.5) * size - y) ** 2
-        keep = d2 <= reach * reach
-        order = np.argsort(d2[keep], kind="stable")
-        flat = (rows.ravel() * grid.nx + cols.ravel())[keep][order]
-        cells.append(flat.astype(np.int64))
-        weights.append(np.exp(-0.5 * d2[keep][order] / var) / (2.0 * np.pi * var))
-        ptr.append(ptr[-1] + len(flat))
-    if not cells:
-        return np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    return np.array(ptr, np.int64), np.concatenate(cells), np.concatenate(weights)
+        span = int(np.ceil(reach / size)) + 1
+        dr, dc = (a.ravel() for a in np.meshgrid(np.arange(-span, span + 1), np.arange(-span, span + 1), indexing="ij"))
+        x, y = finds.x[mine, None], finds.y[mine, None]
+        col = np.floor((x - grid.x0) / size).astype(np.int64) + dc
+        row = np.floor((grid.y0 - y) / size).astype(np.int64) + dr
+        d2 = (grid.x0 + (col + 0.5) * size - x) ** 2 + (grid.y0 - (row + 0.5) * size - y) ** 2
+        keep = (d2 <= reach * reach) & (col >= 0) & (col < grid.nx) & (row >= 0) & (row < grid.ny)
+        d2 = np.where(keep, d2, np.inf)
+        order = np.argsort(d2, axis=1, kind="stable")
+        d2, flat, keep = (np.take_along_axis(a, order, axis=1) for a in (d2, row * grid.nx + col, keep))
+        parts.append((mine, flat, np.exp(-0.5 * d2 / var) / (2.0 * np.pi * var), keep))
+    ptr = np.zeros(n + 1, np.int64)
+    for mine, _, _, keep in parts:
+        ptr[mine + 1] = keep.sum(axis=1)
+    ptr = np.cumsum(ptr)
+    cells, weights = np.zeros(ptr[-1], np.int64), np.zeros(ptr[-1])
+    for mine, flat, weight, keep in parts:
+        k = keep.sum(axis=1)
+        at = np.repeat(ptr[mine], k) + (np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k))
+        cells[at], weights[at] = flat[keep], weight[keep]
+    return ptr, cells, weights
 
 
 def report_candidates(setup: Setup, reports: Points) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ import numba
 import numpy as np
 
 from simulator.config.evidence import Evidence
-from simulator.engine.ensemble import SCORED, Ensemble, root_key, run_ensemble
+from simulator.engine.ensemble import SCORED, root_key
 from simulator.engine.evidence_tables import EvidenceTables, evidence_tables
 from simulator.engine.prepare import Setup
 from simulator.engine.scatter import CellSums, Tallies

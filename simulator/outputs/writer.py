@@ -15,9 +15,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from simulator.outputs import plots, styles
+from simulator.outputs.evidence_outputs import write_evidence
 from simulator.outputs.rasters import hex_to_rgba, write_geotiff
 from simulator.outputs.risk_outputs import write_risk
-from simulator.outputs.evidence_outputs import write_evidence
 from simulator.outputs.safe import write_csv
 from simulator.outputs.staging import check_writable as check_writable  # re-exported for the commands
 from simulator.outputs.staging import staged_directory
