@@ -207,3 +207,11 @@ def test_calibration_over_200_truths(tiny):
         se = np.sqrt(max(mean_p * (1 - mean_p), 1e-4) / truths)
         print(f"bin {b}: p {mean_p:.3f} observed {freq:.3f} (se {se:.3f}, {inside.sum()} cells, {truths} truths)")
         assert abs(freq - mean_p) <= 3 * se
+
+
+def test_the_posterior_does_not_depend_on_threads(tiny):
+    tiny.write_text(tiny.read_text() + searched_file(tiny.parent, 0.8, box(500200, 4700500, 500400, 4700700), 2))
+    one, two = (simulate(load_scenario(tiny, []), threads=n) for n in (1, 2))
+    np.testing.assert_array_equal(one.ensemble.sum_sq, two.ensemble.sum_sq)
+    np.testing.assert_array_equal(one.ensemble.hits, two.ensemble.hits)
+    assert one.summary == two.summary
