@@ -81,6 +81,23 @@ def print_summary(summary: dict, target: Path) -> None:
                          + (f"P(a lot holding items passes QA) {passes:.0%}" if passes is not None else "no lot holds items"))
     if summary.get("precision"):
         lines.append(summary["precision"]["note"])
+    if summary.get("evidence"):
+        lines.extend(_evidence_lines(summary["evidence"]))
     for line in lines:
         out.print(line, highlight=False)
     out.print(f"outputs: {target}", highlight=False)
+
+
+def _evidence_lines(ev: dict) -> list[str]:
+    """Prior beside posterior, the weights' effective sample size, and the cap note if it was hit."""
+    prior, post = ev["prior"], ev["posterior"]
+    lines = [
+        f"evidence: {ev['finds']:,} finds, {ev['searched']:,} searched and {ev['cleared']:,} cleared areas, "
+        f"{ev['strike_reports']:,} strike reports; effective sample size {ev['ess']:,.0f} of "
+        f"{ev['prior_realizations_per_batch']:,} prior realizations per batch of {ev['posterior_realizations_per_batch']:,}",
+        f"prior -> posterior: items left {prior['expected_duds']:,.1f} -> {post['expected_duds']:,.1f} (found "
+        f"{ev['items_found_mean']:,.1f}, cleared {ev['items_cleared_mean']:,.1f}), contaminated "
+        f"{prior['contaminated_ha_mean']:,.1f} -> {post['contaminated_ha_mean']:,.1f} ha, SHA {prior['suspected_ha']:,.1f}"
+        f" -> {post['suspected_ha']:,.1f} ha, CHA {prior['hazardous_ha']:,.1f} -> {post['hazardous_ha']:,.1f} ha",
+    ]
+    return lines + ([ev["note"]] if ev["note"] else [])

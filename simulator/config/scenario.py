@@ -21,6 +21,7 @@ from pydantic import (
 
 from simulator.config.base import Count, Model, PositiveCount, Probability, ScenarioPath
 from simulator.config.clearance import POLICY_NAMES, Clearance
+from simulator.config.evidence import Evidence
 from simulator.config.profiles import DeliveryProfile
 from simulator.config.records import StrikeRecords
 from simulator.config.risk import Risk
@@ -316,6 +317,7 @@ class Scenario(Model):
     hazard: Hazard = Hazard()
     clearance: Clearance | None = Field(None, description="land release by survey and clearance; none: contamination only")
     risk: Risk | None = Field(None, description="risk to people: exposure per land-use class; none: no risk figures")
+    evidence: Evidence | None = Field(None, description="survey finds, searched and cleared land, strike reports")
     output: Output = Output()
 
     @model_validator(mode="after")

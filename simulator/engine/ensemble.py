@@ -181,8 +181,10 @@ def run_ensemble(
     batch_size: int = 64,
     progress: Callable[[int], None] | None = None,
     tile_cells: int = TILE_CELLS,
+    draw=scatter,
 ) -> Ensemble:
     """Run realizations ``first .. first + realizations - 1``; call ``progress(n)`` after each batch.
+    ``draw`` runs a batch (``scatter``'s signature; the posterior's draws resampled realizations).
 
     A grid wider or taller than ``tile_cells`` is run tile by tile (see ``simulator.engine.tiles``);
     the result is the same ensemble.
@@ -191,7 +193,7 @@ def run_ensemble(
         tiles = tile_kernels(inputs, tile_cells)
         done = ((tile, _run_window(tile, realizations, first, threads, batch_size, None)) for tile in tiles)
         return assemble(inputs, realizations, done, len(tiles), progress)
-    return _run_window(inputs, realizations, first, threads, batch_size, progress)
+    return _run_window(inputs, realizations, first, threads, batch_size, progress, draw)
 
 
 def assemble(
@@ -235,7 +237,7 @@ def assemble(
                     zone_cells, totals, group_hits.reshape(GROUPS, group_hits.shape[1], -1))
 
 
-def _run_window(inputs, realizations, first, threads, batch_size, progress) -> Ensemble:
+def _run_window(inputs, realizations, first, threads, batch_size, progress, draw=scatter) -> Ensemble:
     """Realizations ``first .. first + realizations - 1`` of one window (the grid or a tile), in
     batches of at most ``batch_size`` that never cross a ``GROUP_BLOCK`` boundary."""
     sums = CellSums.zeros(inputs, threads or numba.config.NUMBA_NUM_THREADS)
@@ -247,7 +249,7 @@ def _run_window(inputs, realizations, first, threads, batch_size, progress) -> E
     while start < end:
         block_end = (start // GROUP_BLOCK + 1) * GROUP_BLOCK
         n = min(batch_size, end - start, block_end - start)
-        parts.append(scatter(inputs, start, n, sums))
+        parts.append(draw(inputs, start, n, sums))
         now = sums.hits.sum(axis=0, dtype=np.int32)
         now = now if epochs == inputs.n_epochs else now.sum(axis=0, keepdims=True, dtype=np.int32)
         group_hits[group_of(start)] += now - before

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from simulator.outputs import plots, styles
+from simulator.outputs.evidence_outputs import write_evidence
 from simulator.outputs.rasters import hex_to_rgba, write_geotiff
 from simulator.outputs.risk_outputs import write_risk
 from simulator.outputs.safe import write_csv
@@ -55,6 +56,8 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
             write_land_release(result, folder)
         if result.risk is not None:
             write_risk(result, folder)
+        if result.evidence is not None:
+            write_evidence(result, folder)
         write_run_record(result, folder / "run.json", extra or {})
     return target
 

@@ -12,12 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from simulator.config.loading import LoadedScenario
+from simulator.engine.ensemble import run_ensemble
+from simulator.engine.posterior import condition
 from simulator.engine.prepare import Setup, prepare
 from simulator.errors import InputError
 from simulator.outputs.writer import write_outputs
 from simulator.pipeline.backends import checked_threads
 from simulator.pipeline.checkpoint import Checkpoint
+from simulator.pipeline.evidence import PosteriorBackend
 from simulator.pipeline.runner import progress_total, run
+from simulator.results.evidence import EvidenceOutcome
 from simulator.results.provenance import scenario_hash
 from simulator.results.result import Result
 
@@ -63,6 +67,7 @@ def execute(
     threads = checked_threads(threads)
     t0 = time.perf_counter()
     setup = prepare(loaded, threads=threads, force=force)
+    posterior = condition(setup, threads)  # evidence read and weighed before anything is written
     prepared_s = time.perf_counter() - t0
     checkpoint = None
     if target is not None:
@@ -78,9 +83,13 @@ def execute(
             checkpoint.start()
     try:
         reporter.prepared(setup, progress_total(setup))
-        result = run(setup, threads=threads, backend=backend, progress=reporter.advance, grow=reporter.grow,
+        result = run(setup, threads=threads, backend=backend if posterior is None else
+                     PosteriorBackend(backend, posterior, threads), progress=reporter.advance, grow=reporter.grow,
                      checkpoint=checkpoint, checkpoint_every=checkpoint_every)
         result.timings_s["prepare"] = prepared_s
+        if posterior is not None:
+            result.evidence = EvidenceOutcome(setup, posterior, run_ensemble(
+                setup.kernel, result.ensemble.realizations, threads=threads, batch_size=setup.scenario.simulation.batch_size))
         if target is not None:
             write_outputs(result, target, overwrite=overwrite or resume, extra=(extra or {}) | {"threads": threads})
             checkpoint.clear()

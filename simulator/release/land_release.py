@@ -190,17 +190,19 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
 def run_land_release(
     setup: Setup, plan: Plan, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
     progress: Callable[[int], None] | None = None, tile_cells: int = TILE_CELLS, by_unit: np.ndarray | None = None,
+    draw=scatter,
 ) -> np.ndarray:
     """Scatter realizations ``first .. first + realizations - 1`` again, counting items per work
     unit, and release land in each; return their state (see ``LandRelease``). With ``by_unit``
     (reporting steps), the state of each work unit instead, in work order, at those steps
     [realization, step, unit, metric]: the same draws, each unit its own class (its
-    ``UNSUSPECTED`` holds only its items not yet suspected)."""
+    ``UNSUSPECTED`` holds only its items not yet suspected). ``draw`` runs a batch (``scatter``'s
+    signature; the posterior's draws resampled realizations)."""
     n_lots = len(setup.class_keys) if by_unit is None else len(plan.units)
     n_steps = len(setup.steps) if by_unit is None else len(by_unit)
     state = np.zeros((realizations, n_steps, n_lots, K.N_METRICS))
     for start, part in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells,
-                                       by_unit):
+                                       by_unit, draw):
         state[start - first:start - first + len(part)] = part
     return state
 
@@ -208,6 +210,7 @@ def run_land_release(
 def score_plan(
     setup: Setup, plan: Plan, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
     progress: Callable[[int], None] | None = None, tile_cells: int = TILE_CELLS, keep_state: bool = False,
+    draw=scatter,
 ) -> ReleaseSums:
     """``run_land_release``'s realizations, kept as exact bands and per-realization finals (and the
     whole state if ``keep_state``): memory that does not grow with the realizations' steps."""
@@ -215,7 +218,8 @@ def score_plan(
     sums = ReleaseSums(ExactBands((n_steps, n_classes + 1, K.N_METRICS), band_units(setup)),
                        np.zeros((realizations, n_classes, K.N_METRICS)), np.zeros(realizations, np.int64),
                        np.zeros((realizations, n_steps, n_classes, K.N_METRICS)) if keep_state else None)
-    for start, part in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells):
+    for start, part in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells,
+                                       draw=draw):
         done = slice(start - first, start - first + len(part))
         sums.bands.add(with_total(part))
         sums.final[done] = part[:, -1]
@@ -229,6 +233,7 @@ def score_plan(
 def release_batches(
     setup: Setup, plan: Plan, realizations: int, first: int, threads: int | None, batch_size: int,
     progress: Callable[[int], None] | None, tile_cells: int = TILE_CELLS, by_unit: np.ndarray | None = None,
+    draw=scatter,
 ):
     """(first realization, state [realization, step, class, metric]) of each batch of realizations
     ``first .. first + realizations - 1``, scattered tile by tile on grids wider or taller than
@@ -262,7 +267,7 @@ def release_batches(
         index = first + start
         items = np.zeros((n, k.n_epochs, k.n_zones), np.int64)
         for window in windows:
-            items += scatter(window, index, n, _view(buffer, window)).zone_items[:, :, :k.n_zones]
+            items += draw(window, index, n, _view(buffer, window)).zone_items[:, :, :k.n_zones]
         if by_unit is not None:  # zones 2 n + u: no land of a unit is never suspected
             items = np.concatenate([items[:, :, :2 * len(units)], np.zeros((n, items.shape[1], n_lots), np.int64)], 2)
         state = np.zeros((n, len(setup.steps), n_lots, K.N_METRICS))

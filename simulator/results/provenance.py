@@ -11,7 +11,7 @@ from simulator.engine.prepare import Setup
 
 
 def input_files(setup: Setup) -> list[Path]:
-    """Every file the run reads besides the scenario: land use, strike records, catalog, population."""
+    """Every file the run reads besides the scenario: land use, strike records, catalog, population, evidence."""
     sc = setup.scenario
     files = [Path(sc.land_use.path)]
     if sc.strike_records is not None:
@@ -20,6 +20,8 @@ def input_files(setup: Setup) -> list[Path]:
         files.append(Path(sc.catalog))
     if sc.risk is not None and sc.risk.population is not None:
         files.append(Path(sc.risk.population.path))
+    if sc.evidence is not None:
+        files.extend(Path(p) for p in sc.evidence.files())
     return files
 
 

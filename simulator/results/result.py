@@ -14,6 +14,7 @@ from simulator.engine.prepare import Setup
 from simulator.engine.tiles import strike_reach_m
 from simulator.kernels import strike_table as T
 from simulator.release.land_release import NO_DISC, LandRelease
+from simulator.results.evidence import EvidenceOutcome
 from simulator.results.polygons import hazard_polygons
 from simulator.results.precision import precision_note
 from simulator.results.release_tables import completion_table, land_release_table, release_summary
@@ -33,6 +34,7 @@ class Result:
     ensemble: Ensemble
     timings_s: dict[str, float] = field(default_factory=dict)
     land_release: LandRelease | None = None
+    evidence: EvidenceOutcome | None = None
 
     @property
     def grid(self):
@@ -128,6 +130,9 @@ class Result:
             figures["land_release"] = release_summary(self.setup, self.land_release)
         if self.risk is not None:
             figures["risk"] = risk_summary(self.setup, self.risk)
+        if self.evidence is not None:
+            scored = 0 if self.land_release is None else len(self.land_release.state)
+            figures["evidence"] = self.evidence.summary(figures, self.ensemble.realizations, scored)
         target = self.setup.scenario.simulation.target
         if target is not None:
             figures["precision"] = {"target": target.model_dump(exclude_none=True)} | precision_note(target, figures)
