@@ -18,6 +18,7 @@ from simulator.outputs.writer import write_outputs
 from simulator.pipeline.backends import checked_threads
 from simulator.pipeline.checkpoint import Checkpoint
 from simulator.pipeline.runner import progress_total, run
+from simulator.release.cmrs import run_cmrs
 from simulator.results.provenance import scenario_hash
 from simulator.results.result import Result
 
@@ -81,6 +82,10 @@ def execute(
         result = run(setup, threads=threads, backend=backend, progress=reporter.advance, grow=reporter.grow,
                      checkpoint=checkpoint, checkpoint_every=checkpoint_every)
         result.timings_s["prepare"] = prepared_s
+        if result.land_release is not None and setup.scenario.clearance.cmrs is not None:
+            t0 = time.perf_counter()
+            result.cmrs = run_cmrs(setup, len(result.land_release.state), threads)
+            result.timings_s["cmrs"] = time.perf_counter() - t0
         if target is not None:
             write_outputs(result, target, overwrite=overwrite or resume, extra=(extra or {}) | {"threads": threads})
             checkpoint.clear()
