@@ -15,6 +15,7 @@ import numpy as np
 
 from benchmarks import synthetic
 from benchmarks.baseline import METHODS, scatter_numpy
+from benchmarks.cmrs import cmrs  # noqa: F401 (a case group, called by name)
 from benchmarks.measure import in_fresh_process, other_load, peak_memory, peak_rss_mb, time_call, wait_for_quiet
 from benchmarks.national import national  # noqa: F401 (a case group, called by name)
 from benchmarks.report import Result
@@ -343,7 +344,7 @@ def land_use(sizes: Sizes) -> list[Result]:
     return results
 
 
-GROUPS = ("scatter", "contamination", "ensemble", "threads", "demo", "scaling", "memory", "land_use", "national")
+GROUPS = ("scatter", "contamination", "ensemble", "threads", "demo", "scaling", "memory", "land_use", "cmrs", "national")
 
 
 def run(sizes: Sizes, groups: tuple[str, ...] = GROUPS, settle_s: float = 0.0) -> tuple[list[Result], dict]:
