@@ -13,10 +13,13 @@ import numpy as np
 import pytest
 from simulator.kernels import cmrs as K
 
+from simulator.config.cmrs import Cmrs
 from simulator.config.variants import load_scenario
 from simulator.engine.ensemble import SCORED, root_key
 from simulator.engine.prepare import prepare
 from simulator.engine.scatter import CellSums, scatter
+from simulator.outputs.writer import CMRS_FILES
+from simulator.pipeline import simulate
 from simulator.release.cmrs import run_cmrs
 from simulator.release.land_release import NO_DISC
 from simulator.results.cmrs_tables import cmrs_summary, cmrs_table, ratio_se
@@ -184,6 +187,25 @@ def test_evidence_and_finds_within_their_binomial_error():
     assert abs(full[:, K.FOUND].sum() - pod * total) < 4 * np.sqrt(total * pod * (1 - pod))
 
 
+def test_detection_follows_the_class_of_each_cell():
+    nx, ny, b = 20, 20, 4
+    count = random_field(11, nx, ny)
+    cls = (np.arange(nx * ny) % nx >= nx // 2).astype(np.uint8)  # class 1 in the east half
+    out = np.zeros((1, K.N_METRICS))
+    boxes = np.zeros((1, (nx // b) * (ny // b)), np.int8)
+    K.cmrs_ensemble(count[None], cls, np.array([1.0, 0.0]), np.array([0.0, 0.0]), nx, ny, b, 0, CELL_AREA,
+                    np.uint64(1), np.uint64(2), 0, out, boxes)
+    west = count.reshape(ny, nx)[:, : nx // 2].sum()
+    assert out[0, K.EVIDENCE_POINTS] == west == out[0, K.ITEMS_IN_CHA]  # NTS sees all in the west, none in the east
+    assert (boxes.reshape(ny // b, nx // b)[:, nx // b // 2 + 1:] == K.UNSEARCHED).all()
+
+
+def test_class_overrides_of_detection_and_pod():
+    settings = Cmrs(nts_detection=0.4, nts_detection_by_class={"forest": 0.1}, method="bac",
+                    pod={"ts": 0.5, "bac": 0.9}, pod_by_class={"forest": {"bac": 0.7}, "road": {"ts": 0.2}})
+    assert settings.per_class(("farmland", "forest", "road")) == ([0.4, 0.1, 0.4], [0.9, 0.7, 0.9])
+
+
 def test_ratio_se_matches_its_definition():
     y, x = np.array([1.0, 2.0, 4.0]), np.array([2.0, 4.0, 4.0])
     r, se = ratio_se(y, x)
@@ -226,6 +248,14 @@ def test_same_results_whatever_the_thread_count(tmp_path):
     assert np.array_equal(one.metrics, two.metrics) and np.array_equal(one.p_cha, two.p_cha)
 
 
+def test_simulate_surveys_the_scored_realizations(tmp_path):
+    path = write_tiny(tmp_path, TINY_TOML.replace("[hazard]", CMRS_TOML + "\n[hazard]"))
+    result = simulate(load_scenario(path, ["simulation.realizations=6"]), threads=1)
+    assert result.cmrs.metrics.shape == (len(result.land_release.state), K.N_METRICS)
+    assert result.summary["cmrs"]["scored_realizations"] == 6 and "cmrs" in result.timings_s
+
+
+@pytest.mark.slow
 def test_run_writes_cmrs_outputs(remnant, tmp_path):
     path = write_tiny(tmp_path, TINY_TOML.replace("[hazard]", CMRS_TOML + "\n[hazard]"))
     out = tmp_path / "out"
@@ -235,7 +265,9 @@ def test_run_writes_cmrs_outputs(remnant, tmp_path):
     rows = (out / "cmrs.csv").read_text().splitlines()
     assert len(rows) == 11 and rows[0].startswith("realization,items_on_grid")
     assert json.loads((out / "run.json").read_text())["summary"]["cmrs"]["scored_realizations"] == 10
-    assert (out / "cmrs_p_cha.tif").exists()
+    assert set(CMRS_FILES) <= {p.name for p in out.iterdir()}
+    code, stdout, stderr = remnant("run", "--check", out, "--threads", "1")  # the survey is rerun byte for byte
+    assert code == 0, stdout + stderr
 
 
 @pytest.mark.parametrize(
