@@ -7,9 +7,11 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numba
 import numpy as np
+import pandas as pd
 import pytest
 from simulator.kernels import cmrs as K
 
@@ -25,6 +27,7 @@ from simulator.release.land_release import NO_DISC
 from simulator.results.cmrs_tables import cmrs_summary, cmrs_table, ratio_se
 from tests.conftest import TINY_TOML, write_tiny
 
+GOLDEN = Path(__file__).parent / "data" / "golden" / "tiny_cmrs.csv"
 CELL_AREA = 400.0  # 20 m cells: every area below is a whole number of m2, exact in float64
 
 CMRS_TOML = """
@@ -135,6 +138,21 @@ def test_box_search_matches_the_naive_reference_bit_for_bit(seed, nx, ny, b, fad
     assert out[K.CHAS] >= 1  # the case exercises the search
 
 
+@pytest.mark.parametrize(("nx", "ny", "b", "fade", "items"),
+                         [(1, 1, 1, 2, 3), (1, 1, 1, 0, 0), (7, 5, 50, 1, 1), (9, 6, 2, 3, 0)])
+def test_box_search_edges_match_the_naive_reference(nx, ny, b, fade, items):
+    """A single cell, a box larger than the grid, a grid without items."""
+    count = np.zeros(nx * ny, np.int64)
+    count[-1] = items
+    evidence, found = count.copy(), np.zeros_like(count)
+    out, box = kernel_search(count, evidence, found, nx, ny, b, fade)
+    expected, states = naive_cmrs(count, evidence, found, nx, ny, b, fade)
+    nbx = -(-nx // b)
+    assert out.tolist() == expected
+    assert {(j // nbx, j % nbx): int(s) for j, s in enumerate(box)} == states
+    assert out[K.CHAS] == (items > 0) and out[K.MISSED] == 0
+
+
 def run_batch(count, nx, ny, b, fade, p_nts, pod, n=20):
     counts = np.repeat(count[None], n, axis=0)
     out = np.zeros((n, K.N_METRICS))
@@ -239,6 +257,16 @@ def test_conservation_against_the_scored_realizations(tmp_path):
     summary = cmrs_summary(survey)
     assert summary["items_missed_mean"] == pytest.approx(m[:, K.MISSED].mean(), abs=1e-3)
     assert 0 <= summary["share_cha_empty_boxes"] <= summary["share_cha_empty_cells"] <= 1
+
+
+def test_golden_tiny_cmrs(tmp_path, request):
+    """The tiny scenario's CMRS table, against the file it wrote when checked (``--update-golden`` rewrites it)."""
+    table = cmrs_table(run_cmrs(tiny_setup(tmp_path), 8, threads=1))
+    if request.config.getoption("--update-golden"):
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(GOLDEN, index=False, float_format="%.6g")
+    expected = pd.read_csv(GOLDEN)
+    pd.testing.assert_frame_equal(table, expected, check_exact=False, rtol=1e-5, atol=1e-6, check_dtype=False)
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
