@@ -69,6 +69,14 @@ def print_summary(summary: dict, target: Path) -> None:
             f"released land: {_pm(release['residual_items_mean'], release['residual_items_mean_se'], 0)}   in land "
             f"never suspected: {_pm(release['items_in_unsuspected_land_mean'], release['items_in_unsuspected_land_mean_se'], 0)}"
             f"   cost: {_pm(release['cost_mean'], release['cost_mean_se'], 0)} (mean)")
+    cmrs = summary.get("cmrs")
+    if cmrs:
+        empty = cmrs["share_cha_empty_boxes"]
+        lines.append(
+            f"CMRS ({cmrs['box_m']:g} m boxes, fade-out {cmrs['fade_out_boxes']} boxes, {cmrs['method']}): CHAs found "
+            f"{_pm(cmrs['chas_mean'], cmrs['chas_mean_se'])}, {_pm(cmrs['cha_ha_mean'], cmrs['cha_ha_mean_se'])} ha; "
+            f"items missed outside them {_pm(cmrs['items_missed_mean'], cmrs['items_missed_mean_se'])}; CHA land in "
+            "boxes holding no item: " + ("-" if empty is None else f"{empty:.1%} ± {cmrs['share_cha_empty_boxes_se']:.1%}"))
     if summary.get("risk"):
         risk, averted = summary["risk"]["casualties"], summary["risk"]["casualties_averted"]
         lines.append(f"expected casualties {summary['risk']['horizon']}: {risk['mean']:,.2f} (mean; P5 {risk['p5']:,.2f}, "

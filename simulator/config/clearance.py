@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator, model_validator
 
 from simulator.config.base import Model
+from simulator.config.cmrs import Cmrs
 from simulator.errors import LocatedError
 
 METHODS = ("nts", "ts", "bac")
@@ -127,6 +128,7 @@ class Clearance(Model):
         default_factory=dict, description="per land-use class overrides, e.g. slower clearance in forest"
     )
     cost_per_m2: CostPerM2 = CostPerM2()
+    cmrs: Cmrs | None = Field(None, description="cluster munition remnant survey of each scored realization (docs/model.md)")
 
     @model_validator(mode="after")
     def _ordered(self) -> Clearance:

@@ -355,6 +355,8 @@ class Scenario(Model):
         if clearance.near_class is not None and clearance.near_class not in classes:
             raise LocatedError(("clearance", "near_class"), clearance.near_class, f"use a land-use class: {known}",
                                problem="is not a land-use class;")
+        if clearance.cmrs is not None:
+            clearance.cmrs.check(classes, self.study_area.cell_size_m)
         if clearance.work_unit_m > MAX_WORK_UNIT_M:
             raise LocatedError(("clearance", "work_unit_m"), clearance.work_unit_m,
                                f"use work units of at most {MAX_WORK_UNIT_M:g} m", problem="is too large;")

@@ -14,6 +14,7 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 
+from simulator.inputs.grid import Grid
 from simulator.outputs import plots, styles
 from simulator.outputs.evidence_outputs import write_evidence
 from simulator.outputs.rasters import hex_to_rgba, write_geotiff
@@ -21,6 +22,7 @@ from simulator.outputs.risk_outputs import write_risk
 from simulator.outputs.safe import write_csv
 from simulator.outputs.staging import check_writable as check_writable  # re-exported for the commands
 from simulator.outputs.staging import staged_directory
+from simulator.results.cmrs_tables import cmrs_table
 from simulator.results.provenance import scenario_hash, versions
 from simulator.results.result import Result
 from simulator.results.tables import M2_PER_HA
@@ -42,6 +44,8 @@ OUTPUT_FILES = (
 """Written by every run; a run with clearance adds ``RELEASE_FILES``."""
 
 RELEASE_FILES = ("land_release.csv", "completion.csv", "land_release.png", "completion.png")
+CMRS_FILES = ("cmrs.csv", "cmrs_p_cha.tif")
+"""Added by a run with ``[clearance.cmrs]``."""
 
 
 def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
@@ -54,6 +58,8 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
         write_figures(result, folder)
         if result.land_release is not None:
             write_land_release(result, folder)
+        if result.cmrs is not None:
+            write_cmrs(result, folder)
         if result.risk is not None:
             write_risk(result, folder)
         if result.evidence is not None:
@@ -156,6 +162,14 @@ def write_land_release(result: Result, folder: Path) -> None:
                               f"{name}: when is all suspected hazardous area (SHA) released?")
     figure.savefig(folder / "completion.png", dpi=120)
     plt.close(figure)
+
+
+def write_cmrs(result: Result, folder: Path) -> None:
+    write_csv(cmrs_table(result.cmrs), folder / "cmrs.csv")
+    grid, p = result.grid, result.cmrs.p_cha
+    boxes = Grid(grid.crs, grid.x0, grid.y0, result.cmrs.box_m, p.shape[1], p.shape[0])
+    write_geotiff(folder / "cmrs_p_cha.tif", boxes, p, description="share of scored realizations in which the "
+                  "CMRS box is confirmed hazardous area", units="probability", nodata=-1.0)
 
 
 def write_run_record(result: Result, path: Path, extra: dict) -> None:

@@ -22,6 +22,7 @@ from simulator.pipeline.checkpoint import Checkpoint
 from simulator.pipeline.evidence import PosteriorBackend
 from simulator.pipeline.runner import progress_total, run
 from simulator.results.evidence import EvidenceOutcome
+from simulator.release.cmrs import run_cmrs
 from simulator.results.provenance import scenario_hash
 from simulator.results.result import Result
 
@@ -90,6 +91,10 @@ def execute(
         if posterior is not None:
             result.evidence = EvidenceOutcome(setup, posterior, run_ensemble(
                 setup.kernel, result.ensemble.realizations, threads=threads, batch_size=setup.scenario.simulation.batch_size))
+        if result.land_release is not None and setup.scenario.clearance.cmrs is not None:
+            t0 = time.perf_counter()
+            result.cmrs = run_cmrs(setup, len(result.land_release.final), threads)
+            result.timings_s["cmrs"] = time.perf_counter() - t0
         if target is not None:
             write_outputs(result, target, overwrite=overwrite or resume, extra=(extra or {}) | {"threads": threads})
             checkpoint.clear()

@@ -13,8 +13,10 @@ from simulator.engine.ensemble import SCORED, Ensemble, root_key, run_ensemble
 from simulator.engine.prepare import Setup
 from simulator.engine.tiles import strike_reach_m
 from simulator.kernels import strike_table as T
+from simulator.release.cmrs import CmrsSurvey
 from simulator.release.land_release import NO_DISC, LandRelease
 from simulator.results.evidence import EvidenceOutcome
+from simulator.results.cmrs_tables import cmrs_summary
 from simulator.results.polygons import hazard_polygons
 from simulator.results.precision import precision_note
 from simulator.results.release_tables import completion_table, land_release_table, release_summary
@@ -35,6 +37,7 @@ class Result:
     timings_s: dict[str, float] = field(default_factory=dict)
     land_release: LandRelease | None = None
     evidence: EvidenceOutcome | None = None
+    cmrs: CmrsSurvey | None = None
 
     @property
     def grid(self):
@@ -128,6 +131,8 @@ class Result:
         figures = summary(self.setup, self.ensemble, self.hazardous_area)
         if self.land_release is not None:
             figures["land_release"] = release_summary(self.setup, self.land_release)
+        if self.cmrs is not None:
+            figures["cmrs"] = cmrs_summary(self.cmrs)
         if self.risk is not None:
             figures["risk"] = risk_summary(self.setup, self.risk)
         if self.evidence is not None:
