@@ -15,7 +15,6 @@ import fcntl
 import json
 import os
 import select
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -157,10 +156,6 @@ def load(page: Path, width: int = 1200, height: int = 900) -> PageLoad:
             return result
         finally:
             browser.close()
-
-
-def available() -> bool:
-    return shutil.which(CHROMIUM) is not None
 
 
 if __name__ == "__main__":
