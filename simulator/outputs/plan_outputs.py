@@ -31,6 +31,11 @@ def write_plan(units: gpd.GeoDataFrame, folder: Path, title: str, deadline) -> N
     plt.close(figure)
 
 
+def plain(text: str) -> str:
+    """``text`` as matplotlib draws it literally: a ``$`` in a user's name would start mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def gantt(units: pd.DataFrame, title: str, deadline):
     """Which team type (NTS, TS, BAC) works which unit when: per unit in work order a bar from the
     median start to the median finish of each method, a whisker to the P90 finish, and the deadline."""
@@ -52,7 +57,7 @@ def gantt(units: pd.DataFrame, title: str, deadline):
             if late and end is not None and pd.Timestamp(late) > end:
                 ax.plot([end, pd.Timestamp(late)], [y, y], color=METHOD_COLOURS[method], linewidth=1)
     ax.set_yticks(range(len(shown)))
-    ax.set_yticklabels([f"#{r} unit {i} ({c})" for r, i, c in
+    ax.set_yticklabels([f"#{r} unit {i} ({plain(c)})" for r, i, c in
                         zip(shown["priority_rank"], shown["id"], shown["class_name"])], fontsize=7)
     ax.invert_yaxis()
     handles = [Patch(color=METHOD_COLOURS[m], label=METHOD_LABELS[m]) for m in METHODS]
