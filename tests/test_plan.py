@@ -28,7 +28,7 @@ def recorded(result):
     setup, plan = result.setup, result.land_release.plan
     n = result.land_release.state.shape[0]
     units = np.empty((n, len(plan.units), K.N_UNIT_METRICS))
-    state = run_land_release(setup, plan, n, 0, 1, 7, units=units)
+    state = run_land_release(setup, plan, n, 0, 1, 7, schedule=units)
     return state, units
 
 
@@ -125,7 +125,7 @@ def test_work_unit_layer_matches_the_plan(result, outputs):
     np.testing.assert_allclose(layer["area_m2"].sum(), (plan.units.area_sha + plan.units.area_cha).sum())
     assert not layer.geometry.union_all().is_empty and layer.geometry.is_valid.all()
     assert set(layer["method"]) <= {"nts", "nts+bac", "nts+ts+bac"}
-    assert (layer["items_p95"] >= layer["items_mean"] - 1e-9).all() or (layer["items_mean"] == 0).all()
+    assert layer["items_mean"].sum() > 0 and (layer["items_p95"] >= 0).all()
     table = pd.read_csv(outputs / "work_units.csv", keep_default_na=False)
     assert list(table["id"]) == list(layer["id"]) and "geometry" not in table.columns
     started = layer["nts_start_p50"] != ""

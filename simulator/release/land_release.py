@@ -116,10 +116,10 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
 
 def run_land_release(
     setup: Setup, plan: Plan, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
-    progress: Callable[[int], None] | None = None, units: np.ndarray | None = None,
+    progress: Callable[[int], None] | None = None, schedule: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scatter realizations ``first .. first + realizations - 1`` again, counting items per work
-    unit, and release land in each; return their state (see ``LandRelease``). ``units`` (float64
+    unit, and release land in each; return their state (see ``LandRelease``). ``schedule`` (float64
     [realizations, unit, ``K.N_UNIT_METRICS``]), when given, gets each unit's schedule in work order."""
     clearance = setup.scenario.clearance
     units, order = plan.units, plan.order
@@ -144,12 +144,12 @@ def run_land_release(
         index = first + start
         items = scatter(k, index, n, sums).zone_items
         epochs = setup.epoch_steps.astype(np.int64)
-        if units is None:
+        if schedule is None:
             K.release_ensemble(items, *args, key0, key1, index, epochs, state[start:start + n])
         else:
-            units[start:start + n, :, :K.UNIT_RELEASED_M2] = -1.0
-            units[start:start + n, :, K.UNIT_RELEASED_M2:] = 0.0
-            K.release_units(items, *args, key0, key1, index, epochs, state[start:start + n], units[start:start + n])
+            schedule[start:start + n, :, :K.UNIT_RELEASED_M2] = -1.0
+            schedule[start:start + n, :, K.UNIT_RELEASED_M2:] = 0.0
+            K.release_units(items, *args, key0, key1, index, epochs, state[start:start + n], schedule[start:start + n])
         if progress is not None:
             progress(n)
     return state

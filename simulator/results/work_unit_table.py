@@ -77,7 +77,7 @@ def unit_schedule(setup: Setup, plan: Plan, realizations: int, threads: int | No
     for first in range(0, realizations, SCHEDULE_CHUNK):
         n = min(SCHEDULE_CHUNK, realizations - first)
         units = np.empty((n, n_units, K.N_UNIT_METRICS))
-        run_land_release(setup, plan, n, first, threads, setup.scenario.simulation.batch_size, units=units)
+        run_land_release(setup, plan, n, first, threads, setup.scenario.simulation.batch_size, schedule=units)
         steps = units[:, :, K.UNIT_START:K.UNIT_START + n_cols].astype(np.int64)
         steps[steps < 0] = n_steps
         index = (np.arange(n_units)[:, None] * n_cols + np.arange(n_cols)) * bins + steps
