@@ -30,6 +30,12 @@ WAITING, NTS, TS, BAC, RELEASED = 0, 1, 2, 3, 4
 REMAINING_M2, CANCELLED_M2, REDUCED_M2, CLEARED_M2, FOUND, IN_HAZARDOUS, RESIDUAL, UNSUSPECTED = range(8)
 N_METRICS = 8
 
+# per-unit record of a realization (``release_units``), in this order: the step each method first
+# worked the unit and the step it finished (-1: never), the area it released by each route (m2),
+# and the items that landed in the unit
+UNIT_START, UNIT_FINISH, UNIT_RELEASED_M2, UNIT_ITEMS = 0, 3, 6, 9
+N_UNIT_METRICS = 10
+
 CREW_MASKS = np.array([1, 2, 4, 3, 5, 6, 7], np.int64)
 """Roles of the team-days in each column of ``capacity``: bit ``m`` set means method ``m``
 (0 NTS, 1 TS, 2 BAC). Columns 0-2 are single-role teams; 3-6 are teams with several roles
@@ -37,11 +43,13 @@ CREW_MASKS = np.array([1, 2, 4, 3, 5, 6, 7], np.int64)
 
 
 @jit
-def _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual):
+def _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual, units_out):
     """Add the remnants of epoch ``e`` to units (or to residual, in land already released)."""
     for u in range(n_units):
         new_sha = items[e, 2 * u]
         new_cha = items[e, 2 * u + 1]
+        if units_out.shape[0]:
+            units_out[u, UNIT_ITEMS] += new_sha + new_cha
         if stage[u] == RELEASED:
             residual[unit_class[u]] += new_sha + new_cha
         else:
@@ -100,11 +108,12 @@ def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha,
 @jit
 def _realization(
     items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction, p_detect,
-    p_evidence, state, epoch_step, out,
+    p_evidence, state, epoch_step, out, units_out,
 ):
     n_units = unit_class.shape[0]
     n_steps = capacity.shape[0]
     n_classes = out.shape[1]
+    record = units_out.shape[0] > 0
     stage = np.zeros(n_units, np.int64)
     left = np.zeros(n_units)
     area = np.zeros(n_units)
@@ -117,7 +126,7 @@ def _realization(
     for s in range(n_steps):
         for e in range(epoch_step.shape[0]):
             if epoch_step[e] == s:
-                _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual)
+                _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual, units_out)
         for u in range(n_units):
             if stage[u] == WAITING and unit_step[u] <= s:
                 stage[u] = NTS
@@ -130,13 +139,21 @@ def _realization(
                     break
                 # the crew works this unit as long as it waits for one of the crew's roles
                 while budget > 0.0 and NTS <= stage[u] <= BAC and (roles >> (stage[u] - 1)) & 1:
+                    m = stage[u] - 1
                     spent = min(budget, left[u])
                     budget -= spent
                     left[u] -= spent
+                    if record and units_out[u, UNIT_START + m] < 0:
+                        units_out[u, UNIT_START + m] = s
                     if left[u] > 1e-9 * spent:
                         break
-                    _finish(u, stage[u] - 1, stage, left, area, sha_items, cha_items, unit_class, area_sha, area_cha,
+                    c = unit_class[u]
+                    before = released[c, 0] + released[c, 1] + released[c, 2]
+                    _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha, area_cha,
                             ts_first, rate, ts_fraction, p_detect, p_evidence, state, released, found, residual)
+                    if record:
+                        units_out[u, UNIT_FINISH + m] = s
+                        units_out[u, UNIT_RELEASED_M2 + m] += released[c, 0] + released[c, 1] + released[c, 2] - before
         for c in range(n_classes):
             out[s, c, CANCELLED_M2] = released[c, 0]
             out[s, c, REDUCED_M2] = released[c, 1]
@@ -181,12 +198,41 @@ def release_ensemble(
     cumulative items found, items in hazardous land, residual items in released land, and
     items in land not (yet) suspected. Each realization has its own random stream.
     """
+    none = np.zeros((0, N_UNIT_METRICS))
     for r in numba.prange(items.shape[0]):
-        state = np.empty(4, np.uint64)
-        seed_stream(state, key0, key1, r_offset + r, RELEASE_STREAM)
-        z, _ = normal_pair(state)
-        speed = np.exp(productivity_sd * z - 0.5 * productivity_sd * productivity_sd)
-        _realization(
-            items[r], unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction,
-            p_detect, p_evidence, state, epoch_step, out[r],
+        _seeded_realization(
+            items[r], unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
+            p_detect, p_evidence, key0, key1, r_offset + r, epoch_step, out[r], none,
         )
+
+
+@jit(parallel=True)
+def release_units(
+    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
+    p_detect, p_evidence, key0, key1, r_offset, epoch_step, out, units_out,
+):
+    """``release_ensemble`` (same draws, same ``out``) that also records each unit's schedule:
+    ``units_out`` (float64 [realization, unit, ``N_UNIT_METRICS``], start/finish columns set to -1
+    by the caller, the others to 0) gets per unit in work order the step each method first worked
+    it and the step it finished, the area cancelled, reduced and cleared (m2), and its items."""
+    for r in numba.prange(items.shape[0]):
+        _seeded_realization(
+            items[r], unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
+            p_detect, p_evidence, key0, key1, r_offset + r, epoch_step, out[r], units_out[r],
+        )
+
+
+@jit
+def _seeded_realization(
+    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
+    p_detect, p_evidence, key0, key1, r, epoch_step, out, units_out,
+):
+    """Realization ``r`` on its own random stream, with its productivity factor."""
+    state = np.empty(4, np.uint64)
+    seed_stream(state, key0, key1, r, RELEASE_STREAM)
+    z, _ = normal_pair(state)
+    speed = np.exp(productivity_sd * z - 0.5 * productivity_sd * productivity_sd)
+    _realization(
+        items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction,
+        p_detect, p_evidence, state, epoch_step, out, units_out,
+    )

@@ -17,7 +17,10 @@ import numpy as np
 from simulator.inputs.grid import Grid
 from simulator.outputs import plots, styles
 from simulator.outputs.evidence_outputs import write_evidence
+from simulator.outputs.imsma import IMSMA_FOLDER, write_imsma
+from simulator.outputs.plan_outputs import PLAN_FILES, write_plan
 from simulator.outputs.rasters import hex_to_rgba, write_geotiff
+from simulator.outputs.report import REPORT_FILE, write_report
 from simulator.outputs.risk_outputs import write_risk
 from simulator.outputs.safe import write_csv
 from simulator.outputs.staging import check_writable as check_writable  # re-exported for the commands
@@ -26,6 +29,7 @@ from simulator.results.cmrs_tables import cmrs_table
 from simulator.results.provenance import scenario_hash, versions
 from simulator.results.result import Result
 from simulator.results.tables import M2_PER_HA
+from simulator.results.work_unit_table import work_unit_table
 
 OUTPUT_FILES = (
     "density.tif",
@@ -40,10 +44,12 @@ OUTPUT_FILES = (
     "map.png",
     "hazardous_area.png",
     "run.json",
+    REPORT_FILE,
+    IMSMA_FOLDER,
 )
-"""Written by every run; a run with clearance adds ``RELEASE_FILES``."""
+"""Written by every run (``imsma/``: see ``simulator.outputs.imsma``); a run with clearance adds ``RELEASE_FILES``."""
 
-RELEASE_FILES = ("land_release.csv", "completion.csv", "land_release.png", "completion.png")
+RELEASE_FILES = ("land_release.csv", "completion.csv", "land_release.png", "completion.png", *PLAN_FILES)
 CMRS_FILES = ("cmrs.csv", "cmrs_p_cha.tif")
 """Added by a run with ``[clearance.cmrs]``."""
 
@@ -56,15 +62,20 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
         write_csv(result.hazardous_area, folder / "hazardous_area.csv")
         write_csv(result.area_by_class, folder / "hazardous_area_by_class.csv")
         write_figures(result, folder)
+        units = None
         if result.land_release is not None:
-            write_land_release(result, folder)
+            units = write_land_release(result, folder)
         if result.cmrs is not None:
             write_cmrs(result, folder)
         if result.risk is not None:
             write_risk(result, folder)
         if result.evidence is not None:
             write_evidence(result, folder)
+        run_hash = scenario_hash(result.setup)
+        write_imsma(folder, result.setup, result.p_contaminated, result.mean_count, result.hazard_areas, run_hash,
+                    units)
         write_run_record(result, folder / "run.json", extra or {})
+        write_report(result, folder, run_hash, units)
     return target
 
 
@@ -150,7 +161,8 @@ def write_figures(result: Result, folder: Path) -> None:
     plt.close(figure)
 
 
-def write_land_release(result: Result, folder: Path) -> None:
+def write_land_release(result: Result, folder: Path) -> gpd.GeoDataFrame:
+    """Land release tables and figures, and the plan (returned: the work-unit layer)."""
     name = result.setup.scenario.name
     write_csv(result.land_release_table, folder / "land_release.csv")
     write_csv(result.completion, folder / "completion.csv")
@@ -162,6 +174,9 @@ def write_land_release(result: Result, folder: Path) -> None:
                               f"{name}: when is all suspected hazardous area (SHA) released?")
     figure.savefig(folder / "completion.png", dpi=120)
     plt.close(figure)
+    units = work_unit_table(result)
+    write_plan(units, folder, f"{name}: the plan", result.setup.scenario.clearance.deadline)
+    return units
 
 
 def write_cmrs(result: Result, folder: Path) -> None:

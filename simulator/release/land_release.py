@@ -190,20 +190,24 @@ def make_plan(setup: Setup, known: HazardMap) -> Plan:
 def run_land_release(
     setup: Setup, plan: Plan, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
     progress: Callable[[int], None] | None = None, tile_cells: int = TILE_CELLS, by_unit: np.ndarray | None = None,
-    draw=scatter,
+    draw=scatter, schedule: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scatter realizations ``first .. first + realizations - 1`` again, counting items per work
     unit, and release land in each; return their state (see ``LandRelease``). With ``by_unit``
     (reporting steps), the state of each work unit instead, in work order, at those steps
     [realization, step, unit, metric]: the same draws, each unit its own class (its
     ``UNSUSPECTED`` holds only its items not yet suspected). ``draw`` runs a batch (``scatter``'s
-    signature; the posterior's draws resampled realizations)."""
+    signature; the posterior's draws resampled realizations). ``schedule`` (float64 [realizations, unit,
+    ``K.N_UNIT_METRICS``]), when given, gets each unit's schedule in work order."""
     n_lots = len(setup.class_keys) if by_unit is None else len(plan.units)
     n_steps = len(setup.steps) if by_unit is None else len(by_unit)
     state = np.zeros((realizations, n_steps, n_lots, K.N_METRICS))
-    for start, part in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells,
-                                       by_unit, draw):
+    batches = release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells, by_unit, draw,
+                              schedule is not None)
+    for start, part, unit_rows in batches:
         state[start - first:start - first + len(part)] = part
+        if schedule is not None:
+            schedule[start - first:start - first + len(part)] = unit_rows
     return state
 
 
@@ -218,8 +222,8 @@ def score_plan(
     sums = ReleaseSums(ExactBands((n_steps, n_classes + 1, K.N_METRICS), band_units(setup)),
                        np.zeros((realizations, n_classes, K.N_METRICS)), np.zeros(realizations, np.int64),
                        np.zeros((realizations, n_steps, n_classes, K.N_METRICS)) if keep_state else None)
-    for start, part in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells,
-                                       draw=draw):
+    for start, part, _ in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells,
+                                          draw=draw):
         done = slice(start - first, start - first + len(part))
         sums.bands.add(with_total(part))
         sums.final[done] = part[:, -1]
@@ -233,9 +237,10 @@ def score_plan(
 def release_batches(
     setup: Setup, plan: Plan, realizations: int, first: int, threads: int | None, batch_size: int,
     progress: Callable[[int], None] | None, tile_cells: int = TILE_CELLS, by_unit: np.ndarray | None = None,
-    draw=scatter,
+    draw=scatter, schedule: bool = False,
 ):
-    """(first realization, state [realization, step, class, metric]) of each batch of realizations
+    """(first realization, state [realization, step, class, metric], and with ``schedule`` each unit's
+    schedule [realization, unit, ``K.N_UNIT_METRICS``], else None) of each batch of realizations
     ``first .. first + realizations - 1``, scattered tile by tile on grids wider or taller than
     ``tile_cells`` (tiles partition the grid: every remnant is counted in the one tile it lands in),
     in batches whose table of items per zone stays under ``RELEASE_BATCH_BYTES``; with ``by_unit``, per
@@ -271,12 +276,19 @@ def release_batches(
         if by_unit is not None:  # zones 2 n + u: no land of a unit is never suspected
             items = np.concatenate([items[:, :, :2 * len(units)], np.zeros((n, items.shape[1], n_lots), np.int64)], 2)
         state = np.zeros((n, len(setup.steps), n_lots, K.N_METRICS))
-        K.release_ensemble(items, *args, key0, key1, index, setup.epoch_steps.astype(np.int64), state)
+        epochs = setup.epoch_steps.astype(np.int64)
+        unit_rows = None
+        if schedule:
+            unit_rows = np.zeros((n, len(units), K.N_UNIT_METRICS))
+            unit_rows[:, :, :K.UNIT_RELEASED_M2] = -1.0
+            K.release_units(items, *args, key0, key1, index, epochs, state, unit_rows)
+        else:
+            K.release_ensemble(items, *args, key0, key1, index, epochs, state)
         if by_unit is not None:
             state = state[:, by_unit]
         if progress is not None:
             progress(n)
-        yield index, state
+        yield index, state, unit_rows
 
 
 def _view(buffer: CellSums, window: KernelInputs) -> CellSums:
