@@ -15,11 +15,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from simulator.outputs import plots, styles
-from simulator.outputs.rasters import hex_to_rgba, write_geotiff
+from simulator.outputs.qgis_project import PROJECT_FILE, Layer, write_project
+from simulator.outputs.rasters import write_categories, write_geotiff
 from simulator.outputs.risk_outputs import write_risk
 from simulator.outputs.safe import write_csv
 from simulator.outputs.staging import check_writable as check_writable  # re-exported for the commands
 from simulator.outputs.staging import staged_directory
+from simulator.results.polygons import hazard_polygons
 from simulator.results.provenance import scenario_hash, versions
 from simulator.results.result import Result
 from simulator.results.tables import M2_PER_HA
@@ -28,12 +30,15 @@ OUTPUT_FILES = (
     "density.tif",
     "p_contaminated.tif",
     "landuse.tif",
+    "landuse.tif.aux.xml",
     "hazard_areas.gpkg",
     "hazardous_area.csv",
     "hazardous_area_by_class.csv",
     "density.qml",
+    "p_contaminated.qml",
     "landuse.qml",
     "hazard_areas.qml",
+    PROJECT_FILE,
     "map.png",
     "hazardous_area.png",
     "run.json",
@@ -55,6 +60,7 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
             write_land_release(result, folder)
         if result.risk is not None:
             write_risk(result, folder)
+        write_qgis_project(result, folder)
         write_run_record(result, folder / "run.json", extra or {})
     return target
 
@@ -92,18 +98,20 @@ def write_rasters(result: Result, folder: Path) -> None:
     write_geotiff(folder / "p_contaminated.tif", grid, result.p_contaminated,
                   description="probability that the cell is contaminated (within the reference distance of a remnant)",
                   units="probability", nodata=-1.0)
+    hazard = result.setup.scenario.hazard
+    (folder / "p_contaminated.qml").write_text(styles.p_contaminated_qml(hazard.suspect_threshold, hazard.threshold))
     write_landuse(result.setup, folder)
 
 
 def write_landuse(setup, folder: Path) -> None:
     keys = setup.class_keys
     classes = setup.scenario.land_use.classes
-    colormap = {0: (0, 0, 0, 0)} | {i + 1: hex_to_rgba(classes[k].colour) for i, k in enumerate(keys)}
     write_geotiff(folder / "landuse.tif", setup.grid, (setup.landuse_codes + 1).astype(np.uint8),
                   description="land-use class code (1 = first class of the scenario)", units="class", nodata=0,
-                  colormap=colormap, category_names=["nodata", *keys])
+                  category_names=["nodata", *keys])
     (folder / "landuse.qml").write_text(styles.landuse_qml([(classes[k].name, classes[k].colour) for k in keys]),
                                         encoding="utf-8")
+    write_categories(folder / "landuse.tif", {i + 1: (classes[k].name, classes[k].colour) for i, k in enumerate(keys)})
 
 
 def write_vectors(result: Result, folder: Path) -> None:
@@ -125,6 +133,30 @@ def write_vectors(result: Result, folder: Path) -> None:
         crs=result.grid.crs,
     )
     strikes.to_file(path, layer="strikes", driver="GPKG")
+    styles.store_in_geopackage(path, "strikes", styles.strikes_qml(), "remnant strike aim points")
+    hazard = result.setup.scenario.hazard
+    setup = result.setup
+    sha = hazard_polygons(result.grid, result.p_contaminated, result.mean_count, setup.landuse_codes, setup.class_keys,
+                          hazard.suspect_threshold, hazard.reference_distance_m, hazard.min_area_m2)
+    sha.to_file(path, layer="suspected_areas", driver="GPKG")
+    styles.store_in_geopackage(path, "suspected_areas", styles.hazard_qml(hazard.suspect_threshold, suspected=True),
+                               "remnant suspected hazardous areas (SHA)")
+
+
+def write_qgis_project(result: Result, folder: Path) -> None:
+    """``remnant.qgz``: strikes, CHA, SHA, P(contaminated) (off), density and land use, top first
+    (raster styles as their sidecars hold them)."""
+    hazard = result.setup.scenario.hazard
+    gpkg = "./hazard_areas.gpkg|layername="
+    layers = [
+        Layer("strike aim points", gpkg + "strikes", styles.strikes_qml(), "Point"),
+        Layer("CHA", gpkg + "hazard_areas", styles.hazard_qml(hazard.threshold), "Polygon"),
+        Layer("SHA", gpkg + "suspected_areas", styles.hazard_qml(hazard.suspect_threshold, suspected=True), "Polygon"),
+        Layer("P(contaminated)", "./p_contaminated.tif", (folder / "p_contaminated.qml").read_text(), visible=False),
+        Layer("expected remnants per ha", "./density.tif", (folder / "density.qml").read_text()),
+        Layer("land use", "./landuse.tif", (folder / "landuse.qml").read_text(encoding="utf-8")),
+    ]
+    write_project(folder, result.grid, result.setup.scenario.name, layers)
 
 
 def write_figures(result: Result, folder: Path) -> None:
