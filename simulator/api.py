@@ -30,7 +30,7 @@ from simulator.config.loading import LoadedScenario
 from simulator.config.scenario import Scenario
 from simulator.config.variants import Variants
 from simulator.errors import InputError
-from simulator.outputs import plots
+from simulator.outputs import netcdf, plots
 from simulator.outputs.writer import write_outputs
 from simulator.pipeline.backends import checked_threads
 from simulator.results.policy_comparison import compare_policies
@@ -163,15 +163,6 @@ class Study:
         return run_sensitivity(self._variants, factors, samples, realizations=realizations, threads=_threads(threads))
 
 
-def _xarray():
-    try:
-        import xarray
-    except ImportError:
-        raise InputError(None, None, None, "install it: pip install xarray (or use RunResult.arrays for numpy arrays)",
-                         problem="rasters with coordinates need xarray, which is not installed;") from None
-    return xarray
-
-
 def _threads(threads: int | None) -> int | None:
     if threads is None:
         return None
@@ -183,8 +174,8 @@ class RunResult:
     """The result of ``Study.run``: rasters, tables and figures.
 
     Rasters come as xarray ``DataArray`` (``density()``, ``p_contaminated()``, ``mean_count()``,
-    ``land_use()``: dims ``y``, ``x`` with cell-centre coordinates in metres and the CRS in
-    ``attrs["crs"]``), or as numpy arrays in ``arrays``. Tables are pandas. Plot methods return
+    ``land_use()``: dims ``y``, ``x`` with cell-centre coordinates in metres, the CRS in
+    ``attrs["crs"]`` and as a CF grid mapping, ``spatial_ref``), or as numpy arrays in ``arrays``. Tables are pandas. Plot methods return
     matplotlib Figures. The full ``simulator.results.result.Result`` is ``result``.
     """
 
@@ -217,40 +208,26 @@ class RunResult:
         return {"mean_count": r.mean_count, "density_per_ha": r.density_per_ha, "p_contaminated": r.p_contaminated,
                 "land_use": r.setup.landuse_codes}
 
-    def _data_array(self, values: np.ndarray, name: str, units: str, long_name: str, **attrs):
-        xr = _xarray()
-        xs, ys = self.grid.cell_centres()
-        return xr.DataArray(
-            values, dims=("y", "x"), coords={"y": ys, "x": xs}, name=name,
-            attrs={"crs": self.crs, "units": units, "long_name": long_name, "cell_size_m": self.grid.cell_size_m,
-                   "transform": tuple(self.grid.transform)[:6], **attrs},
-        )
-
     def density(self):
         """Expected remnants per hectare (xarray DataArray)."""
-        return self._data_array(self.result.density_per_ha, "density", "items/ha", "expected remnants per hectare")
+        return netcdf.rasters(self.result)["density"]
 
     def mean_count(self):
         """Expected remnants per cell (xarray DataArray)."""
-        return self._data_array(self.result.mean_count, "mean_count", "items", "expected remnants per cell")
+        return netcdf.rasters(self.result)["mean_count"]
 
     def p_contaminated(self):
-        """Probability that a cell is contaminated, within the reference distance of a remnant (xarray DataArray)."""
-        return self._data_array(self.result.p_contaminated, "p_contaminated", "probability",
-                                "probability that the cell is contaminated",
-                                hazard_threshold=self.result.setup.scenario.hazard.threshold)
+        """Probability that a cell is contaminated, within the reference distance of a remnant (xarray DataArray;
+        ``attrs`` hold the SHA and CHA thresholds)."""
+        return netcdf.rasters(self.result)["p_contaminated"]
 
     def land_use(self):
-        """Land-use class code per cell (xarray DataArray; ``attrs["classes"]`` lists the keys by code)."""
-        return self._data_array(self.result.setup.landuse_codes, "land_use", "class", "land-use class code",
-                                classes=list(self.result.setup.class_keys))
+        """Land-use class code per cell (xarray DataArray; ``attrs["flag_meanings"]`` lists the keys by code)."""
+        return netcdf.land_use_array(self.result)
 
     def dataset(self):
-        """All rasters in one xarray Dataset."""
-        xr = _xarray()
-        rasters = (self.density(), self.mean_count(), self.p_contaminated(), self.land_use())
-        return xr.Dataset({a.name: a for a in rasters},
-                          attrs={"crs": self.crs, "scenario": self.summary["scenario"]})
+        """All rasters in one xarray Dataset with a CF grid mapping; ``.to_netcdf(path)`` writes it."""
+        return netcdf.dataset(self.result)
 
     # --- tables
     @property
