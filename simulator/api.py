@@ -279,11 +279,13 @@ class RunResult:
 
     # --- figures
     def plot_map(self, title: str | None = None):
-        """Land use, expected remnant density, hazard outlines and strike points (Figure)."""
+        """Land use, expected remnant density, CHA and SHA outlines and strike points (Figure)."""
         r = self.result
+        hazard = r.setup.scenario.hazard
         return _detached(plots.district_map(
-            r.setup, r.density_per_ha, r.p_contaminated >= r.setup.scenario.hazard.threshold,
-            title or f"{r.setup.scenario.name}: expected remnants ({r.ensemble.realizations} realizations)"))
+            r.setup, r.density_per_ha, r.p_contaminated >= hazard.threshold,
+            title or f"{r.setup.scenario.name}: expected remnants ({r.ensemble.realizations} realizations)",
+            suspected=r.p_contaminated >= hazard.suspect_threshold))
 
     def plot_hazardous_area(self, title: str | None = None):
         """Contaminated and hazardous area per class over time (Figure)."""
@@ -297,7 +299,8 @@ class RunResult:
         r = self.result
         self._need_clearance()
         return _detached(plots.land_release(r.land_release_table, r.setup.scenario.land_use,
-                                            title or f"{r.setup.scenario.name}: land release"))
+                                            title or f"{r.setup.scenario.name}: land release",
+                                            r.setup.scenario.clearance.deadline))
 
     def plot_completion(self, title: str | None = None):
         """Probability that all hazardous land is released by each date (Figure; needs clearance)."""

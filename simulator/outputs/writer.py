@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib.pyplot as plt
 import numpy as np
 
 from simulator.outputs import plots, styles
@@ -81,9 +80,8 @@ def write_analytic(setup, expected: np.ndarray, target: Path, *, overwrite: bool
                       description="expected remnants per hectare (analytic)", units="items/ha", nodata=-1.0)
         (folder / "density.qml").write_text(styles.density_qml(density))
         write_landuse(setup, folder)
-        figure = plots.district_map(setup, density, None, f"{setup.scenario.name}: expected remnants (analytic preview)")
-        figure.savefig(folder / "map.png", dpi=120)
-        plt.close(figure)
+        plots.save(plots.district_map(setup, density, None, f"{setup.scenario.name}: expected remnants (analytic preview)"),
+                   folder / "map.png")
         record = {"scenario": str(setup.loaded.path), "scenario_sha256": scenario_hash(setup), "versions": versions(),
                   "summary": summary, **(extra or {})}
         (folder / "run.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
@@ -161,29 +159,26 @@ def write_qgis_project(result: Result, folder: Path) -> None:
 
 def write_figures(result: Result, folder: Path) -> None:
     name = result.setup.scenario.name
-    hazardous = result.p_contaminated >= result.setup.scenario.hazard.threshold  # CHA, as in the summary
-    figure = plots.district_map(result.setup, result.density_per_ha, hazardous,
-                                f"{name}: expected cluster munition remnants ({result.ensemble.realizations} realizations)")
-    figure.savefig(folder / "map.png", dpi=120)
-    plt.close(figure)
-    figure = plots.area_over_time(result.hazardous_area, result.setup.scenario.land_use,
-                                  f"{name}: contaminated area, SHA and CHA by land use")
-    figure.savefig(folder / "hazardous_area.png", dpi=120)
-    plt.close(figure)
+    hazard = result.setup.scenario.hazard
+    p = result.p_contaminated
+    plots.save(plots.district_map(result.setup, result.density_per_ha, p >= hazard.threshold,  # CHA, as in the summary
+                                  f"{name}: expected cluster munition remnants ({result.ensemble.realizations} realizations)",
+                                  suspected=p >= hazard.suspect_threshold), folder / "map.png")
+    plots.save(plots.area_over_time(result.hazardous_area, result.setup.scenario.land_use,
+                                    f"{name}: contaminated area, SHA and CHA by land use"), folder / "hazardous_area.png")
 
 
 def write_land_release(result: Result, folder: Path) -> None:
     name = result.setup.scenario.name
+    deadline = result.setup.scenario.clearance.deadline
     write_csv(result.land_release_table, folder / "land_release.csv")
     write_csv(result.completion, folder / "completion.csv")
-    figure = plots.land_release(result.land_release_table, result.setup.scenario.land_use,
-                                f"{name}: land release ({result.ensemble.realizations} realizations)")
-    figure.savefig(folder / "land_release.png", dpi=120)
-    plt.close(figure)
-    figure = plots.completion(result.completion, result.setup.scenario.clearance.deadline,
-                              f"{name}: when is all suspected hazardous area (SHA) released?")
-    figure.savefig(folder / "completion.png", dpi=120)
-    plt.close(figure)
+    plots.save(plots.land_release(result.land_release_table, result.setup.scenario.land_use,
+                                  f"{name}: land release ({result.ensemble.realizations} realizations)", deadline),
+               folder / "land_release.png")
+    plots.save(plots.completion(result.completion, deadline,
+                                f"{name}: when is all suspected hazardous area (SHA) released?"),
+               folder / "completion.png")
 
 
 def write_run_record(result: Result, path: Path, extra: dict) -> None:
