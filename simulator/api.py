@@ -41,14 +41,6 @@ from simulator.studies.sensitivity import check_factors, factors_from_mapping, r
 from simulator.studies.sweep import parse_values, run_sweep
 
 
-def _detached(figure):
-    """``figure`` closed to pyplot: a notebook shows it once (as the cell's result), files save it the same."""
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
-    return figure
-
-
 def demo_path() -> Path:
     """The demo district scenario shipped with remnant."""
     return demo_scenario()
@@ -282,32 +274,30 @@ class RunResult:
         """Land use, expected remnant density, CHA and SHA outlines and strike points (Figure)."""
         r = self.result
         hazard = r.setup.scenario.hazard
-        return _detached(plots.district_map(
+        return plots.district_map(
             r.setup, r.density_per_ha, r.p_contaminated >= hazard.threshold,
             title or f"{r.setup.scenario.name}: expected remnants ({r.ensemble.realizations} realizations)",
-            suspected=r.p_contaminated >= hazard.suspect_threshold))
+            suspected=r.p_contaminated >= hazard.suspect_threshold)
 
     def plot_hazardous_area(self, title: str | None = None):
         """Contaminated and hazardous area per class over time (Figure)."""
         r = self.result
-        return _detached(plots.area_over_time(
-            r.hazardous_area, r.setup.scenario.land_use,
-            title or f"{r.setup.scenario.name}: contaminated and hazardous area by land use"))
+        return plots.area_over_time(r.hazardous_area, r.setup.scenario.land_use,
+                                    title or f"{r.setup.scenario.name}: contaminated and hazardous area by land use")
 
     def plot_land_release(self, title: str | None = None):
         """Hazardous land remaining and land released by route over time (Figure; needs clearance)."""
         r = self.result
         self._need_clearance()
-        return _detached(plots.land_release(r.land_release_table, r.setup.scenario.land_use,
-                                            title or f"{r.setup.scenario.name}: land release",
-                                            r.setup.scenario.clearance.deadline))
+        return plots.land_release(r.land_release_table, r.setup.scenario.land_use,
+                                  title or f"{r.setup.scenario.name}: land release", r.setup.scenario.clearance.deadline)
 
     def plot_completion(self, title: str | None = None):
         """Probability that all hazardous land is released by each date (Figure; needs clearance)."""
         r = self.result
         self._need_clearance()
-        return _detached(plots.completion(r.completion, r.setup.scenario.clearance.deadline,
-                                          title or f"{r.setup.scenario.name}: when is all hazardous land released?"))
+        return plots.completion(r.completion, r.setup.scenario.clearance.deadline,
+                                title or f"{r.setup.scenario.name}: when is all hazardous land released?")
 
     def _need_clearance(self) -> None:
         if self.result.land_release is None:

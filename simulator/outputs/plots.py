@@ -1,7 +1,7 @@
 """Figures people read: the map of the district and hazardous area over time.
 
-Figures are laid out in pixels at ``FIGURE_DPI`` and saved at that resolution (``save``): no
-constrained-layout passes, no rescaling at save time, and the map's raster is drawn with a
+Figures are ``matplotlib.figure.Figure`` objects made without pyplot, laid out in pixels at
+``FIGURE_DPI`` and saved at that resolution (``save``): no constrained-layout passes, no rescaling at save time, and the map's raster is drawn with a
 whole number of screen pixels per (reduced) cell. Hazard colours are those of the QGIS styles
 (IMAS: CHA red, SHA orange); density uses ``styles.DENSITY_RAMP``, whose lowest colour is unlike
 any farmland or grassland colour. Tick labels are plain numbers (1, 10, 100), never powers.
@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib import patheffects
 from matplotlib.colors import ListedColormap, LogNorm
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter
@@ -38,6 +38,9 @@ MAP_PIXELS = 900
 MAP_MIN_PIXELS = 560
 """Smaller rasters are drawn with several pixels per cell, so the map is at least this wide or high."""
 
+LAND_USE_ALPHA = 0.55
+"""Land use is drawn this opaque under the density."""
+
 MARKED_STRIKES = 500
 """More strikes than this are drawn as dots rather than crosses."""
 
@@ -49,15 +52,14 @@ PLAIN = FuncFormatter(lambda value, _: f"{value:,.10g}")
 """Tick labels as plain numbers with thousands separators: 1, 10, 100, 1,000."""
 
 
-def save(figure, path: Path) -> None:
-    """Write ``figure`` as PNG at its own resolution and close it."""
+def save(figure: Figure, path: Path) -> None:
+    """Write ``figure`` as PNG at its own resolution."""
     figure.savefig(path, dpi=FIGURE_DPI)
-    plt.close(figure)
 
 
-def figure_px(width: int, height: int):
-    """A figure of ``width`` x ``height`` pixels."""
-    return plt.figure(figsize=(width / FIGURE_DPI, height / FIGURE_DPI), dpi=FIGURE_DPI)
+def figure_px(width: int, height: int) -> Figure:
+    """A figure of ``width`` x ``height`` pixels, outside pyplot (nothing to close, no global state)."""
+    return Figure(figsize=(width / FIGURE_DPI, height / FIGURE_DPI), dpi=FIGURE_DPI)
 
 
 def axes_px(fig, left: float, bottom: float, width: float, height: float, **kwargs):
@@ -92,7 +94,7 @@ def district_map(setup, density_per_ha: np.ndarray, hazardous: np.ndarray | None
     ax = axes_px(fig, left, bottom, map_w, map_h)
     colours = ListedColormap([classes[k].colour for k in setup.class_keys])
     ax.imshow(codes, cmap=colours, vmin=-0.5, vmax=len(setup.class_keys) - 0.5, extent=extent,
-              interpolation="nearest", alpha=0.55)
+              interpolation="nearest", alpha=LAND_USE_ALPHA)
     density_per_ha = block_max(density_per_ha, step)
     positive = density_per_ha[density_per_ha > 0]
     if positive.size:
@@ -100,11 +102,11 @@ def district_map(setup, density_per_ha: np.ndarray, hazardous: np.ndarray | None
         image = ax.imshow(np.where(density_per_ha > 0, density_per_ha, np.nan), cmap=DENSITY_RAMP,
                           norm=LogNorm(vmin=lo, vmax=max(positive.max(), lo * 1.0001)), extent=extent,
                           interpolation="nearest")
-        cax = axes_px(fig, left + map_w + 14, bottom + map_h * 0.15, 16, map_h * 0.7)
+        cax = axes_px(fig, left + map_w + 14, bottom + map_h * 0.15, 16, map_h * 0.7, label="<colorbar>")
         bar = fig.colorbar(image, cax=cax, label="expected remnants per hectare (items/ha, log scale)")
         bar.ax.yaxis.set_major_formatter(PLAIN)
         bar.ax.yaxis.set_minor_formatter(NullFormatter())
-    handles = [Patch(facecolor=classes[k].colour, alpha=0.55, label=classes[k].name) for k in setup.class_keys]
+    handles = [Patch(facecolor=classes[k].colour, alpha=LAND_USE_ALPHA, label=classes[k].name) for k in setup.class_keys]
     hazard = setup.scenario.hazard
     for mask, colour, label in ((suspected, SHA_COLOUR, f"SHA outline (P(contaminated) >= {hazard.suspect_threshold:g})"),
                                 (hazardous, CHA_COLOUR, f"CHA outline (P(contaminated) >= {hazard.threshold:g})")):

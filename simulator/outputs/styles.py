@@ -29,9 +29,10 @@ CHA_COLOUR, SHA_COLOUR = "#ff0000", "#f4a718"
 HAZARD_ALPHA = 128
 """50 % transparent fills, as the symbology asks (0-255)."""
 
-DENSITY_RAMP = LinearSegmentedColormap.from_list("remnant_density", colormaps["Purples"](np.linspace(0.35, 1.0, 64)))
-"""Remnant density, light lavender to dark purple: its lowest colour is unlike the yellows and
-greens of farmland and grassland, and red (CHA) and orange (SHA) outlines stand out on all of it."""
+DENSITY_RAMP = LinearSegmentedColormap.from_list("remnant_density", colormaps["Purples"](np.linspace(0.6, 1.0, 64)))
+"""Remnant density, mid to dark purple: its lowest colour is unlike the yellows, greens, pinks,
+greys and blues of land use (as the map draws them, at ``plots.LAND_USE_ALPHA``), and red (CHA)
+and orange (SHA) outlines stand out on all of it."""
 
 HEADER = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 
