@@ -5,6 +5,7 @@
 >>> high = study.set("strikes[*].dud_rate.mean", 0.3)         # a changed copy
 >>> run = high.run(realizations=100)
 >>> run.density()                                             # xarray, x/y in metres, CRS attribute
+>>> run.dataset().to_netcdf("demo.nc")                        # every raster, CF grid mapping
 >>> run.summary["contaminated_ha_p50"]
 >>> run.plot_map()                                            # a matplotlib Figure
 
