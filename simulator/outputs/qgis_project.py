@@ -1,4 +1,5 @@
-"""``remnant.qgz``: a QGIS project that opens every output layer styled, in reading order.
+"""``remnant.qgz``: a QGIS project that opens every output layer styled, in reading order; and the
+QGIS-only parts of a run folder it needs (the SHA layer, the strikes' and P(contaminated)'s styles).
 
 The ``.qgs`` XML is written here (no QGIS needed to make it) and zipped as QGIS does: one
 ``remnant.qgs`` inside ``remnant.qgz``. Data sources are relative (``./landuse.tif``), so the
@@ -17,7 +18,10 @@ from pathlib import Path
 from pyproj import CRS
 
 from simulator.inputs.grid import Grid
+from simulator.outputs import styles
 from simulator.outputs.styles import QGIS_VERSION
+from simulator.results.polygons import hazard_polygons
+from simulator.results.result import Result
 
 PROJECT_FILE = "remnant.qgz"
 
@@ -39,6 +43,34 @@ class Layer:
     @property
     def id(self) -> str:
         return "remnant_" + "".join(c if c.isalnum() else "_" for c in self.name)
+
+
+def write_qgis_files(result: Result, folder: Path) -> Path:
+    """In ``folder`` (holding the run's rasters, their .qml and hazard_areas.gpkg): the styles of
+    P(contaminated) and of the strikes, layer ``suspected_areas`` (SHA polygons: ``hazard_polygons``
+    at ``hazard.suspect_threshold``, same columns as CHA) with its style, and ``remnant.qgz``
+    showing strikes, CHA, SHA, P(contaminated) (off), density and land use, top first."""
+    hazard = result.setup.scenario.hazard
+    setup = result.setup
+    p_qml = styles.p_contaminated_qml(hazard.suspect_threshold, hazard.threshold)
+    (folder / "p_contaminated.qml").write_text(p_qml, encoding="utf-8")
+    gpkg = folder / "hazard_areas.gpkg"
+    styles.store_in_geopackage(gpkg, "strikes", styles.strikes_qml(), "remnant strike aim points")
+    sha = hazard_polygons(result.grid, result.p_contaminated, result.mean_count, setup.landuse_codes, setup.class_keys,
+                          hazard.suspect_threshold, hazard.reference_distance_m, hazard.min_area_m2)
+    sha.to_file(gpkg, layer="suspected_areas", driver="GPKG")
+    sha_qml = styles.hazard_qml(hazard.suspect_threshold, suspected=True)
+    styles.store_in_geopackage(gpkg, "suspected_areas", sha_qml, "remnant suspected hazardous areas (SHA)")
+    source = "./hazard_areas.gpkg|layername="
+    layers = [
+        Layer("strike aim points", source + "strikes", styles.strikes_qml(), "Point"),
+        Layer("CHA", source + "hazard_areas", (folder / "hazard_areas.qml").read_text(encoding="utf-8"), "Polygon"),
+        Layer("SHA", source + "suspected_areas", sha_qml, "Polygon"),
+        Layer("P(contaminated)", "./p_contaminated.tif", p_qml, visible=False),
+        Layer("expected remnants per ha", "./density.tif", (folder / "density.qml").read_text(encoding="utf-8")),
+        Layer("land use", "./landuse.tif", (folder / "landuse.qml").read_text(encoding="utf-8")),
+    ]
+    return write_project(folder, result.grid, setup.scenario.name, layers)
 
 
 def write_project(folder: Path, grid: Grid, title: str, layers: list[Layer]) -> Path:

@@ -14,13 +14,12 @@ import geopandas as gpd
 import numpy as np
 
 from simulator.outputs import plots, styles
-from simulator.outputs.qgis_project import PROJECT_FILE, Layer, write_project
+from simulator.outputs.qgis_project import PROJECT_FILE, write_qgis_files
 from simulator.outputs.rasters import write_categories, write_geotiff
 from simulator.outputs.risk_outputs import write_risk
 from simulator.outputs.safe import write_csv
 from simulator.outputs.staging import check_writable as check_writable  # re-exported for the commands
 from simulator.outputs.staging import staged_directory
-from simulator.results.polygons import hazard_polygons
 from simulator.results.provenance import scenario_hash, versions
 from simulator.results.result import Result
 from simulator.results.tables import M2_PER_HA
@@ -59,7 +58,7 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
             write_land_release(result, folder)
         if result.risk is not None:
             write_risk(result, folder)
-        write_qgis_project(result, folder)
+        write_qgis_files(result, folder)
         write_run_record(result, folder / "run.json", extra or {})
     return target
 
@@ -96,8 +95,6 @@ def write_rasters(result: Result, folder: Path) -> None:
     write_geotiff(folder / "p_contaminated.tif", grid, result.p_contaminated,
                   description="probability that the cell is contaminated (within the reference distance of a remnant)",
                   units="probability", nodata=-1.0)
-    hazard = result.setup.scenario.hazard
-    (folder / "p_contaminated.qml").write_text(styles.p_contaminated_qml(hazard.suspect_threshold, hazard.threshold))
     write_landuse(result.setup, folder)
 
 
@@ -131,30 +128,6 @@ def write_vectors(result: Result, folder: Path) -> None:
         crs=result.grid.crs,
     )
     strikes.to_file(path, layer="strikes", driver="GPKG")
-    styles.store_in_geopackage(path, "strikes", styles.strikes_qml(), "remnant strike aim points")
-    hazard = result.setup.scenario.hazard
-    setup = result.setup
-    sha = hazard_polygons(result.grid, result.p_contaminated, result.mean_count, setup.landuse_codes, setup.class_keys,
-                          hazard.suspect_threshold, hazard.reference_distance_m, hazard.min_area_m2)
-    sha.to_file(path, layer="suspected_areas", driver="GPKG")
-    styles.store_in_geopackage(path, "suspected_areas", styles.hazard_qml(hazard.suspect_threshold, suspected=True),
-                               "remnant suspected hazardous areas (SHA)")
-
-
-def write_qgis_project(result: Result, folder: Path) -> None:
-    """``remnant.qgz``: strikes, CHA, SHA, P(contaminated) (off), density and land use, top first
-    (raster styles as their sidecars hold them)."""
-    hazard = result.setup.scenario.hazard
-    gpkg = "./hazard_areas.gpkg|layername="
-    layers = [
-        Layer("strike aim points", gpkg + "strikes", styles.strikes_qml(), "Point"),
-        Layer("CHA", gpkg + "hazard_areas", styles.hazard_qml(hazard.threshold), "Polygon"),
-        Layer("SHA", gpkg + "suspected_areas", styles.hazard_qml(hazard.suspect_threshold, suspected=True), "Polygon"),
-        Layer("P(contaminated)", "./p_contaminated.tif", (folder / "p_contaminated.qml").read_text(), visible=False),
-        Layer("expected remnants per ha", "./density.tif", (folder / "density.qml").read_text()),
-        Layer("land use", "./landuse.tif", (folder / "landuse.qml").read_text(encoding="utf-8")),
-    ]
-    write_project(folder, result.grid, result.setup.scenario.name, layers)
 
 
 def write_figures(result: Result, folder: Path) -> None:
