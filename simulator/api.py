@@ -5,6 +5,7 @@
 >>> high = study.set("strikes[*].dud_rate.mean", 0.3)         # a changed copy
 >>> run = high.run(realizations=100)
 >>> run.density()                                             # xarray, x/y in metres, CRS attribute
+>>> run.dataset().to_netcdf("demo.nc")                        # every raster, CF grid mapping
 >>> run.summary["contaminated_ha_p50"]
 >>> run.plot_map()                                            # a matplotlib Figure
 
@@ -30,7 +31,7 @@ from simulator.config.loading import LoadedScenario
 from simulator.config.scenario import Scenario
 from simulator.config.variants import Variants
 from simulator.errors import InputError
-from simulator.outputs import plots
+from simulator.outputs import netcdf, plots
 from simulator.outputs.writer import write_outputs
 from simulator.pipeline.backends import checked_threads
 from simulator.results.policy_comparison import compare_policies
@@ -39,14 +40,6 @@ from simulator.results.risk import risk_table
 from simulator.studies.runs import RunMetrics, as_settings, run_variant
 from simulator.studies.sensitivity import check_factors, factors_from_mapping, read_ranges, run_sensitivity
 from simulator.studies.sweep import parse_values, run_sweep
-
-
-def _detached(figure):
-    """``figure`` closed to pyplot: a notebook shows it once (as the cell's result), files save it the same."""
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
-    return figure
 
 
 def demo_path() -> Path:
@@ -163,15 +156,6 @@ class Study:
         return run_sensitivity(self._variants, factors, samples, realizations=realizations, threads=_threads(threads))
 
 
-def _xarray():
-    try:
-        import xarray
-    except ImportError:
-        raise InputError(None, None, None, "install it: pip install xarray (or use RunResult.arrays for numpy arrays)",
-                         problem="rasters with coordinates need xarray, which is not installed;") from None
-    return xarray
-
-
 def _threads(threads: int | None) -> int | None:
     if threads is None:
         return None
@@ -183,8 +167,8 @@ class RunResult:
     """The result of ``Study.run``: rasters, tables and figures.
 
     Rasters come as xarray ``DataArray`` (``density()``, ``p_contaminated()``, ``mean_count()``,
-    ``land_use()``: dims ``y``, ``x`` with cell-centre coordinates in metres and the CRS in
-    ``attrs["crs"]``), or as numpy arrays in ``arrays``. Tables are pandas. Plot methods return
+    ``land_use()``: dims ``y``, ``x`` with cell-centre coordinates in metres, the CRS in
+    ``attrs["crs"]`` and as a CF grid mapping, ``spatial_ref``), or as numpy arrays in ``arrays``. Tables are pandas. Plot methods return
     matplotlib Figures. The full ``simulator.results.result.Result`` is ``result``.
     """
 
@@ -217,40 +201,26 @@ class RunResult:
         return {"mean_count": r.mean_count, "density_per_ha": r.density_per_ha, "p_contaminated": r.p_contaminated,
                 "land_use": r.setup.landuse_codes}
 
-    def _data_array(self, values: np.ndarray, name: str, units: str, long_name: str, **attrs):
-        xr = _xarray()
-        xs, ys = self.grid.cell_centres()
-        return xr.DataArray(
-            values, dims=("y", "x"), coords={"y": ys, "x": xs}, name=name,
-            attrs={"crs": self.crs, "units": units, "long_name": long_name, "cell_size_m": self.grid.cell_size_m,
-                   "transform": tuple(self.grid.transform)[:6], **attrs},
-        )
-
     def density(self):
         """Expected remnants per hectare (xarray DataArray)."""
-        return self._data_array(self.result.density_per_ha, "density", "items/ha", "expected remnants per hectare")
+        return netcdf.rasters(self.result)["density"]
 
     def mean_count(self):
         """Expected remnants per cell (xarray DataArray)."""
-        return self._data_array(self.result.mean_count, "mean_count", "items", "expected remnants per cell")
+        return netcdf.rasters(self.result)["mean_count"]
 
     def p_contaminated(self):
-        """Probability that a cell is contaminated, within the reference distance of a remnant (xarray DataArray)."""
-        return self._data_array(self.result.p_contaminated, "p_contaminated", "probability",
-                                "probability that the cell is contaminated",
-                                hazard_threshold=self.result.setup.scenario.hazard.threshold)
+        """Probability that a cell is contaminated, within the reference distance of a remnant (xarray DataArray;
+        ``attrs`` hold the SHA and CHA thresholds)."""
+        return netcdf.rasters(self.result)["p_contaminated"]
 
     def land_use(self):
-        """Land-use class code per cell (xarray DataArray; ``attrs["classes"]`` lists the keys by code)."""
-        return self._data_array(self.result.setup.landuse_codes, "land_use", "class", "land-use class code",
-                                classes=list(self.result.setup.class_keys))
+        """Land-use class code per cell (xarray DataArray; ``attrs["flag_meanings"]`` lists the keys by code)."""
+        return netcdf.land_use_array(self.result)
 
     def dataset(self):
-        """All rasters in one xarray Dataset."""
-        xr = _xarray()
-        rasters = (self.density(), self.mean_count(), self.p_contaminated(), self.land_use())
-        return xr.Dataset({a.name: a for a in rasters},
-                          attrs={"crs": self.crs, "scenario": self.summary["scenario"]})
+        """All rasters in one xarray Dataset with a CF grid mapping; ``.to_netcdf(path)`` writes it."""
+        return netcdf.dataset(self.result)
 
     # --- tables
     @property
@@ -302,32 +272,33 @@ class RunResult:
 
     # --- figures
     def plot_map(self, title: str | None = None):
-        """Land use, expected remnant density, hazard outlines and strike points (Figure)."""
+        """Land use, expected remnant density, CHA and SHA outlines and strike points (Figure)."""
         r = self.result
-        return _detached(plots.district_map(
-            r.setup, r.density_per_ha, r.p_contaminated >= r.setup.scenario.hazard.threshold,
-            title or f"{r.setup.scenario.name}: expected remnants ({r.ensemble.realizations} realizations)"))
+        hazard = r.setup.scenario.hazard
+        return plots.district_map(
+            r.setup, r.density_per_ha, r.p_contaminated >= hazard.threshold,
+            title or f"{r.setup.scenario.name}: expected remnants ({r.ensemble.realizations} realizations)",
+            suspected=r.p_contaminated >= hazard.suspect_threshold)
 
     def plot_hazardous_area(self, title: str | None = None):
         """Contaminated and hazardous area per class over time (Figure)."""
         r = self.result
-        return _detached(plots.area_over_time(
-            r.hazardous_area, r.setup.scenario.land_use,
-            title or f"{r.setup.scenario.name}: contaminated and hazardous area by land use"))
+        return plots.area_over_time(r.hazardous_area, r.setup.scenario.land_use,
+                                    title or f"{r.setup.scenario.name}: contaminated and hazardous area by land use")
 
     def plot_land_release(self, title: str | None = None):
         """Hazardous land remaining and land released by route over time (Figure; needs clearance)."""
         r = self.result
         self._need_clearance()
-        return _detached(plots.land_release(r.land_release_table, r.setup.scenario.land_use,
-                                            title or f"{r.setup.scenario.name}: land release"))
+        return plots.land_release(r.land_release_table, r.setup.scenario.land_use,
+                                  title or f"{r.setup.scenario.name}: land release", r.setup.scenario.clearance.deadline)
 
     def plot_completion(self, title: str | None = None):
         """Probability that all hazardous land is released by each date (Figure; needs clearance)."""
         r = self.result
         self._need_clearance()
-        return _detached(plots.completion(r.completion, r.setup.scenario.clearance.deadline,
-                                          title or f"{r.setup.scenario.name}: when is all hazardous land released?"))
+        return plots.completion(r.completion, r.setup.scenario.clearance.deadline,
+                                title or f"{r.setup.scenario.name}: when is all hazardous land released?")
 
     def _need_clearance(self) -> None:
         if self.result.land_release is None:

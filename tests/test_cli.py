@@ -97,7 +97,7 @@ def test_analytic_preview_agrees_with_the_monte_carlo(remnant, tiny, tmp_path):
     assert code == 0, stderr
     analytic = json.loads(stdout)
     assert {p.name for p in (tmp_path / "a").iterdir()} == {"density.tif", "density.qml", "landuse.tif", "landuse.qml",
-                                                           "map.png", "run.json"}
+                                                           "landuse.tif.aux.xml", "map.png", "run.json"}
     code, stdout, _ = remnant("run", tiny, "--json", "--realizations", "400", "--out", tmp_path / "mc")
     mc = json.loads(stdout)
     on_grid = mc["expected_duds"] - mc["duds_outside_grid_mean"]

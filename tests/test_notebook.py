@@ -45,7 +45,7 @@ def test_run_gives_rasters_as_numpy_and_xarray_tables_and_figures(tiny):
     p = run.p_contaminated()
     assert float(p.max()) <= 1.0 and p.attrs["hazard_threshold"] == 0.2
     assert set(run.dataset().data_vars) == {"density", "mean_count", "p_contaminated", "land_use"}
-    assert run.land_use().attrs["classes"] == ["residential", "farmland", "forest"]
+    assert run.land_use().attrs["flag_meanings"].split() == ["residential", "farmland", "forest"]
     assert len(run.per_realization) == 12 and "remnants" in run.per_realization
     assert not run.hazardous_area.empty and run.land_release is None and run.completion is None
     for figure in (run.plot_map(), run.plot_hazardous_area()):

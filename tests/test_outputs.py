@@ -118,7 +118,7 @@ def test_qgis_styles_parse_and_are_stored_in_the_geopackage(run_dir):
         assert root.tag == "qgis"
     assert ET.parse(out / "density.qml").find(".//rasterrenderer").get("type") == "singlebandpseudocolor"
     styles = gpd.read_file(out / "hazard_areas.gpkg", layer="layer_styles")
-    assert list(styles["f_table_name"]) == ["hazard_areas"] and styles["useAsDefault"].all()
+    assert list(styles["f_table_name"]) == ["hazard_areas", "strikes", "suspected_areas"] and styles["useAsDefault"].all()
     ET.fromstring(styles["styleQML"][0])
 
 

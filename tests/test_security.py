@@ -106,7 +106,9 @@ def test_hostile_strings_come_out_escaped_and_intact(hostile, tmp_path, remnant)
     # GeoPackage: the style row holds the .qml exactly; the strike ids are intact
     with sqlite3.connect(out / "hazard_areas.gpkg") as db:
         rows = db.execute("SELECT f_table_name, styleName, styleQML, useAsDefault FROM layer_styles").fetchall()
-    assert rows == [("hazard_areas", "hazard_areas", (out / "hazard_areas.qml").read_text(), 1)]
+    assert rows[0] == ("hazard_areas", "hazard_areas", (out / "hazard_areas.qml").read_text(), 1)
+    for *_, qml, _ in rows:
+        ET.fromstring(qml)
     strikes = gpd.read_file(out / "hazard_areas.gpkg", layer="strikes")
     assert STRIKE_ID in set(strikes["id"])
 

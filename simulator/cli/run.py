@@ -17,6 +17,7 @@ from simulator.engine.analytic import expected_count
 from simulator.engine.memory import gib, machine_bytes
 from simulator.engine.prepare import prepare
 from simulator.errors import InputError
+from simulator.outputs.netcdf import NETCDF_FILE, write_netcdf
 from simulator.outputs.writer import check_writable, write_analytic
 from simulator.pipeline import Reporter, execute
 from simulator.pipeline.backends import checked_threads
@@ -85,6 +86,7 @@ def run(
                                                 "it runs code on every worker")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar or summary table")] = False,
     json_: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
+    netcdf: Annotated[bool, typer.Option("--netcdf", help=f"also write the rasters as NetCDF ({NETCDF_FILE})")] = False,
 ) -> None:
     """Run a scenario's Monte Carlo ensemble and write maps, hazard polygons and tables."""
     threads = checked_threads(threads)
@@ -99,6 +101,8 @@ def run(
     loaded = load_scenario(scenario or demo_scenario(), overrides)
     target = (out_dir or loaded.output_dir).resolve()
     check_writable(target, overwrite)
+    if analytic and netcdf:
+        raise InputError(None, "--netcdf", None, "leave out --analytic", problem="needs a Monte Carlo run;")
     if analytic:
         setup = prepare(loaded, threads=threads)
         summary = write_analytic(setup, expected_count(setup), target, overwrite=overwrite,
@@ -127,6 +131,8 @@ def run(
     finally:
         if backend is not None:
             backend.close()
+    if netcdf:
+        write_netcdf(result, target / NETCDF_FILE)
     if json_:
         print(json.dumps(result.summary | {"output": str(target)}, indent=2))
     elif not quiet:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
 
+from simulator.outputs.plots import PLAIN, axes_px, figure_px, save
 from simulator.outputs.rasters import write_geotiff
 from simulator.results.policy_comparison import compare_policies
 from simulator.results.result import Result
@@ -30,10 +29,9 @@ def write_risk(result: Result, folder: Path) -> None:
     name = setup.scenario.name
     table = risk_table(setup, result.risk)
     table.to_csv(folder / "risk.csv", index=False, float_format="%.6g")
-    figure = risk_over_time(table, setup.scenario.clearance is not None,
-                            f"{name}: expected casualties from remnants ({result.ensemble.realizations} realizations)")
-    figure.savefig(folder / "risk.png", dpi=120)
-    plt.close(figure)
+    save(risk_over_time(table, setup.scenario.clearance is not None,
+                        f"{name}: expected casualties from remnants ({result.ensemble.realizations} realizations)"),
+         folder / "risk.png")
     values = risk_map(setup, result.ensemble, result.risk).astype(np.float32)
     released = "land released as planned" if result.land_release is not None else "no land released"
     write_geotiff(folder / "risk.tif", setup.grid, values,
@@ -46,16 +44,15 @@ def write_risk(result: Result, folder: Path) -> None:
     if setup.scenario.risk.compare_policies:
         policies = compare_policies(setup, result.ensemble, result.land_release)
         policies.to_csv(folder / "policies.csv", index=False, float_format="%.6g")
-        figure = policies_figure(policies, f"{name}: work-order policies on the same realizations")
-        figure.savefig(folder / "policies.png", dpi=120)
-        plt.close(figure)
+        save(policies_figure(policies, f"{name}: work-order policies on the same realizations"), folder / "policies.png")
 
 
 def risk_over_time(table: pd.DataFrame, with_release: bool, title: str):
     """Expected casualties a year (all classes) after and before land release, P5-P95 bands, and cumulative means."""
     rows = table[table["class"] == "all"]
     dates = pd.to_datetime(rows["date"])
-    fig, (rate, total) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
+    fig = figure_px(1200, 480)
+    rate, total = axes_px(fig, 75, 55, 480, 370), axes_px(fig, 690, 55, 480, 370)
     curves = [("after", AFTER, "with land release")] if with_release else []
     curves.append(("before", BEFORE, "no land released"))
     for which, colour, label in curves:
@@ -67,35 +64,38 @@ def risk_over_time(table: pd.DataFrame, with_release: bool, title: str):
         total.fill_between(dates, rows[f"{cumulative}_p5"], rows[f"{cumulative}_p95"], color=colour, alpha=0.2,
                            linewidth=0)
         total.plot(dates, rows[f"{cumulative}_mean"], color=colour, label=label)
-    rate.set_ylabel("expected casualties per year")
-    total.set_ylabel("expected casualties since the start of the time axis")
+    rate.set_ylabel("expected casualties per year (casualties/year)")
+    total.set_ylabel("expected casualties since the start (casualties)")
     for ax in (rate, total):
+        ax.set_xlabel("date")
+        ax.yaxis.set_major_formatter(PLAIN)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
-    fig.suptitle(title)
+    fig.suptitle(title, y=0.97)
     return fig
 
 
 def policies_figure(table: pd.DataFrame, title: str):
     """Casualties averted (mean, P5-P95) against mean cost, one point per policy."""
-    fig, (averted, cost) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
+    fig = figure_px(1200, 480)
+    averted, cost = axes_px(fig, 190, 75, 400, 350), axes_px(fig, 700, 75, 470, 350)
     y = np.arange(len(table))
     mean = table["casualties_averted_mean"].to_numpy()
     errors = np.vstack([mean - table["casualties_averted_p5"], table["casualties_averted_p95"] - mean])
     averted.barh(y, mean, xerr=np.maximum(errors, 0.0), color=AFTER, alpha=0.7, capsize=3)
     averted.set_yticks(y, table["policy"])
-    averted.set_xlabel("casualties averted over the time axis (mean, P5-P95)")
+    averted.set_xlabel("casualties averted over the time axis (casualties; mean, P5-P95)")
     averted.invert_yaxis()
     cost.scatter(table["cost_mean"], mean, color=AFTER)
     for _, row in table.iterrows():
         cost.annotate(f"{row['policy']} (P(deadline) {row['p_deadline']:.0%})",
                       (row["cost_mean"], row["casualties_averted_mean"]),
                       fontsize=8, xytext=(4, 4), textcoords="offset points")
-    cost.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
-    plt.setp(cost.get_xticklabels(), rotation=30, ha="right")
-    cost.set_xlabel("cost (mean)")
-    cost.set_ylabel("casualties averted (mean)")
+    cost.xaxis.set_major_formatter(PLAIN)
+    cost.tick_params(axis="x", labelrotation=30)
+    cost.set_xlabel("cost (mean, in the scenario's currency: US$ by default)")
+    cost.set_ylabel("casualties averted (casualties, mean)")
     for ax in (averted, cost):
         ax.grid(alpha=0.3)
-    fig.suptitle(title)
+    fig.suptitle(title, y=0.97)
     return fig

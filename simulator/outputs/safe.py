@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
 
@@ -29,6 +29,11 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def xml_attr(text: str) -> str:
     """``text`` as a quoted XML attribute value: ``&``, ``<``, ``>`` and quotes escaped."""
     return quoteattr(_NOT_XML.sub("\ufffd", str(text)))  # also escapes line breaks and tabs
+
+
+def xml_text(text: str) -> str:
+    """``text`` as XML element content: ``&``, ``<`` and ``>`` escaped."""
+    return escape(_NOT_XML.sub("\ufffd", str(text)))
 
 
 def csv_cell(value: object) -> object:

@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib.pyplot as plt
 import numpy as np
 
 from simulator.inputs.grid import Grid
@@ -21,6 +20,8 @@ from simulator.outputs.imsma import IMSMA_FOLDER, write_imsma
 from simulator.outputs.plan_outputs import PLAN_FILES, write_plan
 from simulator.outputs.rasters import hex_to_rgba, write_geotiff
 from simulator.outputs.report import REPORT_FILE, write_report
+from simulator.outputs.qgis_project import PROJECT_FILE, write_qgis_files
+from simulator.outputs.rasters import write_categories, write_geotiff
 from simulator.outputs.risk_outputs import write_risk
 from simulator.outputs.safe import write_csv
 from simulator.outputs.staging import check_writable as check_writable  # re-exported for the commands
@@ -35,12 +36,15 @@ OUTPUT_FILES = (
     "density.tif",
     "p_contaminated.tif",
     "landuse.tif",
+    "landuse.tif.aux.xml",
     "hazard_areas.gpkg",
     "hazardous_area.csv",
     "hazardous_area_by_class.csv",
     "density.qml",
+    "p_contaminated.qml",
     "landuse.qml",
     "hazard_areas.qml",
+    PROJECT_FILE,
     "map.png",
     "hazardous_area.png",
     "run.json",
@@ -74,6 +78,7 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
         run_hash = scenario_hash(result.setup)
         write_imsma(folder, result.setup, result.p_contaminated, result.mean_count, result.hazard_areas, run_hash,
                     units)
+        write_qgis_files(result, folder)
         write_run_record(result, folder / "run.json", extra or {})
         write_report(result, folder, run_hash, units)
     return target
@@ -95,9 +100,8 @@ def write_analytic(setup, expected: np.ndarray, target: Path, *, overwrite: bool
                       description="expected remnants per hectare (analytic)", units="items/ha", nodata=-1.0)
         (folder / "density.qml").write_text(styles.density_qml(density))
         write_landuse(setup, folder)
-        figure = plots.district_map(setup, density, None, f"{setup.scenario.name}: expected remnants (analytic preview)")
-        figure.savefig(folder / "map.png", dpi=120)
-        plt.close(figure)
+        plots.save(plots.district_map(setup, density, None, f"{setup.scenario.name}: expected remnants (analytic preview)"),
+                   folder / "map.png")
         record = {"scenario": str(setup.loaded.path), "scenario_sha256": scenario_hash(setup), "versions": versions(),
                   "summary": summary, **(extra or {})}
         (folder / "run.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
@@ -118,13 +122,13 @@ def write_rasters(result: Result, folder: Path) -> None:
 def write_landuse(setup, folder: Path) -> None:
     keys = setup.class_keys
     classes = setup.scenario.land_use.classes
-    colormap = {0: (0, 0, 0, 0)} | {i + 1: hex_to_rgba(classes[k].colour) for i, k in enumerate(keys)}
     codes = np.where(setup.inside, setup.landuse_codes + 1, 0).astype(np.uint8)  # nodata outside the study area
     write_geotiff(folder / "landuse.tif", setup.grid, codes,
                   description="land-use class code (1 = first class of the scenario)", units="class", nodata=0,
-                  colormap=colormap, category_names=["nodata", *keys])
+                  category_names=["nodata", *keys])
     (folder / "landuse.qml").write_text(styles.landuse_qml([(classes[k].name, classes[k].colour) for k in keys]),
                                         encoding="utf-8")
+    write_categories(folder / "landuse.tif", {i + 1: (classes[k].name, classes[k].colour) for i, k in enumerate(keys)})
 
 
 def write_vectors(result: Result, folder: Path) -> None:
@@ -150,30 +154,27 @@ def write_vectors(result: Result, folder: Path) -> None:
 
 def write_figures(result: Result, folder: Path) -> None:
     name = result.setup.scenario.name
-    hazardous = (result.p_contaminated >= result.setup.scenario.hazard.threshold) & result.setup.inside  # CHA
-    figure = plots.district_map(result.setup, result.density_per_ha, hazardous,
-                                f"{name}: expected cluster munition remnants ({result.ensemble.realizations} realizations)")
-    figure.savefig(folder / "map.png", dpi=120)
-    plt.close(figure)
-    figure = plots.area_over_time(result.hazardous_area, result.setup.scenario.land_use,
-                                  f"{name}: contaminated area, SHA and CHA by land use")
-    figure.savefig(folder / "hazardous_area.png", dpi=120)
-    plt.close(figure)
+    hazard = result.setup.scenario.hazard
+    p = result.p_contaminated
+    plots.save(plots.district_map(result.setup, result.density_per_ha, (p >= hazard.threshold) & result.setup.inside,  # CHA, as in the summary
+                                  f"{name}: expected cluster munition remnants ({result.ensemble.realizations} realizations)",
+                                  suspected=(p >= hazard.suspect_threshold) & result.setup.inside), folder / "map.png")
+    plots.save(plots.area_over_time(result.hazardous_area, result.setup.scenario.land_use,
+                                    f"{name}: contaminated area, SHA and CHA by land use"), folder / "hazardous_area.png")
 
 
 def write_land_release(result: Result, folder: Path) -> gpd.GeoDataFrame:
     """Land release tables and figures, and the plan (returned: the work-unit layer)."""
     name = result.setup.scenario.name
+    deadline = result.setup.scenario.clearance.deadline
     write_csv(result.land_release_table, folder / "land_release.csv")
     write_csv(result.completion, folder / "completion.csv")
-    figure = plots.land_release(result.land_release_table, result.setup.scenario.land_use,
-                                f"{name}: land release ({result.ensemble.realizations} realizations)")
-    figure.savefig(folder / "land_release.png", dpi=120)
-    plt.close(figure)
-    figure = plots.completion(result.completion, result.setup.scenario.clearance.deadline,
-                              f"{name}: when is all suspected hazardous area (SHA) released?")
-    figure.savefig(folder / "completion.png", dpi=120)
-    plt.close(figure)
+    plots.save(plots.land_release(result.land_release_table, result.setup.scenario.land_use,
+                                  f"{name}: land release ({result.ensemble.realizations} realizations)", deadline),
+               folder / "land_release.png")
+    plots.save(plots.completion(result.completion, deadline,
+                                f"{name}: when is all suspected hazardous area (SHA) released?"),
+               folder / "completion.png")
     units = work_unit_table(result)
     write_plan(units, folder, f"{name}: the plan", result.setup.scenario.clearance.deadline)
     return units

@@ -32,6 +32,7 @@ from simulator.config.keypath import Setting
 from simulator.config.loading import read_toml
 from simulator.config.variants import Variants
 from simulator.errors import InputError
+from simulator.outputs.plots import path_label
 from simulator.studies.runs import RunMetrics, realizations_setting, run_variant, write_study
 
 METRICS = {
@@ -344,7 +345,7 @@ def sensitivity_figure(result: SensitivityResult, title: str | None = None):
         ax.set_title(METRICS.get(metric, metric), fontsize=10, loc="left")
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].legend(fontsize=8, frameon=False, loc="upper right")
-    axes[-1, 0].set_xticks(x, names, rotation=20, ha="right", fontsize=8)
+    axes[-1, 0].set_xticks(x, [path_label(name) for name in names], fontsize=8)  # wrapped, so long paths never overlap
     level = f"{result.conf_level:.0%}"
     fig.suptitle(title or f"Sobol' indices ({result.n_samples} base samples, {result.runs} model runs; "
                  f"error bars: {level} confidence intervals)", fontsize=11)
