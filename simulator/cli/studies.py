@@ -34,8 +34,8 @@ SetOpt = Annotated[list[str] | None, typer.Option(
 RealizationsOpt = Annotated[int | None, typer.Option(help="realizations per run; default: the scenario's", min=1)]
 SeedOpt = Annotated[int | None, typer.Option(help="random seed (the same for every run: common random numbers)", min=0)]
 ThreadsOpt = Annotated[int | None, typer.Option(help="CPU threads (results do not depend on it)", min=1)]
-OverwriteOpt = Annotated[bool, typer.Option(help="replace an existing output folder")]
-QuietOpt = Annotated[bool, typer.Option(help="no progress bar or messages")]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="replace an existing output folder")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="no progress bar or messages")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the results as JSON on stdout")]
 
 
@@ -69,7 +69,7 @@ def sweep(
     values: Annotated[str, typer.Option(
         "--values",
         help="a list 0.02,0.1,0.2 or a range start:stop:count such as 0.02:0.40:10 (both ends included)")] = ...,
-    scale: Annotated[bool, typer.Option(help="values are factors on the scenario's own values (e.g. 0.5:2:7)")] = False,
+    scale: Annotated[bool, typer.Option("--scale", help="values are factors on the scenario's own values (e.g. 0.5:2:7)")] = False,
     realizations: RealizationsOpt = None,
     seed: SeedOpt = None,
     threads: ThreadsOpt = None,

@@ -34,6 +34,9 @@ class Reporter:
     def grow(self, n: int) -> None:
         """A precision target adds ``n`` progress units to do."""
 
+    def writing(self) -> None:
+        """The run is done; its outputs are being written."""
+
     def checkpoint_replaced(self) -> None:
         """An interrupted run's checkpoint was found and is started afresh."""
 
@@ -82,6 +85,7 @@ def execute(
                      checkpoint=checkpoint, checkpoint_every=checkpoint_every)
         result.timings_s["prepare"] = prepared_s
         if target is not None:
+            reporter.writing()
             write_outputs(result, target, overwrite=overwrite or resume, extra=(extra or {}) | {"threads": threads})
             checkpoint.clear()
     finally:
