@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.text import Text
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from simulator.cli.console import err, out
+from simulator.cli.console import Count, err, out
 from simulator.cli.summary import print_summary
 from simulator.config.demo import demo_scenario
 from simulator.config.variants import load_scenario
@@ -24,16 +23,6 @@ from simulator.pipeline.backends import checked_threads
 from simulator.rerun import check_run
 
 ScenarioArg = Annotated[Path | None, typer.Argument(help="scenario TOML file; default: the embedded demo district")]
-
-
-class _Count(ProgressColumn):
-    """``done/total`` with thousands separators, and the task's unit (nothing for a task of unknown length)."""
-
-    def render(self, task) -> Text:
-        if task.total is None:
-            return Text("")
-        return Text(f"{task.completed:,.0f}/{task.total:,.0f} {task.fields.get('unit', '')}".rstrip(),
-                    style="progress.download")
 
 
 class ConsoleReporter(Reporter):
@@ -58,7 +47,7 @@ class ConsoleReporter(Reporter):
         if off and self.warn:
             err.print(f"[yellow]warning:[/] {off} strike aim points lie outside the study area", highlight=False)
         released = setup.scenario.clearance is not None
-        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), _Count(), TimeElapsedColumn(),
+        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), Count(), TimeElapsedColumn(),
                             TimeRemainingColumn(), console=err, disable=not self.show)
         self.bar.start()
         self.task = self.bar.add_task("realizations", total=total,
@@ -89,7 +78,7 @@ class ConsoleReporter(Reporter):
 def run(
     scenario: ScenarioArg = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="output folder; default: outputs/<name>")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override a scenario value: key.path=value")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY.PATH=VALUE", help="override a scenario value: key.path=value")] = None,
     realizations: Annotated[int | None, typer.Option(help="number of realizations", min=1)] = None,
     seed: Annotated[int | None, typer.Option(help="random seed", min=0)] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (results do not depend on it)", min=1)] = None,
