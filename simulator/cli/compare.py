@@ -35,7 +35,7 @@ def _verdict(exceeds: bool | None) -> str:
 def print_comparison(comparison: Comparison) -> None:
     """The figures as a table (value ± standard error per run, then each difference from the first)."""
     labels = comparison.labels
-    table = Table(title=f"{len(labels)} runs compared with {escape(labels[0])} (± one standard error)",
+    table = Table(title=f"{len(labels)} runs; differences from run 1 ({escape(labels[0])}); values ± one standard error",
                   title_justify="left")
     table.add_column("figure", overflow="fold", min_width=MIN_FIGURE_WIDTH)
     for k in range(1, len(labels) + 1):

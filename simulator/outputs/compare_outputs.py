@@ -7,6 +7,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import rasterio
 from matplotlib.colors import TwoSlopeNorm
 
@@ -37,6 +38,10 @@ def completion_figure(comparison: Comparison):
         ax.step(curve["date"], curve["remaining_ha_p50"], where="post", color=colour, label=f"{run.label}: P50 "
                 "(band P5-P95)")
         drawn += 1
+        deadline = ((run.summary.get("land_release") or {}).get("deadline") or {}).get("date")
+        if deadline:
+            ax.axvline(pd.Timestamp(deadline), color=colour, linestyle=":", linewidth=1.2,
+                       label=f"{run.label}: deadline {deadline}")
     if not drawn:
         ax.text(0.5, 0.5, "no run has land release", ha="center", va="center", transform=ax.transAxes)
     else:
@@ -61,8 +66,11 @@ def difference_figure(comparison: Comparison, differences: list[np.ndarray], ext
         ax.set_title(f"{run.label} minus {comparison.labels[0]}", loc="left", fontsize=10)
         ax.set_xlabel("easting (m)")
         ax.set_ylabel("northing (m)")
+        ax.ticklabel_format(style="plain", useOffset=False)
+        ax.tick_params(axis="x", labelrotation=30)
         fig.colorbar(image, ax=ax, shrink=0.8, label="difference in P(cell contaminated)")
-    fig.suptitle("Probability of contamination: difference from the first run (red: more likely contaminated)")
+    fig.suptitle("Difference in the probability of contamination\n(red: more likely contaminated than in the first "
+                 "run)", fontsize=11)
     return fig
 
 
