@@ -155,7 +155,7 @@ def main() -> None:
     debug = "--debug" in args[: next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))]
     try:
         try:
-            code = app(standalone_mode=False)
+            code = app(standalone_mode=False, prog_name="remnant")
         finally:
             release_all()  # the output folder's lock, and checkpoints no resume can use
     except InputError as exc:
