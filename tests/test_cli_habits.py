@@ -126,7 +126,7 @@ def test_the_bar_labels_its_units(tmp_path):
     reporter = ConsoleReporter(show=False, warn=False)
     execute(loaded, tmp_path / "out", threads=1, reporter=reporter)
     bar, writing = reporter.bar.tasks
-    assert bar.description == "realizations" and "passes: hazard map, then land release" in bar.fields["unit"]
+    assert bar.description == "realizations" and "map + release passes" in bar.fields["unit"]
     assert bar.completed == bar.total == progress_total(prepare(loaded, threads=1)) == 12
     assert writing.description == "writing outputs" and writing.finished
 

@@ -69,7 +69,7 @@ def test_grid_figures_label_the_axes(grid):
     _, result = grid
     assert result.plot().axes[2].get_xlabel() == "dud rate"
     heat = result.heat_map()
-    assert [ax.get_xlabel() for ax in heat.axes[:4]] == ["dud rate"] * 4
+    assert [ax.get_xlabel() for ax in heat.axes if ax.get_visible()][:4] == ["dud rate"] * 4
     assert heat.axes[0].get_ylabel() == "BAC teams"
     record = result.record()
     assert record["grid"] and record["parameter_2"] == TEAMS and record["values_2"] == [1.0, 3.0, 6.0]

@@ -60,7 +60,7 @@ def print_comparison(comparison: Comparison) -> None:
 
 
 def compare(
-    runs: Annotated[list[Path], typer.Argument(help="two or more output folders of `remnant run`; the first is "
+    runs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR", help="two or more output folders of `remnant run`; the first is "
                                                     "the baseline")],
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="write the table, completion curves and difference maps into this folder")] = None,

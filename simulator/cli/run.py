@@ -51,7 +51,7 @@ class ConsoleReporter(Reporter):
                             TimeRemainingColumn(), console=err, disable=not self.show)
         self.bar.start()
         self.task = self.bar.add_task("realizations", total=total,
-                                      unit="passes: hazard map, then land release" if released else "")
+                                      unit="map + release passes" if released else "")
 
     def advance(self, n: int) -> None:
         self.bar.advance(self.task, n)

@@ -99,7 +99,7 @@ def sweep(
     released = sc.clearance is not None
     with _progress("realizations", show) as bar:
         task = bar.add_task("sweep", total=sweep_progress_total(points),
-                            unit="passes: hazard map, then land release" if released else "")
+                            unit="map + release passes" if released else "")
         result = run_grid(variants, axes, scale=scale, threads=threads, prepared=points,
                           progress=lambda k: bar.advance(task, k))
     write_sweep(result, target, overwrite=overwrite, extra={"scenario_file": str(variants.path),

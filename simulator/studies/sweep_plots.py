@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -13,9 +15,13 @@ COLOURS = {"remnants": "#8b1a1a", "contaminated_ha": "#b8860b", "hazardous_ha": 
 """One colour per metric in a one-parameter sweep."""
 FAMILY = plt.get_cmap("viridis")
 """Colours of a grid's lines, one per value of the second parameter."""
+FAMILY_TOP = 0.85
+"""The family's colours stop short of viridis' palest yellow, which reads badly on white."""
 HEAT_PANELS = (("remnants_mean", "remnants"), ("contaminated_ha_p50", "contaminated_ha"),
                ("hazardous_ha", "hazardous_ha"), ("years_to_completion_p50", "years_to_completion"))
 """The heat maps of a grid: a column of the table and the metric it belongs to."""
+DARK_ABOVE = 0.55
+"""Cells whose colour lies above this share of the scale get white numbers."""
 
 
 def _years(table: pd.DataFrame, q: str) -> np.ndarray:
@@ -41,7 +47,7 @@ def _panels(ax_by_metric: dict, x, table: pd.DataFrame, colour=None, prefix: str
     for name, ax in ax_by_metric.items():
         if name == "hazardous_ha":
             ax.plot(x, table["hazardous_ha"], color=colour or COLOURS[name], marker="o", markersize=3,
-                    label=f"{prefix}hazard map area")
+                    label=prefix or "hazard map area")
             if "remaining_ha_p50" in table and band:
                 _banded(ax, x, table, "remaining_ha", COLOURS["remaining_ha"], "remaining after clearance")
         elif f"{name}_p50" in table:
@@ -59,8 +65,8 @@ def sweep_figure(result, title: str | None = None):
         seconds = sorted(table["value_2"].unique())
         for i, v in enumerate(seconds):
             rows = table[table["value_2"] == v].sort_values("value")
-            _panels(ax_by_metric, rows["value"].to_numpy(), rows, FAMILY(i / max(1, len(seconds) - 1)),
-                    f"{result.axis_label(1)} = {v:g}: ", band=False)
+            _panels(ax_by_metric, rows["value"].to_numpy(), rows, FAMILY(FAMILY_TOP * i / max(1, len(seconds) - 1)),
+                    f"{result.axis_label(1)} = {v:g}", band=False)
     else:
         _panels(ax_by_metric, table["value"].to_numpy(), table)
     for name, ax in ax_by_metric.items():
@@ -78,7 +84,7 @@ def sweep_figure(result, title: str | None = None):
             ax.legend(fontsize=7 if result.is_grid else 8, frameon=False)
     for ax in axes[1]:
         ax.set_xlabel(result.axis_label(0))
-    fig.suptitle(title or f"{result.scenario}: sweep of {result.label} "
+    fig.suptitle(title or f"{result.scenario}: {'grid' if result.is_grid else 'sweep'} of {result.label} "
                  f"({result.n_realizations:,} realizations per point, common random numbers)")
     return fig
 
@@ -90,21 +96,30 @@ def _short_label(name: str) -> str:
     return f"{short.get(name, metric.description)} ({metric.unit})"
 
 
+def _cell(value: float) -> str:
+    """A heat-map cell's number: whole with separators from 100 up, else three significant digits."""
+    if not np.isfinite(value):
+        return "beyond"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def grid_figure(result, title: str | None = None):
     """Heat maps of a grid: one panel per metric, the first parameter across, the second up."""
     table = result.table
     xs, ys = sorted(table["value"].unique()), sorted(table["value_2"].unique())
     panels = [(column, name) for column, name in HEAT_PANELS if column in table]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 1, 4.6), layout="constrained",
-                             squeeze=False)
-    for ax, (column, name) in zip(axes[0], panels):
+    rows = math.ceil(len(panels) / 2)
+    fig, axes = plt.subplots(rows, 2, figsize=(11, 4.4 * rows + 0.6), layout="constrained", squeeze=False)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    for ax, (column, name) in zip(axes.ravel(), panels):
         grid = table.pivot(index="value_2", columns="value", values=column).reindex(index=ys, columns=xs)
         values = grid.to_numpy(float)
         shown = np.where(np.isfinite(values), values, np.nan)
         image = ax.imshow(shown, origin="lower", aspect="auto", cmap="magma_r", interpolation="nearest")
         for (i, j), v in np.ndenumerate(values):
-            ax.text(j, i, f"{v:,.3g}" if np.isfinite(v) else "beyond", ha="center", va="center", fontsize=7,
-                    color="grey")
+            dark = np.isfinite(v) and image.norm(v) > DARK_ABOVE
+            ax.text(j, i, _cell(v), ha="center", va="center", fontsize=8, color="white" if dark else "black")
         ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys], fontsize=8)
         ax.set_xlabel(result.axis_label(0))
