@@ -37,7 +37,8 @@ from simulator.pipeline.backends import checked_threads
 from simulator.results.policy_comparison import compare_policies
 from simulator.results.result import Result
 from simulator.results.risk import risk_table
-from simulator.studies.runs import RunMetrics, as_settings, run_variant
+from simulator.studies.metrics import RunMetrics
+from simulator.studies.runs import as_settings, run_variant
 from simulator.studies.sensitivity import check_factors, factors_from_mapping, read_ranges, run_sensitivity
 from simulator.studies.sweep import parse_values, run_sweep
 

@@ -18,11 +18,14 @@ import warnings
 
 import matplotlib
 import typer
+import typer.core
 import typer.rich_utils
 from rich.text import Text
 from typer import _click as click  # typer ships its own click; its usage errors are these
 
-from simulator.cli.console import err
+from simulator import __version__
+from simulator.cli.compare import compare
+from simulator.cli.console import err, out
 from simulator.cli.info import catalog, schema, validate
 from simulator.cli.init import init
 from simulator.cli.inspect import inspect
@@ -57,21 +60,49 @@ _OS_FIXES = {
 """What to do about an operating-system error, by errno."""
 
 
+def _version(show: bool) -> None:
+    if show:
+        out.print(f"remnant {__version__}", highlight=False)
+        raise typer.Exit(0)
+
+
 def _debug(ctx: typer.Context,
-           debug: bool = typer.Option(False, "--debug", help="show the traceback of any error (before the command)")
+           debug: bool = typer.Option(False, "--debug", help="show the traceback of any error (before the command)"),
+           version: bool = typer.Option(False, "--version", help="print remnant's version and exit",
+                                        callback=_version, is_eager=True),
            ) -> None:
     """Simulate cluster munition remnant contamination and land release, for humanitarian mine action."""
 
 
+class _PlainFlags:
+    """Flags (options that take no value) shown without a ``<bool>`` type in ``--help``."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Command(_PlainFlags, typer.core.TyperCommand):
+    """A ``remnant`` command."""
+
+
+class Group(_PlainFlags, typer.core.TyperGroup):
+    """The ``remnant`` command group."""
+
+
 app = typer.Typer(
     name="remnant",
+    cls=Group,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion and --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     callback=_debug,
 )
-for command in (run, validate, catalog, schema, inspect, init, sweep, sensitivity, qa):
-    app.command()(command)
+for command in (run, validate, catalog, schema, inspect, init, sweep, sensitivity, compare, qa):
+    app.command(cls=Command)(command)
 
 
 def _fail(message: str, code: int, debug: bool) -> None:
@@ -124,7 +155,7 @@ def main() -> None:
     debug = "--debug" in args[: next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))]
     try:
         try:
-            code = app(standalone_mode=False)
+            code = app(standalone_mode=False, prog_name="remnant")
         finally:
             release_all()  # the output folder's lock, and checkpoints no resume can use
     except InputError as exc:

@@ -100,6 +100,6 @@ def catalog(json_: Annotated[bool, typer.Option("--json", help="print the catalo
     out.print("Figures marked 'assumption' have no public source; set your own in a scenario's \\[\\[profiles]].")
 
 
-def schema(markdown: Annotated[bool, typer.Option(help="print the Markdown reference instead")] = False) -> None:
+def schema(markdown: Annotated[bool, typer.Option("--markdown", help="print the Markdown reference instead")] = False) -> None:
     """Print the scenario file's JSON Schema."""
     print(markdown_reference() if markdown else json.dumps(json_schema(), indent=2), end="" if markdown else "\n")

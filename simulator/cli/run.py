@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from simulator.cli.console import err, out
+from simulator.cli.console import Count, err, out
 from simulator.cli.summary import print_summary
 from simulator.config.demo import demo_scenario
 from simulator.config.variants import load_scenario
@@ -27,7 +27,12 @@ ScenarioArg = Annotated[Path | None, typer.Argument(help="scenario TOML file; de
 
 
 class ConsoleReporter(Reporter):
-    """Land-use notes, the memory estimate and a progress bar on stderr."""
+    """Land-use notes, the memory estimate and a progress bar on stderr.
+
+    The bar counts realizations; with land release each realization is passed through twice
+    (once for the hazard map, once scored against the plan), so it counts passes and says so.
+    Writing the outputs is its last row.
+    """
 
     def __init__(self, show: bool, warn: bool):
         self.show, self.warn = show, warn
@@ -42,16 +47,22 @@ class ConsoleReporter(Reporter):
         off = int((~setup.on_grid).sum())
         if off and self.warn:
             err.print(f"[yellow]warning:[/] {off} strike aim points lie outside the study area", highlight=False)
-        self.bar = Progress(TextColumn("[bold]realizations"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        released = setup.scenario.clearance is not None
+        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), Count(), TimeElapsedColumn(),
                             TimeRemainingColumn(), console=err, disable=not self.show)
         self.bar.start()
-        self.task = self.bar.add_task("realizations", total=total)
+        self.task = self.bar.add_task("realizations", total=total,
+                                      unit="map + release passes" if released else "")
 
     def advance(self, n: int) -> None:
         self.bar.advance(self.task, n)
 
     def grow(self, n: int) -> None:
         self.bar.update(self.task, total=self.bar.tasks[0].total + n)
+
+    def writing(self) -> None:
+        self.bar.update(self.task, completed=self.bar.tasks[0].total)
+        self.bar.add_task("writing outputs", total=None, unit="")
 
     def checkpoint_replaced(self) -> None:
         if self.warn:
@@ -60,31 +71,33 @@ class ConsoleReporter(Reporter):
 
     def finished(self) -> None:
         if self.bar is not None:
+            for task in self.bar.tasks[1:]:
+                self.bar.update(task.id, total=1, completed=1)
             self.bar.stop()
 
 
 def run(
     scenario: ScenarioArg = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="output folder; default: outputs/<name>")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override a scenario value: key.path=value")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY.PATH=VALUE", help="override a scenario value: key.path=value")] = None,
     realizations: Annotated[int | None, typer.Option(help="number of realizations", min=1)] = None,
     seed: Annotated[int | None, typer.Option(help="random seed", min=0)] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (results do not depend on it)", min=1)] = None,
-    overwrite: Annotated[bool, typer.Option(help="replace an existing output folder")] = False,
-    resume: Annotated[bool, typer.Option(help="finish an interrupted run from its checkpoint")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an existing output folder")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="finish an interrupted run from its checkpoint")] = False,
     checkpoint_every: Annotated[int, typer.Option(help="save a checkpoint every N realizations", min=1)] = 1000,
     check: Annotated[Path | None, typer.Option(help="rerun the run in this folder and compare its outputs")] = None,
-    analytic: Annotated[bool, typer.Option(help="fast preview: the expected density computed without sampling")] = False,
-    force: Annotated[bool, typer.Option(help="run even when the estimated memory exceeds the machine's")] = False,
+    analytic: Annotated[bool, typer.Option("--analytic", help="fast preview: the expected density computed without sampling")] = False,
+    force: Annotated[bool, typer.Option("--force", help="run even when the estimated memory exceeds the machine's")] = False,
     workers: Annotated[int | None, typer.Option(help="run on a local Dask cluster of N worker processes", min=1)] = None,
     scheduler: Annotated[str | None, typer.Option(help="run on the Dask cluster of this tls://HOST:PORT")] = None,
-    dashboard: Annotated[bool, typer.Option(help="serve the Dask dashboard on 127.0.0.1; print its address")] = False,
+    dashboard: Annotated[bool, typer.Option("--dashboard", help="serve the Dask dashboard on 127.0.0.1; print its address")] = False,
     tls_ca_file: Annotated[Path | None, typer.Option(help="the tls:// cluster's CA certificate (PEM)")] = None,
     tls_cert: Annotated[Path | None, typer.Option(help="this client's certificate for tls:// (PEM)")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="its private key (PEM); default: in --tls-cert")] = None,
-    insecure: Annotated[bool, typer.Option(help="allow plain tcp:// beyond this machine: anyone reaching "
+    insecure: Annotated[bool, typer.Option("--insecure", help="allow plain tcp:// beyond this machine: anyone reaching "
                                                 "it runs code on every worker")] = False,
-    quiet: Annotated[bool, typer.Option(help="no progress bar or summary table")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar or summary table")] = False,
     json_: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
     netcdf: Annotated[bool, typer.Option("--netcdf", help=f"also write the rasters as NetCDF ({NETCDF_FILE})")] = False,
 ) -> None:

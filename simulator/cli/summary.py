@@ -21,12 +21,12 @@ def _years(value: float | None) -> str:
 
 def _interval(ci: list) -> str:
     lo, hi = ci
-    return f"{'-' if lo is None else f'{lo:.2f}'} to {'beyond the horizon' if hi is None else f'{hi:.2f}'}"
+    return f"{'-' if lo is None else f'{lo:,.2f}'} to {'beyond the horizon' if hi is None else f'{hi:,.2f}'}"
 
 
 def print_summary(summary: dict, target: Path) -> None:
     title = (f"{summary['scenario']}: {summary['realizations']:,} realizations; land within "
-             f"{summary['reference_distance_m']:g} m of a remnant is contaminated")
+             f"{summary['reference_distance_m']:,g} m of a remnant is contaminated")
     table = Table(title=title, title_justify="left")
     table.add_column("land use")
     for name in ("remnants (mean)", "contaminated ha P5", "P50", "P95", "SHA ha", "CHA ha"):

@@ -39,6 +39,9 @@ class Reporter:
     def grow(self, n: int) -> None:
         """A precision target adds ``n`` progress units to do."""
 
+    def writing(self) -> None:
+        """The run is done; its outputs are being written."""
+
     def checkpoint_replaced(self) -> None:
         """An interrupted run's checkpoint was found and is started afresh."""
 
@@ -96,6 +99,7 @@ def execute(
             result.cmrs = run_cmrs(setup, len(result.land_release.final), threads)
             result.timings_s["cmrs"] = time.perf_counter() - t0
         if target is not None:
+            reporter.writing()
             write_outputs(result, target, overwrite=overwrite or resume, extra=(extra or {}) | {"threads": threads})
             checkpoint.clear()
     finally:

@@ -32,16 +32,8 @@ from simulator.config.keypath import Setting
 from simulator.config.loading import read_toml
 from simulator.config.variants import Variants
 from simulator.errors import InputError
-from simulator.outputs.plots import path_label
-from simulator.studies.runs import RunMetrics, realizations_setting, run_variant, write_study
-
-METRICS = {
-    "remnants": "remnants on the ground (mean over realizations)",
-    "contaminated_ha": "contaminated area, ha (mean over realizations)",
-    "hazardous_ha": "hazard map area at the end of the time axis, ha",
-    "years_to_completion_p50": "years to completion, median over realizations (capped at the time axis)",
-    "casualties": "expected casualties over the time axis (mean over realizations; with a [risk] table)",
-}
+from simulator.studies.metrics import RunMetrics, sensitivity_descriptions, sensitivity_figures
+from simulator.studies.runs import realizations_setting, run_variant, write_study
 
 
 @dataclass(frozen=True)
@@ -251,7 +243,7 @@ def sobol(
 
 
 class ScenarioFunction:
-    """A scenario as a function from parameter values to its ensemble figures (see ``METRICS``).
+    """A scenario as a function from parameter values to its ensemble figures (``simulator.studies.metrics``).
 
     ``capped`` counts runs whose median years to completion lay beyond the time axis and
     were counted as the years to its end.
@@ -267,18 +259,10 @@ class ScenarioFunction:
 
     def __call__(self, x: np.ndarray) -> dict[str, float]:
         settings = self.base + [Setting(f.path, float(v), f.scale) for f, v in zip(self.factors, x)]
-        metrics = RunMetrics.of(run_variant(self.variants.variant(settings).loaded, threads=self.threads))
-        out = {"remnants": float(metrics.remnants.mean()), "contaminated_ha": float(metrics.contaminated_ha.mean()),
-               "hazardous_ha": metrics.hazardous_ha}
-        if metrics.years_to_completion is not None:
-            p50 = float(np.quantile(metrics.years_to_completion, 0.5, method="inverted_cdf"))
-            if not math.isfinite(p50):
-                p50 = metrics.horizon_years
-                self.capped += 1
-            out["years_to_completion_p50"] = p50
-        if metrics.casualties is not None:
-            out["casualties"] = float(metrics.casualties.mean())
-        return out
+        figures, capped = sensitivity_figures(RunMetrics.of(run_variant(self.variants.variant(settings).loaded,
+                                                                        threads=self.threads)))
+        self.capped += capped
+        return figures
 
 
 def scenario_function(variants: Variants, factors: Sequence[Factor], *, realizations: int | None = None,
@@ -308,7 +292,7 @@ def run_sensitivity(
                                f"{result.runs} runs: counted as the years to its end")
     result.info = {"scenario": loaded.scenario.name, "seed": seed,
                    "realizations_per_run": loaded.scenario.simulation.realizations, "common_random_numbers": True,
-                   "metrics": {k: v for k, v in METRICS.items() if k in set(result.table["metric"])},
+                   "metrics": {k: v for k, v in sensitivity_descriptions().items() if k in set(result.table["metric"])},
                    "timings_s": {"total": round(time.perf_counter() - t0, 3)}}
     return result
 
@@ -317,7 +301,7 @@ def write_sensitivity(result: SensitivityResult, target: Path, *, overwrite: boo
                       extra: dict | None = None) -> Path:
     """Write ``sensitivity.csv``, ``sensitivity.png``, ``sensitivity_runs.csv`` and ``sensitivity.json``, all or nothing."""
     tables = {"sensitivity.csv": result.table, "sensitivity_runs.csv": result.samples}
-    return write_study(target, "sensitivity", tables, result.plot(), result.record() | (extra or {}),
+    return write_study(target, "sensitivity", tables, {"sensitivity.png": result.plot()}, result.record() | (extra or {}),
                        overwrite=overwrite)
 
 
@@ -342,7 +326,7 @@ def sensitivity_figure(result: SensitivityResult, title: str | None = None):
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_ylim(min(-0.05, ax.get_ylim()[0]), max(1.05, ax.get_ylim()[1]))
         ax.set_ylabel("Sobol' index")
-        ax.set_title(METRICS.get(metric, metric), fontsize=10, loc="left")
+        ax.set_title(sensitivity_descriptions().get(metric, metric), fontsize=10, loc="left")
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].legend(fontsize=8, frameon=False, loc="upper right")
     axes[-1, 0].set_xticks(x, [path_label(name) for name in names], fontsize=8)  # wrapped, so long paths never overlap

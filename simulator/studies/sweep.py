@@ -1,4 +1,5 @@
-"""One-parameter sweeps: run a scenario at each value of one parameter path, with common random numbers.
+"""Sweeps: run a scenario at each value of one parameter path, or at every combination of the
+values of two (a grid), with common random numbers.
 
 Every point keeps the scenario's seed, so realization ``r`` of every point draws from the same
 random streams (see ``simulator.config.variants``). The curves are then smooth and their differences
@@ -10,6 +11,7 @@ need not move in step; the averages do.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -22,16 +24,16 @@ import pandas as pd
 from simulator.config.keypath import Setting
 from simulator.config.variants import Variant, Variants
 from simulator.errors import InputError
-from simulator.studies.runs import (
-    PER_REALIZATION,
-    RunMetrics,
-    progress_units,
-    realizations_setting,
-    run_variant,
-    write_study,
-)
+from simulator.studies.metrics import METRICS, QUANTILES, RunMetrics
+from simulator.studies.runs import progress_units, realizations_setting, run_variant, write_study
+from simulator.studies.sweep_plots import grid_figure, sweep_figure
 
 MAX_POINTS = 1000
+"""Most values one parameter takes in a sweep."""
+MAX_RUNS = 10_000
+"""Most model runs (points, or combinations of a grid) one sweep makes."""
+VALUE_COLUMNS = ("value", "value_2")
+"""The table's columns of the first and the second parameter's values."""
 
 
 def parse_values(spec: str, where: str = "--values") -> list[float]:
@@ -66,19 +68,32 @@ def parse_values(spec: str, where: str = "--values") -> list[float]:
     return values
 
 
-@dataclass
-class SweepResult:
-    """A finished sweep.
-
-    ``table``: one row per value, with ``<metric>_mean``/``_p5``/``_p50``/``_p95`` of the
-    per-realization metrics (remnants on the ground, contaminated area and, with clearance,
-    hazardous land remaining and years to completion), the hazard map's area
-    ``hazardous_ha`` and ``p_completed_within_horizon``. ``per_realization``: one row per
-    value and realization (paired across values: the same realization index shares its
-    random streams). ``notes``: values the sweep adjusted (capped dud-rate spreads).
-    """
+@dataclass(frozen=True)
+class Axis:
+    """One swept parameter: its key path, its values and the label plots give it (default: the path)."""
 
     parameter: str
+    values: list[float]
+    label: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.label or self.parameter
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep over one parameter, or over the grid of two.
+
+    ``table``: one row per value (per combination for a grid: ``value`` the first parameter's,
+    ``value_2`` the second's), with ``<metric>_mean`` (and its ``_mean_se``), ``_p5``, ``_p50``,
+    ``_p95`` of every per-realization metric of ``simulator.studies.metrics``, the hazard map's
+    area ``hazardous_ha`` with its ``hazardous_ha_se`` and ``p_completed_within_horizon``.
+    ``per_realization``: one row per value and realization (paired across values: the same
+    realization index shares its random streams). ``notes``: values the sweep adjusted.
+    """
+
+    axes: list[Axis]
     scale: bool
     table: pd.DataFrame
     per_realization: pd.DataFrame
@@ -89,34 +104,118 @@ class SweepResult:
     timings_s: dict[str, float] = field(default_factory=dict)
 
     @property
+    def parameter(self) -> str:
+        """The first (or only) parameter's path."""
+        return self.axes[0].parameter
+
+    @property
+    def is_grid(self) -> bool:
+        return len(self.axes) == 2
+
+    def axis_label(self, k: int = 0) -> str:
+        """Parameter ``k``'s axis label: its label or path, and ``(x base value)`` for a scaled sweep."""
+        name = self.axes[k].name
+        return f"{name} (x base value)" if self.scale else name
+
+    @property
     def label(self) -> str:
-        """The x-axis label: the path, and ``(x base value)`` for a scaled sweep."""
-        return f"{self.parameter} (x base value)" if self.scale else self.parameter
+        """What the sweep varies, for titles."""
+        return " and ".join(self.axis_label(k) for k in range(len(self.axes)))
 
     def plot(self, title: str | None = None):
-        """Four panels against the parameter: remnants, contaminated area, hazardous area, years to completion."""
+        """Four panels against the (first) parameter: remnants, contaminated area, hazardous area, years
+        to completion; a grid draws one line per value of the second parameter."""
         import matplotlib.pyplot as plt
 
         figure = sweep_figure(self, title)
         plt.close(figure)  # shown once in a notebook (as the cell's result); saving works the same
         return figure
 
+    def heat_map(self, title: str | None = None):
+        """A grid's heat maps: one panel per metric over both parameters."""
+        import matplotlib.pyplot as plt
+
+        figure = grid_figure(self, title)
+        plt.close(figure)
+        return figure
+
     def record(self) -> dict:
         """What ``sweep.json`` holds."""
-        return {
+        record = {
             "scenario": self.scenario, "parameter": self.parameter, "scale": self.scale,
-            "values": self.table["value"].tolist(), "realizations_per_point": self.n_realizations, "seed": self.seed,
+            "values": self.axes[0].values, "realizations_per_point": self.n_realizations, "seed": self.seed,
             "common_random_numbers": True, "notes": self.notes,
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
         }
+        if self.axes[0].label:
+            record["label"] = self.axes[0].label
+        if self.is_grid:
+            second = self.axes[1]
+            record |= {"grid": True, "parameter_2": second.parameter, "values_2": second.values,
+                       "combinations": len(self.table)} | ({"label_2": second.label} if second.label else {})
+        return record
+
+
+def _combinations(axes: Sequence[Axis]) -> list[tuple[float, ...]]:
+    """Every combination of the axes' values, the first parameter varying slowest."""
+    count = math.prod(len(a.values) for a in axes)
+    if count > MAX_RUNS:
+        raise InputError(None, "--values", " x ".join(str(len(a.values)) for a in axes),
+                         f"use at most {MAX_RUNS:,} combinations", problem="makes too many model runs;")
+    return list(itertools.product(*(a.values for a in axes)))
+
+
+def prepare_grid(variants: Variants, axes: Sequence[Axis], *, scale: bool = False,
+                 realizations: int | None = None) -> list[Variant]:
+    """Validate the scenario at every combination before anything runs (bad values raise ``InputError``)."""
+    if not 1 <= len(axes) <= len(VALUE_COLUMNS):
+        raise InputError(None, "--param", len(axes), "give --param and --values once, or twice for a grid",
+                         problem="parameters: a sweep takes one or two;")
+    paths = [a.parameter for a in axes]
+    if len(set(paths)) != len(paths):
+        raise InputError(None, "--param", paths[0], "give two different parameters", problem="is given twice;")
+    for a in axes:
+        variants.check(a.parameter, "--param")
+    base = realizations_setting(realizations)
+    return [variants.variant(base + [Setting(a.parameter, float(v), scale) for a, v in zip(axes, combo)], "--param")
+            for combo in _combinations(axes)]
 
 
 def prepare_sweep(variants: Variants, parameter: str, values: Sequence[float], *, scale: bool = False,
                   realizations: int | None = None) -> list[Variant]:
-    """Validate the scenario at every value before anything runs (bad values raise ``InputError``)."""
-    variants.check(parameter, "--param")
-    base = realizations_setting(realizations)
-    return [variants.variant(base + [Setting(parameter, float(v), scale)], "--param") for v in values]
+    """Validate the scenario at every value of one parameter before anything runs."""
+    return prepare_grid(variants, [Axis(parameter, [float(v) for v in values])], scale=scale,
+                        realizations=realizations)
+
+
+def run_grid(
+    variants: Variants,
+    axes: Sequence[Axis],
+    *,
+    scale: bool = False,
+    realizations: int | None = None,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    prepared: list[Variant] | None = None,
+) -> SweepResult:
+    """Run the scenario at every combination of the axes' values (same seed: common random numbers)."""
+    t0 = time.perf_counter()
+    axes = [Axis(a.parameter, [float(v) for v in a.values], a.label) for a in axes]
+    points = prepared or prepare_grid(variants, axes, scale=scale, realizations=realizations)
+    rows, per_real, notes = [], [], []
+    for combo, point in zip(_combinations(axes), points):
+        notes += [note for note in point.notes if note not in notes]
+        metrics = RunMetrics.of(run_variant(point.loaded, threads=threads, progress=progress))
+        where = dict(zip(VALUE_COLUMNS, combo))
+        rows.append(where | metrics.bands())
+        per_real.append(pd.DataFrame(where | {"realization": np.arange(len(metrics.remnants))}
+                                     | metrics.per_realization()))
+    sc = points[0].loaded.scenario
+    return SweepResult(
+        axes=axes, scale=scale, table=pd.DataFrame(rows), per_realization=pd.concat(per_real, ignore_index=True),
+        scenario=sc.name, seed=sc.simulation.seed, n_realizations=sc.simulation.realizations, notes=notes,
+        timings_s={"total": time.perf_counter() - t0},
+    )
 
 
 def run_sweep(
@@ -129,97 +228,37 @@ def run_sweep(
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
     prepared: list[Variant] | None = None,
+    label: str | None = None,
 ) -> SweepResult:
-    """Run the scenario at each value of ``parameter`` (same seed: common random numbers)."""
-    t0 = time.perf_counter()
-    points = prepared or prepare_sweep(variants, parameter, values, scale=scale, realizations=realizations)
-    rows, per_real, notes = [], [], []
-    for value, point in zip(values, points):
-        for note in point.notes:
-            if note not in notes:
-                notes.append(note)
-        metrics = RunMetrics.of(run_variant(point.loaded, threads=threads, progress=progress))
-        rows.append({"value": float(value)} | metrics.bands())
-        frame = pd.DataFrame({"value": float(value), "realization": np.arange(len(metrics.remnants))}
-                             | metrics.per_realization())
-        per_real.append(frame)
-    sc = points[0].loaded.scenario
-    return SweepResult(
-        parameter=parameter, scale=scale, table=pd.DataFrame(rows),
-        per_realization=pd.concat(per_real, ignore_index=True),
-        scenario=sc.name, seed=sc.simulation.seed, n_realizations=sc.simulation.realizations, notes=notes,
-        timings_s={"total": time.perf_counter() - t0},
-    )
+    """Run the scenario at each value of one ``parameter`` (same seed: common random numbers)."""
+    return run_grid(variants, [Axis(parameter, list(values), label)], scale=scale, realizations=realizations,
+                    threads=threads, progress=progress, prepared=prepared)
 
 
 def sweep_progress_total(points: list[Variant]) -> int:
-    """Realizations the sweep passes through, for a progress bar."""
+    """Realization passes the sweep makes (twice per realization with land release), for a progress bar."""
     return sum(progress_units(p.loaded) for p in points)
 
 
 def write_sweep(result: SweepResult, target: Path, *, overwrite: bool = False, extra: dict | None = None) -> Path:
-    """Write ``sweep.csv``, ``sweep_realizations.csv``, ``sweep.png`` and ``sweep.json`` into ``target``, all or nothing."""
+    """Write ``sweep.csv``, ``sweep_realizations.csv``, ``sweep.png`` (and for a grid ``sweep_grid.png``)
+    and ``sweep.json`` into ``target``, all or nothing."""
     tables = {"sweep.csv": result.table, "sweep_realizations.csv": result.per_realization}
-    record = result.record() | {"columns": COLUMN_HELP} | (extra or {})
-    return write_study(target, "sweep", tables, result.plot(), record, overwrite=overwrite)
+    figures = {"sweep.png": result.plot()} | ({"sweep_grid.png": result.heat_map()} if result.is_grid else {})
+    record = result.record() | {"columns": column_help(result)} | (extra or {})
+    return write_study(target, "sweep", tables, figures, record, overwrite=overwrite)
 
 
-COLUMN_HELP = {
-    "value": "the parameter value (a factor on the base values for a scaled sweep)",
-    **{f"{name}_<stat>": f"{text}: mean, P5, P50, P95 across realizations" for name, text in PER_REALIZATION.items()},
-    "hazardous_ha": "area of the hazard map at the end of the time axis (cells with P(remnant) >= "
-                    "hazard.threshold), ha",
-    "p_completed_within_horizon": "share of realizations with all hazardous land released by the end of the time axis",
-}
-
-
-def sweep_figure(result: SweepResult, title: str | None = None):
-    """The sweep's figure: P5-P95 band, P50 line and mean of each metric against the parameter."""
-    import matplotlib.pyplot as plt
-
-    table = result.table
-    x = table["value"].to_numpy()
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8), layout="constrained", sharex=True)
-    (a_rem, a_con), (a_haz, a_yrs) = axes
-
-    def banded(ax, name, colour, label):
-        ax.fill_between(x, table[f"{name}_p5"], table[f"{name}_p95"], color=colour, alpha=0.25, linewidth=0,
-                        label=f"{label}: P5-P95")
-        ax.plot(x, table[f"{name}_p50"], color=colour, marker="o", markersize=3, label=f"{label}: P50")
-        ax.plot(x, table[f"{name}_mean"], color=colour, linestyle="--", linewidth=1, label=f"{label}: mean")
-
-    banded(a_rem, "remnants", "#8b1a1a", "remnants")
-    a_rem.set_ylabel("remnants on the ground (items)")
-    banded(a_con, "contaminated_ha", "#b8860b", "contaminated")
-    a_con.set_ylabel("contaminated area (ha)")
-    a_haz.plot(x, table["hazardous_ha"], color="#0057b8", marker="o", markersize=3, label="hazard map area")
-    if "remaining_ha_p50" in table:
-        banded(a_haz, "remaining_ha", "#6a3d9a", "remaining after clearance")
-    a_haz.set_ylabel("hazardous area at the horizon (ha)")
-    if "years_to_completion_p50" in table:
-        horizon = None
-        yrs = {q: table[f"years_to_completion_{q}"].to_numpy(float) for q in ("p5", "p50", "p95")}
-        finite = np.concatenate([v[np.isfinite(v)] for v in yrs.values()])
-        top = float(finite.max()) if finite.size else 1.0
-        capped = {q: np.where(np.isfinite(v), v, np.nan) for q, v in yrs.items()}
-        a_yrs.fill_between(x, capped["p5"], capped["p95"], color="#2e7d32", alpha=0.25, linewidth=0,
-                           label="P5-P95 (gaps: not done within the time axis)")
-        a_yrs.plot(x, capped["p50"], color="#2e7d32", marker="o", markersize=3, label="P50")
-        late = ~np.isfinite(yrs["p50"])
-        if late.any():
-            horizon = top
-            a_yrs.scatter(x[late], np.full(late.sum(), horizon), marker="^", color="#b30000", zorder=5,
-                          label="P50 beyond the time axis")
-        a_yrs.set_ylabel("years to completion (from clearance start)")
-    else:
-        a_yrs.text(0.5, 0.5, "no clearance in this scenario", ha="center", va="center", transform=a_yrs.transAxes)
-        a_yrs.set_yticks([])
-    for ax in axes.ravel():
-        ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8, frameon=False)
-    for ax in axes[1]:
-        ax.set_xlabel(result.label)
-    fig.suptitle(title or f"{result.scenario}: sweep of {result.parameter} "
-                 f"({result.n_realizations} realizations per point, common random numbers)")
-    return fig
+def column_help(result: SweepResult) -> dict[str, str]:
+    """What each column of ``sweep.csv`` holds."""
+    stats = ", ".join(["mean", "its standard error (mean_se)"] + [f"P{q}" for q in QUANTILES])
+    values = {column: f"the value of {axis.parameter}" + (" (a factor on the base values)" if result.scale else "")
+              for column, axis in zip(VALUE_COLUMNS, result.axes)}
+    return values | {
+        **{f"{m.name}_<stat>": f"{m.description} ({m.unit}): {stats} across realizations"
+           for m in METRICS.values() if m.per_realization},
+        **{m.name: f"{m.description} ({m.unit}), with its standard error {m.name}_se"
+           for m in METRICS.values() if not m.per_realization},
+        "p_completed_within_horizon": "share of realizations with all hazardous land released by the end of the "
+                                      "time axis",
+    }
