@@ -15,9 +15,9 @@ import numpy as np
 
 from benchmarks import synthetic
 from benchmarks.baseline import METHODS, scatter_numpy
+from benchmarks.cmrs import cmrs  # noqa: F401 (a case group, called by name)
 from benchmarks.evidence import evidence  # noqa: F401 (a case group, called by name)
 from benchmarks.floor import floor  # noqa: F401 (a case group, called by name)
-from benchmarks.cmrs import cmrs  # noqa: F401 (a case group, called by name)
 from benchmarks.measure import in_fresh_process, other_load, peak_memory, peak_rss_mb, time_call, wait_for_quiet
 from benchmarks.national import national  # noqa: F401 (a case group, called by name)
 from benchmarks.report import Result

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Annotated
 
 from pydantic import (
     Field,

@@ -18,10 +18,9 @@ from simulator.outputs import plots, styles
 from simulator.outputs.evidence_outputs import write_evidence
 from simulator.outputs.imsma import IMSMA_FOLDER, write_imsma
 from simulator.outputs.plan_outputs import PLAN_FILES, write_plan
-from simulator.outputs.rasters import hex_to_rgba, write_geotiff
-from simulator.outputs.report import REPORT_FILE, write_report
 from simulator.outputs.qgis_project import PROJECT_FILE, write_qgis_files
 from simulator.outputs.rasters import write_categories, write_geotiff
+from simulator.outputs.report import REPORT_FILE, write_report
 from simulator.outputs.risk_outputs import write_risk
 from simulator.outputs.safe import write_csv
 from simulator.outputs.staging import check_writable as check_writable  # re-exported for the commands

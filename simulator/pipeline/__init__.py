@@ -21,8 +21,8 @@ from simulator.pipeline.backends import checked_threads
 from simulator.pipeline.checkpoint import Checkpoint
 from simulator.pipeline.evidence import PosteriorBackend
 from simulator.pipeline.runner import progress_total, run
-from simulator.results.evidence import EvidenceOutcome
 from simulator.release.cmrs import run_cmrs
+from simulator.results.evidence import EvidenceOutcome
 from simulator.results.provenance import scenario_hash
 from simulator.results.result import Result
 

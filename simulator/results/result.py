@@ -15,8 +15,8 @@ from simulator.engine.tiles import strike_reach_m
 from simulator.kernels import strike_table as T
 from simulator.release.cmrs import CmrsSurvey
 from simulator.release.land_release import NO_DISC, LandRelease
-from simulator.results.evidence import EvidenceOutcome
 from simulator.results.cmrs_tables import cmrs_summary
+from simulator.results.evidence import EvidenceOutcome
 from simulator.results.polygons import hazard_polygons
 from simulator.results.precision import precision_note
 from simulator.results.release_tables import completion_table, land_release_table, release_summary

@@ -32,6 +32,7 @@ from simulator.config.keypath import Setting
 from simulator.config.loading import read_toml
 from simulator.config.variants import Variants
 from simulator.errors import InputError
+from simulator.outputs.plots import path_label
 from simulator.studies.metrics import RunMetrics, sensitivity_descriptions, sensitivity_figures
 from simulator.studies.runs import realizations_setting, run_variant, write_study
 
