@@ -14,7 +14,12 @@ from simulator.pipeline.checkpoint import Checkpoint
 from simulator.pipeline.runner import run as run_setup
 from simulator.release.bands import ExactBands
 from simulator.release.land_release import (
-    ReleaseSums, band_units, completion_steps, run_land_release, score_plan, with_total,
+    ReleaseSums,
+    band_units,
+    completion_steps,
+    run_land_release,
+    score_plan,
+    with_total,
 )
 from simulator.results.tables import PERCENTILES, band
 from tests.test_land_release import run
