@@ -133,3 +133,15 @@ def test_a_resumed_land_release_reads_each_checkpointed_part_once(released, tmp_
     assert np.array_equal(resumed.land_release.bands.folded().keys, whole.land_release.bands.folded().keys)
     assert isinstance(resumed.ensemble, Ensemble)
     checkpoint.clear()
+
+
+def test_hazard_map_thresholds_equal_the_float64_probabilities(released, monkeypatch):
+    known = released.ensemble.hazard_map()
+    p = known.p_by_epoch
+    monkeypatch.setattr("simulator.engine.ensemble.REACH_BLOCK", 37)  # blocks that do not divide the grid
+    for threshold in (released.setup.scenario.hazard.suspect_threshold, released.setup.scenario.hazard.threshold, 0.5):
+        assert np.array_equal(known.reaches(threshold), p >= threshold)
+        rng = np.random.default_rng(1)
+        cells = rng.integers(0, p.shape[1], 500)
+        epoch = rng.integers(0, p.shape[0], 500)
+        assert np.array_equal(known.reaches_at(epoch, cells, threshold), p[epoch, cells] >= threshold)

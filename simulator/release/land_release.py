@@ -254,9 +254,6 @@ def release_batches(
     zone_of_cell[suspected] = 2 * rank[zone_of_cell[suspected] // 2] + zone_of_cell[suspected] % 2
     k = replace(setup.kernel, key=root_key(setup.scenario.simulation.seed, SCORED), zone=zone_of_cell,
                 n_zones=2 * len(units) + setup.kernel.n_zones, disc=NO_DISC)  # the last: outside the study area
-    threads = threads or numba.config.NUMBA_NUM_THREADS
-    windows = tile_kernels(k, tile_cells) if max(k.nx, k.ny) > tile_cells else [k]
-    buffer = CellSums.zeros(replace(k, tile=(0, 0, 1, max(w.n_cells for w in windows))), threads)
     n_lots = len(setup.class_keys) if by_unit is None else len(units)
     key0, key1 = (np.uint64(v) for v in k.key)
     args = (
@@ -265,14 +262,8 @@ def release_batches(
         plan.rate, plan.capacity, clearance.productivity_spread, clearance.ts_sample_fraction,
         clearance.detection_probability, clearance.nts_evidence_probability,
     )
-    per_realization = 2 * k.n_epochs * (k.n_zones + 1) * 8  # items and cells per epoch and zone, int64
-    batch_size = max(1, min(batch_size, RELEASE_BATCH_BYTES // per_realization))
-    for start in range(0, realizations, batch_size):
-        n = min(batch_size, realizations - start)
-        index = first + start
-        items = np.zeros((n, k.n_epochs, k.n_zones), np.int64)
-        for window in windows:
-            items += draw(window, index, n, _view(buffer, window)).zone_items[:, :, :k.n_zones]
+    for index, items in zone_item_batches(k, realizations, first, threads, batch_size, tile_cells, draw):
+        n = len(items)
         if by_unit is not None:  # zones 2 n + u: no land of a unit is never suspected
             items = np.concatenate([items[:, :, :2 * len(units)], np.zeros((n, items.shape[1], n_lots), np.int64)], 2)
         state = np.zeros((n, len(setup.steps), n_lots, K.N_METRICS))
@@ -291,8 +282,38 @@ def release_batches(
         yield index, state, unit_rows
 
 
+def zone_item_batches(
+    k: KernelInputs, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
+    tile_cells: int = TILE_CELLS, draw=scatter,
+):
+    """(first realization, items [realization, epoch, zone]) of each batch of realizations
+    ``first .. first + realizations - 1`` of ``k``, counted tile by tile on grids wider or taller
+    than ``tile_cells`` into one reused set of accumulators (no whole-grid array is made), in
+    batches whose tables stay under ``RELEASE_BATCH_BYTES``. Use a disc of one cell (``NO_DISC``). ``draw``
+    runs a batch (``scatter``'s signature)."""
+    threads = threads or numba.config.NUMBA_NUM_THREADS
+    windows = tile_kernels(k, tile_cells) if max(k.nx, k.ny) > tile_cells else [k]
+    buffer = CellSums.zeros(replace(k, tile=(0, 0, 1, max(w.n_cells for w in windows))), threads)
+    per_realization = 3 * k.n_epochs * (k.n_zones + 1) * 8  # items and cells per window, and the sum (int64)
+    batch_size = max(1, min(batch_size, RELEASE_BATCH_BYTES // per_realization))
+    for start in range(0, realizations, batch_size):
+        n = min(batch_size, realizations - start)
+        items = np.zeros((n, k.n_epochs, k.n_zones), np.int64)
+        for window in windows:
+            items += draw(window, first + start, n, _view(buffer, window)).zone_items[:, :, :k.n_zones]
+        yield first + start, items
+
+
+def items_per_zone(k: KernelInputs, realizations: int, threads: int | None = None, batch_size: int = 64) -> np.ndarray:
+    """Remnants per realization and zone of ``k`` over all epochs (int64 [realization, zone])."""
+    out = np.zeros((realizations, k.n_zones), np.int64)
+    for index, items in zone_item_batches(k, realizations, 0, threads, batch_size):
+        out[index:index + len(items)] = items.sum(axis=1)
+    return out
+
+
 def _view(buffer: CellSums, window: KernelInputs) -> CellSums:
-    """Accumulators for ``window`` in ``buffer``'s memory: land release never reads them, so one
+    """Accumulators for ``window`` in ``buffer``'s memory: zone counts never read them, so one
     buffer serves every tile and batch."""
     threads, n, e = buffer.sum_count.shape[0], window.n_cells, window.n_epochs
     return CellSums(buffer.sum_count.ravel()[:threads * n].reshape(threads, n),

@@ -9,12 +9,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from simulator.engine.ensemble import SCORED, Ensemble, root_key, run_ensemble
+from simulator.engine.ensemble import SCORED, Ensemble, root_key
 from simulator.engine.prepare import Setup
 from simulator.engine.tiles import strike_reach_m
 from simulator.kernels import strike_table as T
 from simulator.release.cmrs import CmrsSurvey
-from simulator.release.land_release import NO_DISC, LandRelease
+from simulator.release.land_release import NO_DISC, LandRelease, items_per_zone
 from simulator.results.cmrs_tables import cmrs_summary
 from simulator.results.evidence import EvidenceOutcome
 from simulator.results.polygons import hazard_polygons
@@ -77,9 +77,7 @@ class Result:
         independently of the hazard map's (the scored ones), as many as the map has."""
         seed = self.setup.scenario.simulation.seed
         inputs = replace(self.setup.kernel, zone=zone, n_zones=n_zones, disc=NO_DISC, key=root_key(seed, SCORED))
-        ensemble = run_ensemble(inputs, self.ensemble.realizations,
-                                batch_size=self.setup.scenario.simulation.batch_size)
-        return ensemble.zone_items.sum(axis=1)
+        return items_per_zone(inputs, self.ensemble.realizations, batch_size=self.setup.scenario.simulation.batch_size)
 
     @cached_property
     def hazardous_area(self) -> pd.DataFrame:
