@@ -118,7 +118,8 @@ def _single_symbol(kind: str, layer_class: str, values: dict[str, str]) -> str:
   </renderer-v2>"""
 
 
-def _labels(field: str, colour: str) -> str:
+def _labels(field: str, colour: str, placement: int) -> str:
+    """Labels from ``field``; ``placement`` 0 around a point, 1 over a polygon's centroid."""
     return f"""  <labeling type="simple">
     <settings calloutType="simple">
       <text-style fieldName={xml_attr(field)} isExpression="0" fontSize="8" fontSizeUnit="Point" textColor="{colour}"
@@ -126,8 +127,8 @@ def _labels(field: str, colour: str) -> str:
         <text-buffer bufferDraw="1" bufferSize="0.8" bufferSizeUnits="MM" bufferColor="255,255,255,255"
                      bufferOpacity="1"/>
       </text-style>
-      <placement placement="1" dist="1" distUnits="MM" centroidInside="1"/>
-      <rendering obstacle="1" scaleVisibility="0" drawLabels="1"/>
+      <placement placement="{placement}" dist="1" distUnits="MM" centroidInside="1"/>
+      <rendering obstacle="0" scaleVisibility="0" drawLabels="1"/>
     </settings>
   </labeling>"""
 
@@ -143,7 +144,7 @@ def hazard_qml(threshold: float, *, suspected: bool = False) -> str:
     properties = (f'  <customproperties><Option type="Map"><Option name="remnant:threshold" type="QString" '
                   f'value="{threshold:g}"/><Option name="remnant:hazard" type="QString" value="{kind}"/>'
                   f"</Option></customproperties>")
-    return _qml(f"{fill}\n{_labels('id', _rgba(colour))}\n{properties}", "Symbology|Labeling|CustomProperties", 2)
+    return _qml(f"{fill}\n{_labels('id', _rgba(colour), 1)}\n{properties}", "Symbology|Labeling|CustomProperties", 2)
 
 
 def strikes_qml() -> str:
@@ -152,7 +153,7 @@ def strikes_qml() -> str:
         "name": "cross_fill", "color": "255,255,255,255", "outline_color": "0,0,0,255", "outline_width": "0.3",
         "outline_width_unit": "MM", "size": "3", "size_unit": "MM", "angle": "45",
     })
-    return _qml(f"{marker}\n{_labels('id', '0,0,0,255')}", "Symbology|Labeling", 0)
+    return _qml(f"{marker}\n{_labels('id', '0,0,0,255', 0)}", "Symbology|Labeling", 0)
 
 
 def store_in_geopackage(gpkg: Path, layer: str, qml: str, description: str) -> None:
