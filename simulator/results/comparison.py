@@ -38,6 +38,9 @@ RULE_K = 2.0
 Z_LEVEL = float(stats.norm.ppf(0.5 + LEVEL / 2))
 """Half-width of a ``LEVEL`` normal interval in standard errors (1.96 at 95 %)."""
 
+DECIMALS = 6
+"""Decimal places of the differences and allowances ``record`` reports."""
+
 LABELS = {
     "expected_duds": ("expected duds", "items"),
     "contaminated_ha_mean": ("contaminated area, mean", "ha"),
@@ -153,6 +156,11 @@ def headline(summary: dict, prefix: str = "") -> dict[str, tuple[float, float | 
     return found
 
 
+def _rounded(value: float | None) -> float | None:
+    """``value`` to ``DECIMALS`` places (differences of rounded figures carry float noise)."""
+    return None if value is None else round(value, DECIMALS)
+
+
 def _fallback_unit(key: str) -> str:
     name = key.rsplit(".", 1)[-1]
     if name.endswith("_ha") or "_ha_" in name:
@@ -198,8 +206,8 @@ class Comparison:
             "rule": f"a difference exceeds the Monte Carlo error when |d| > {RULE_K:g} sqrt(se_1^2 + se_k^2); "
                     f"an interval gives se = width / (2 x {Z_LEVEL:.2f})",
             "figures": [{"key": f.key, "label": f.label, "unit": f.unit, "values": f.values, "se": f.errors,
-                         "differences": [f.difference(k) for k in range(1, len(self.runs))],
-                         "allowed": [f.allowance(k) for k in range(1, len(self.runs))],
+                         "differences": [_rounded(f.difference(k)) for k in range(1, len(self.runs))],
+                         "allowed": [_rounded(f.allowance(k)) for k in range(1, len(self.runs))],
                          "exceeds_error": [f.exceeds(k) for k in range(1, len(self.runs))]}
                         for f in self.figures],
             "notes": self.notes,
