@@ -172,8 +172,8 @@ def test_outputs_are_byte_identical_between_runs_geopackage_included(remnant, ti
     for name in ("a", "b"):
         code, _, stderr = remnant("run", tiny, "--out", tmp_path / name, "--quiet")
         assert code == 0, stderr
-    files = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert "hazard_areas.gpkg" in files
+    files = sorted(str(p.relative_to(tmp_path / "a")) for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert "hazard_areas.gpkg" in files and "imsma/hazards.geojson" in files and "report.html" in files
     differ = [f for f in files if (tmp_path / "a" / f).read_bytes() != (tmp_path / "b" / f).read_bytes()]
     assert differ == ["run.json"]  # timings
 

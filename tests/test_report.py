@@ -87,7 +87,9 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def test_chromium_renders_the_report_without_errors_or_fetches(report):
     page = headless.load(report, WIDTH, HEIGHT)
-    assert page.requests == [report.resolve().as_uri()]
+    fetched = [url for url in page.requests if not url.startswith("data:")]  # inline images are no fetch
+    assert fetched == [report.resolve().as_uri()]
+    assert len(page.requests) - len(fetched) == 4  # the four figures decoded from the page itself
     assert [m for m in page.console if m[0] in ("error", "warning", "assert")] == []
     assert page.exceptions == []
     assert png_size(page.screenshot) == (WIDTH, HEIGHT)

@@ -16,7 +16,8 @@ from simulator.outputs.safe import write_csv
 PLAN_FILES = ("work_units.gpkg", "work_units.csv", "plan.png")
 
 GANTT_ROWS = 40
-"""Units drawn in ``plan.png``: the first this many in work order (the title says how many there are)."""
+"""Units drawn in ``plan.png`` at most: with more, every k-th in work order, so the chart spans the
+whole schedule (the title says which)."""
 
 METHOD_COLOURS = {"nts": "#4c72b0", "ts": "#dd8452", "bac": "#c44e52"}
 METHOD_LABELS = {"nts": "non-technical survey (NTS)", "ts": "technical survey (TS)", "bac": "clearance (BAC)"}
@@ -39,7 +40,8 @@ def plain(text: str) -> str:
 def gantt(units: pd.DataFrame, title: str, deadline):
     """Which team type (NTS, TS, BAC) works which unit when: per unit in work order a bar from the
     median start to the median finish of each method, a whisker to the P90 finish, and the deadline."""
-    shown = units.head(GANTT_ROWS)
+    step = max(1, -(-len(units) // GANTT_ROWS))
+    shown = units.iloc[::step]
     fig, ax = plt.subplots(figsize=(10, 1.6 + 0.22 * max(len(shown), 1)), layout="constrained")
     offsets = {"nts": -0.27, "ts": 0.0, "bac": 0.27}
     for row, (_, unit) in enumerate(shown.iterrows()):
@@ -65,10 +67,10 @@ def gantt(units: pd.DataFrame, title: str, deadline):
     if deadline is not None:
         ax.axvline(pd.Timestamp(deadline), color="#b30000", linestyle="--")
         handles.append(Line2D([], [], color="#b30000", linestyle="--", label=f"deadline {deadline}"))
-    ax.legend(handles=handles, loc="lower right", fontsize=8)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     ax.set_xlabel("date (bars: median start to median finish over the scored realizations)")
     ax.set_ylabel("work unit (priority rank, id, land use)")
-    more = f", first {len(shown)} of {len(units)} units" if len(units) > len(shown) else ""
+    more = f", one unit in {step} of {len(units):,} in work order" if step > 1 else ""
     ax.set_title(f"{title}{more}")
     ax.grid(axis="x", alpha=0.3)
     return fig

@@ -107,7 +107,7 @@ def assumptions_html(result: Result) -> str:
 def provenance_html(result: Result, run_hash: str) -> str:
     sc = result.setup.scenario
     rows = [("scenario file", str(result.setup.loaded.path)), ("run hash (SHA-256 of every input)", run_hash),
-            ("seed", sc.simulation.seed), ("realizations (hazard map)", result.ensemble.realizations)]
+            ("seed", str(sc.simulation.seed)), ("realizations (hazard map)", result.ensemble.realizations)]
     rows += [(f"version: {k}", v) for k, v in versions().items()]
     return _pairs(rows)
 
