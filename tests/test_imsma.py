@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from pyproj import Transformer
 
-from simulator.outputs.imsma import EvidencePoint, write_imsma
+from simulator.config.variants import load_scenario
+from simulator.engine.prepare import prepare
+from simulator.outputs.imsma import EvidencePoint, scenario_evidence, write_imsma
 from tests.test_land_release import run
 
 HAZARD_FIELDS = ("imsma_id", "hazard_localid", "hazard_type", "confirmed", "contamination_type", "status",
@@ -116,3 +120,15 @@ def test_evidence_points_are_exported_in_lonlat(result, tmp_path):
     assert feature["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-7)
     assert feature["properties"]["description"] == point.description
     assert not (folder / "land_release.geojson").exists()  # no plan given
+
+
+def test_the_scenarios_point_evidence_is_exported():
+    """demo-evidence's finds and witness reports, read from its files, become IMSMA evidence points."""
+    scenario = Path(__file__).parents[1] / "scenarios" / "demo-evidence.toml"
+    points = scenario_evidence(prepare(load_scenario(scenario)))
+    data = scenario.parent / "data" / "demo-evidence"
+    finds = [p for p in points if p.kind == "find"]
+    reports = [p for p in points if p.kind == "strike report"]
+    assert len(finds) == len(pd.read_csv(data / "finds.csv"))
+    assert len(reports) == len(pd.read_csv(data / "strike_reports.csv"))
+    assert all(isinstance(p.day, date) for p in points)

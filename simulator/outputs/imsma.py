@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from simulator.engine.prepare import Setup
+from simulator.inputs.evidence import Points, read_evidence
 from simulator.results.polygons import hazard_polygons
 
 IMSMA_FOLDER = "imsma"
@@ -130,6 +131,25 @@ def evidence_records(points: Sequence[EvidencePoint], crs, name: str, run_id: st
         "description": [p.description for p in points],
         "run_id": [run_id] * len(points),
     }, geometry=gpd.points_from_xy([p.x for p in points], [p.y for p in points]), crs=crs)
+
+
+def scenario_evidence(setup: Setup) -> list[EvidencePoint]:
+    """The scenario's point evidence (finds and witness strike reports of ``[evidence]``) as evidence
+    points; a point without a date takes the time axis's start. None without ``[evidence]``."""
+    spec = setup.scenario.evidence
+    if spec is None:
+        return []
+    data = read_evidence(spec, grid_crs=setup.grid.crs, profiles=set(setup.loaded.profiles))
+    start = setup.scenario.time.start
+
+    def points(rows: Points, kind: str, prefix: str, what) -> list[EvidencePoint]:
+        days = [start if np.isnat(d) else pd.Timestamp(d).date() for d in rows.date]
+        return [EvidencePoint(f"{prefix}{i + 1}", float(rows.x[i]), float(rows.y[i]), kind, days[i], what(i))
+                for i in range(len(rows))]
+
+    return (points(data.finds, "find", "F", lambda i: f"{int(data.finds.count[i])} item(s) found")
+            + points(data.reports, "strike report", "R",
+                     lambda i: f"witness report of a strike, position error {data.reports.error_m[i]:g} m"))
 
 
 def write_imsma(folder: Path, setup: Setup, p: np.ndarray, mean_count: np.ndarray, cha: gpd.GeoDataFrame,

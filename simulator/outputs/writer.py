@@ -16,7 +16,7 @@ import numpy as np
 from simulator.inputs.grid import Grid
 from simulator.outputs import plots, styles
 from simulator.outputs.evidence_outputs import write_evidence
-from simulator.outputs.imsma import IMSMA_FOLDER, write_imsma
+from simulator.outputs.imsma import IMSMA_FOLDER, scenario_evidence, write_imsma
 from simulator.outputs.plan_outputs import PLAN_FILES, write_plan
 from simulator.outputs.qgis_project import PROJECT_FILE, write_qgis_files
 from simulator.outputs.rasters import write_categories, write_geotiff
@@ -76,7 +76,7 @@ def write_outputs(result: Result, target: Path, *, overwrite: bool = False, extr
             write_evidence(result, folder)
         run_hash = scenario_hash(result.setup)
         write_imsma(folder, result.setup, result.p_contaminated, result.mean_count, result.hazard_areas, run_hash,
-                    units)
+                    units, scenario_evidence(result.setup))
         write_qgis_files(result, folder)
         write_run_record(result, folder / "run.json", extra or {})
         write_report(result, folder, run_hash, units)
