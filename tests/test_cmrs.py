@@ -279,7 +279,7 @@ def test_same_results_whatever_the_thread_count(tmp_path):
 def test_simulate_surveys_the_scored_realizations(tmp_path):
     path = write_tiny(tmp_path, TINY_TOML.replace("[hazard]", CMRS_TOML + "\n[hazard]"))
     result = simulate(load_scenario(path, ["simulation.realizations=6"]), threads=1)
-    assert result.cmrs.metrics.shape == (len(result.land_release.state), K.N_METRICS)
+    assert result.cmrs.metrics.shape == (result.land_release.realizations, K.N_METRICS)
     assert result.summary["cmrs"]["scored_realizations"] == 6 and "cmrs" in result.timings_s
 
 

@@ -126,8 +126,8 @@ def test_maps_of_osm_data_carry_the_credit_and_others_do_not(result, figures):
     osm = result.setup.scenario.land_use.model_copy(update={"path": Path("x.osm.pbf")})
     setup = result.setup
     scenario = setup.scenario.model_copy(update={"land_use": osm})
-    osm_setup = SimpleNamespace(grid=setup.grid, landuse_codes=setup.landuse_codes, class_keys=setup.class_keys,
-                                strikes=setup.strikes, scenario=scenario)
+    osm_setup = SimpleNamespace(grid=setup.grid, landuse_codes=setup.landuse_codes, inside=setup.inside,
+                                class_keys=setup.class_keys, strikes=setup.strikes, scenario=scenario)
     figure = plots.district_map(osm_setup, result.density_per_ha, None, "m")
     assert plots.OSM_CREDIT in [t.get_text() for ax in figure.axes for t in ax.texts]
 
