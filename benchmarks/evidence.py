@@ -41,6 +41,7 @@ def evidence(sizes=None) -> list[Result]:
     once, after a warm-up that compiles the kernel), against the target of 10 s; ``cpu_s`` is the
     thread's CPU time (the wall time on a loaded machine is longer)."""
     from benchmarks.cases import log
+    from benchmarks.measure import peak_memory
     from simulator.config.evidence import Evidence
     from simulator.config.variants import load_scenario
     from simulator.engine.evidence_tables import evidence_tables
@@ -56,11 +57,12 @@ def evidence(sizes=None) -> list[Result]:
     tables_s = time.perf_counter() - t0
     numba.set_num_threads(1)
     log_likelihoods(setup.kernel, tables, np.arange(2), 1)  # warm-up: compile or load the kernel
-    t0, c0 = time.perf_counter(), time.process_time()
-    ll = log_likelihoods(setup.kernel, tables, np.arange(REALIZATIONS), 1)
-    seconds, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    with peak_memory() as peak:
+        t0, c0 = time.perf_counter(), time.process_time()
+        ll = log_likelihoods(setup.kernel, tables, np.arange(REALIZATIONS), 1)
+        seconds, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     finite = int(np.isfinite(ll).sum())
-    return [Result("evidence_conditioning", REALIZATIONS / seconds, "realizations/s", None, seconds=seconds,
+    return [Result("evidence_conditioning", REALIZATIONS / seconds, "realizations/s", peak.mb, seconds=seconds,
                    detail={"realizations": REALIZATIONS, "finds": FINDS, "searched_polygons": POLYGONS, "threads": 1,
                            "cpu_s": round(cpu_s, 3), "tables_s": round(tables_s, 3), "total_s": round(seconds + tables_s, 3),
                            "target_s": 10.0, "finite_weights": finite})]

@@ -544,6 +544,7 @@ def _subprocess_cases(tmp_path: Path) -> dict:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["threads 0", "unknown command", "truncated csv.gz", "land use a named pipe",
                                   "run.json is {"])
 def test_bad_inputs_in_a_real_process(tmp_path, case):

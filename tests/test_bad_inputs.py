@@ -56,6 +56,7 @@ def test_bad_scenario_fails_cleanly(remnant, path, tmp_path):
     assert_clean_failure(code, stdout, stderr, path, out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["unknown_key_strike", "land_use_corrupt", "toml_syntax"])
 def test_bad_scenario_fails_cleanly_in_a_subprocess(name, tmp_path):
     path = BAD / f"{name}.toml"

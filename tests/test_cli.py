@@ -57,6 +57,7 @@ def test_bad_input_is_one_line_and_exit_2_and_nothing_written(remnant, tiny, tmp
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_set_and_seed_change_results(remnant, tiny, tmp_path):
     runs = {}
     for name, extra in {"a": [], "b": ["--seed", "8"], "c": ["--set", "strikes[0].dud_rate.mean=0.3"]}.items():
@@ -78,6 +79,7 @@ def test_validate_catalog_schema(remnant, tiny):
     assert code == 0 and "strikes" in json.loads(stdout)["properties"]
 
 
+@pytest.mark.slow
 def test_init_writes_a_scenario_that_validates_and_runs(remnant, tmp_path):
     folder = tmp_path / "mine"
     assert remnant("init", folder)[0] == 0

@@ -21,6 +21,8 @@ import pytest
 from simulator.outputs.staging import hold
 from tests.test_strike_records import records_scenario
 
+pytestmark = pytest.mark.slow  # whole processes run, killed and resumed: CI runs them with -m slow
+
 TIMEOUT_S = 300
 
 

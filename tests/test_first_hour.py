@@ -14,6 +14,8 @@ import pytest
 
 from simulator.config.variants import load_scenario
 
+pytestmark = pytest.mark.slow  # whole processes run the tutorial's commands: CI runs them with -m slow
+
 ROOT = Path(__file__).resolve().parents[1]
 EXTRACT = "tests/data/osm-rural-finland.osm.pbf"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)

@@ -89,6 +89,7 @@ def check(what: str, call, path, *others):
 # -- (a) random documents into validate ---------------------------------------------------------
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(raw=st.dictionaries(keys, documents, max_size=8))
 def test_random_documents_validate_or_fail_cleanly(raw):

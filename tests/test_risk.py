@@ -172,6 +172,7 @@ def test_contact_probability_saturates_and_counts_reach(tmp_path):
     assert rates.marked[farm] == pytest.approx(0.6 * rates.free[farm])
 
 
+@pytest.mark.slow
 def test_run_writes_risk_outputs_and_summary(tmp_path, remnant):
     path = scenario(tmp_path, realizations=6).path
     out = tmp_path / "out"

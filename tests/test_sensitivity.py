@@ -109,6 +109,7 @@ def test_bad_ranges_are_one_line_naming_the_file(tiny, tmp_path, text, expected)
     assert expected in message and "ranges.toml" in message and "\n" not in message
 
 
+@pytest.mark.slow
 def test_dud_rate_mean_dominates_remnants_when_its_range_is_widest(tiny):
     variants = Variants.read(tiny)
     factors = factors_from_mapping({

@@ -39,8 +39,8 @@ def naive_release(units, crews, n_steps, ts_fraction):
         for unit, st in zip(units, state):
             if st["stage"] is None and unit["step"] <= s:
                 st.update(stage="nts", work=(unit["sha"] + unit["cha"]) * unit["rate"]["nts"])
-        for roles, per_step in crews:
-            budget = per_step[s]
+        for roles, team_days in crews:
+            budget = team_days[s]
             for unit, st in zip(units, state):
                 while budget > 0 and st["stage"] in roles:
                     use = min(budget, st["work"])
@@ -77,8 +77,8 @@ def kernel_release(units, crews, n_steps, ts_fraction):
         items[0, 0, 2 * u + 1] = 3 if unit["evidence"] or unit["hit"] else 0  # items only in confirmed land
         items[0, 0, 2 * u] = 2 if unit["evidence"] else 0
     capacity = np.zeros((n_steps, len(K.CREW_MASKS)))
-    for roles, per_step in crews:
-        capacity[:, COLUMN[tuple(r for r in ALL_ROLES if r in roles)]] += per_step
+    for roles, team_days in crews:
+        capacity[:, COLUMN[tuple(r for r in ALL_ROLES if r in roles)]] += team_days
     out = np.zeros((1, n_steps, 1, K.N_METRICS))
     K.release_ensemble(
         items, np.zeros(n, np.int64), np.array([u["step"] for u in units], np.int64),
