@@ -9,7 +9,6 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -269,7 +268,6 @@ def test_golden_tiny_cmrs(tmp_path, request):
     pd.testing.assert_frame_equal(table, expected, check_exact=False, rtol=1e-5, atol=1e-6, check_dtype=False)
 
 
-@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
 def test_same_results_whatever_the_thread_count(tmp_path):
     setup = tiny_setup(tmp_path)
     one, two = run_cmrs(setup, 7, threads=1), run_cmrs(setup, 7, threads=2)

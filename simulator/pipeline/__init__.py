@@ -96,7 +96,7 @@ def execute(
                 setup.kernel, result.ensemble.realizations, threads=threads, batch_size=setup.scenario.simulation.batch_size))
         if result.land_release is not None and setup.scenario.clearance.cmrs is not None:
             t0 = time.perf_counter()
-            result.cmrs = run_cmrs(setup, len(result.land_release.final), threads)
+            result.cmrs = run_cmrs(setup, result.land_release.realizations, threads)
             result.timings_s["cmrs"] = time.perf_counter() - t0
         if target is not None:
             reporter.writing()

@@ -134,7 +134,7 @@ class Result:
         if self.risk is not None:
             figures["risk"] = risk_summary(self.setup, self.risk)
         if self.evidence is not None:
-            scored = 0 if self.land_release is None else len(self.land_release.final)
+            scored = 0 if self.land_release is None else self.land_release.realizations
             figures["evidence"] = self.evidence.summary(figures, self.ensemble.realizations, scored)
         target = self.setup.scenario.simulation.target
         if target is not None:

@@ -88,7 +88,7 @@ class UnitStates:
     @classmethod
     def of(cls, setup: Setup, land_release: LandRelease, threads: int | None = None) -> UnitStates:
         """Land release of the scored realizations again (the same draws), kept per unit."""
-        plan, n = land_release.plan, len(land_release.final)
+        plan, n = land_release.plan, land_release.realizations
         steps = np.array([map_step(setup), len(setup.steps) - 1])
         per_realization = len(setup.steps) * max(len(plan.units), 1) * K.N_METRICS * 8
         batch = int(max(1, min(setup.scenario.simulation.batch_size, UNIT_STATE_BYTES // per_realization)))
