@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import hypergeom
 
-from simulator.release.qa import large_lot_sample_size, lot_units, p_accept, p_clean_sample, sample_size
+from simulator.release.qa import large_lot_sample_size, lot_units, p_accept, p_accept_lots, p_clean_sample, sample_size
 
 
 def test_large_lot_needs_299_units_for_95_percent_confidence_of_99_percent_clean():
@@ -43,6 +43,21 @@ def test_sample_size_is_the_smallest_meeting_the_confidence(confidence, clean, l
     assert hypergeom(lot, dirty, n).pmf(0) <= 1 - confidence + 1e-12
     if n > 1:
         assert hypergeom(lot, dirty, n - 1).pmf(0) > 1 - confidence
+
+
+@pytest.mark.parametrize("lot,expected", [(40, 38), (80, 76), (20, 19)])
+def test_a_clean_sample_probability_exactly_at_the_bound_passes(lot, expected):
+    # one dirty unit: a clean sample of n has probability (lot - n) / lot, exactly 0.05 at n = 0.95 lot
+    assert sample_size(0.95, 0.99, lot) == expected
+
+
+def test_pass_probabilities_of_many_lots_equal_one_by_one():
+    rng = np.random.default_rng(5)
+    lot = rng.integers(1, 120, 3000)
+    dirty = np.minimum(rng.integers(1, 12, 3000), lot)
+    sample = np.minimum(rng.integers(1, 90, 3000), lot)
+    one_by_one = [p_accept(int(n), int(d), int(k), 0.9) for n, d, k in zip(lot, dirty, sample)]
+    assert np.array_equal(p_accept_lots(lot, dirty, sample, 0.9), one_by_one)
 
 
 def test_vectorised_over_lots():

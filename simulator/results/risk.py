@@ -25,7 +25,7 @@ from simulator.engine.prepare import Setup
 from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
 from simulator.release.land_release import LandRelease, Plan, run_land_release
-from simulator.release.qa import lot_units, p_accept, sample_size
+from simulator.release.qa import lot_units, p_accept_lots, sample_size
 from simulator.results.tables import M2_PER_HA, band, per_step
 
 RISK_STREAM = 0x5249534B
@@ -326,11 +326,12 @@ def qa_table(setup: Setup, risk: RiskOverTime) -> pd.DataFrame:
     lot = lot_units(released, qa.sampling_unit_m or setup.grid.cell_size_m)
     residual = final[..., K.RESIDUAL]
     dirty = np.minimum(residual, lot).astype(np.int64)
-    sizes = {int(n): sample_size(qa.confidence, qa.clean_share, int(n)) for n in np.unique(lot) if n > 0}
-    sample = np.vectorize(lambda n: sizes.get(int(n), 0), otypes=[np.int64])(lot)
+    lots, at = np.unique(lot, return_inverse=True)
+    sizes = np.array([sample_size(qa.confidence, qa.clean_share, int(n)) if n > 0 else 0 for n in lots], np.int64)
+    sample = sizes[at.reshape(lot.shape)]
     passes = np.ones_like(released)
-    for r, u in zip(*np.nonzero(dirty > 0)):
-        passes[r, u] = p_accept(int(lot[r, u]), int(dirty[r, u]), int(sample[r, u]), p_detect)
+    held = dirty > 0
+    passes[held] = p_accept_lots(lot[held], dirty[held], sample[held], p_detect)
     per_year = residual * intact * rates.free[c] * rates.p_detonation[:, None] * rates.casualties_per_detonation
     after_qa = per_year * (passes + (1.0 - passes) * (1.0 - p_detect))
     rows = []
