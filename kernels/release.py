@@ -21,7 +21,9 @@ from .jit import jit
 from .rng import binomial, normal_pair, seed_stream
 
 RELEASE_STREAM = 1 << 62
-"""Stream index of the land-release draws of a realization, apart from any strike's."""
+"""Stream index of a realization's productivity factor, apart from any strike's."""
+UNIT_STREAM = RELEASE_STREAM + 1
+"""Stream ``UNIT_STREAM + 3 u + m``: what method ``m`` finds in work unit ``u`` of a realization."""
 
 # stages of a unit
 WAITING, NTS, TS, BAC, RELEASED = 0, 1, 2, 3, 4
@@ -60,14 +62,31 @@ def _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, backgrou
 
 
 @jit
+def _found(u, m, n, p, q, state, key0, key1, r, memo):
+    """What method ``m`` finds of the ``n`` items of unit ``u``: Binomial(n, p), then Binomial(that, q) if
+    ``q >= 0``, on the unit and method's own stream, so that it does not depend on when the unit is worked.
+    ``memo`` ([unit, method, (n, found)], or empty) keeps the answer for the same ``n``."""
+    if memo.shape[0] and memo[u, m, 0] == n:
+        return memo[u, m, 1]
+    seed_stream(state, key0, key1, r, UNIT_STREAM + 3 * u + m)
+    k = binomial(state, n, p)
+    if q >= 0.0:
+        k = binomial(state, k, q)
+    if memo.shape[0]:
+        memo[u, m, 0] = n
+        memo[u, m, 1] = k
+    return k
+
+
+@jit
 def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha, area_cha, ts_first, rate,
-            ts_fraction, p_detect, p_evidence, state, released, found, residual):
+            ts_fraction, p_detect, p_evidence, state, key0, key1, r, memo, released, found, residual):
     """Unit ``u`` has finished method ``m``: draw what it found and move it to its next stage."""
     c = unit_class[u]
     if m == 0:
         area[u] = area_cha[u]
         cha_items[u] += sha_items[u]
-        if binomial(state, sha_items[u], p_evidence) == 0:
+        if _found(u, 0, sha_items[u], p_evidence, -1.0, state, key0, key1, r, memo) == 0:
             released[c, 0] += area_sha[u]
             residual[c] += sha_items[u]
             cha_items[u] -= sha_items[u]
@@ -85,7 +104,7 @@ def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha,
             stage[u] = BAC
             left[u] = area[u] * rate[u, 2]
     elif m == 1:
-        hit = binomial(state, binomial(state, cha_items[u], ts_fraction), p_detect)
+        hit = _found(u, 1, cha_items[u], ts_fraction, p_detect, state, key0, key1, r, memo)
         found[c] += hit
         cha_items[u] -= hit
         if hit == 0:
@@ -97,7 +116,7 @@ def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha,
             stage[u] = BAC
             left[u] = (1.0 - ts_fraction) * area[u] * rate[u, 2]
     else:
-        hit = binomial(state, cha_items[u], p_detect)
+        hit = _found(u, 2, cha_items[u], p_detect, -1.0, state, key0, key1, r, memo)
         found[c] += hit
         residual[c] += cha_items[u] - hit
         cha_items[u] = 0
@@ -108,12 +127,15 @@ def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha,
 @jit
 def _realization(
     items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction, p_detect,
-    p_evidence, state, epoch_step, out, units_out,
+    p_evidence, state, key0, key1, r, memo, epoch_step, out, units_out, n_steps, every_step,
 ):
+    """Steps ``0 .. n_steps - 1`` of realization ``r`` at productivity factor ``speed``; ``out`` gets the
+    state after each step (``every_step``) or after the last only; ``memo`` see ``_found``."""
     n_units = unit_class.shape[0]
-    n_steps = capacity.shape[0]
     n_classes = out.shape[1]
     record = units_out.shape[0] > 0
+    crew_from = np.zeros(CREW_MASKS.shape[0], np.int64)  # per crew: the units before it are past its stages
+    first_step = 0  # the next step at which a unit may appear
     stage = np.zeros(n_units, np.int64)
     left = np.zeros(n_units)
     area = np.zeros(n_units)
@@ -127,14 +149,24 @@ def _realization(
         for e in range(epoch_step.shape[0]):
             if epoch_step[e] == s:
                 _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual, units_out)
-        for u in range(n_units):
-            if stage[u] == WAITING and unit_step[u] <= s:
-                stage[u] = NTS
-                left[u] = (area_sha[u] + area_cha[u]) * rate[u, 0]
+        if s >= first_step:
+            first_step = n_steps
+            for u in range(n_units):
+                if stage[u] == WAITING:
+                    if unit_step[u] <= s:
+                        stage[u] = NTS
+                        left[u] = (area_sha[u] + area_cha[u]) * rate[u, 0]
+                    else:
+                        first_step = min(first_step, unit_step[u])
         for j in range(capacity.shape[1]):
             budget = capacity[s, j] * speed
+            if budget <= 0.0:
+                continue
             roles = CREW_MASKS[j]
-            for u in range(n_units):
+            last = BAC if roles & 4 else TS if roles & 2 else NTS  # the last stage this crew works
+            while crew_from[j] < n_units and stage[crew_from[j]] > last:
+                crew_from[j] += 1
+            for u in range(crew_from[j], n_units):
                 if budget <= 0.0:
                     break
                 # the crew works this unit as long as it waits for one of the crew's roles
@@ -149,11 +181,14 @@ def _realization(
                         break
                     c = unit_class[u]
                     before = released[c, 0] + released[c, 1] + released[c, 2]
-                    _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha, area_cha,
-                            ts_first, rate, ts_fraction, p_detect, p_evidence, state, released, found, residual)
+                    _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha, area_cha, ts_first,
+                            rate, ts_fraction, p_detect, p_evidence, state, key0, key1, r, memo, released, found,
+                            residual)
                     if record:
                         units_out[u, UNIT_FINISH + m] = s
                         units_out[u, UNIT_RELEASED_M2 + m] += released[c, 0] + released[c, 1] + released[c, 2] - before
+        if not every_step and s < n_steps - 1:
+            continue
         for c in range(n_classes):
             out[s, c, CANCELLED_M2] = released[c, 0]
             out[s, c, REDUCED_M2] = released[c, 1]
@@ -231,8 +266,14 @@ def _seeded_realization(
     state = np.empty(4, np.uint64)
     seed_stream(state, key0, key1, r, RELEASE_STREAM)
     z, _ = normal_pair(state)
-    speed = np.exp(productivity_sd * z - 0.5 * productivity_sd * productivity_sd)
     _realization(
-        items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction,
-        p_detect, p_evidence, state, epoch_step, out, units_out,
+        items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed_at(z, productivity_sd),
+        ts_fraction, p_detect, p_evidence, state, key0, key1, r, np.zeros((0, 3, 2), np.int64), epoch_step, out, units_out,
+        capacity.shape[0], True,
     )
+
+
+@jit
+def speed_at(z, productivity_sd):
+    """The lognormal productivity factor of mean 1 and log-scale deviation ``productivity_sd`` at normal score ``z``."""
+    return np.exp(productivity_sd * z - 0.5 * productivity_sd * productivity_sd)

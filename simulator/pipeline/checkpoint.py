@@ -93,6 +93,8 @@ class Checkpoint:
                   "completion": part.completion}
         if part.state is not None:
             arrays["state"] = part.state
+        if part.deadline is not None:
+            arrays["deadline"] = part.deadline
         self._replace(f"{RELEASE_PART}{first:012d}.npz", lambda path: np.savez(path, **arrays))
 
     def load_release(self) -> list[ReleaseSums]:
@@ -106,7 +108,8 @@ class Checkpoint:
                     bands = ExactBands(tuple(int(v) for v in data["shape"]), data["units"], int(data["n"]),
                                        data["keys"], data["counts"])
                     parts.append(ReleaseSums(bands, data["final"], data["completion"],
-                                             data["state"] if "state" in data.files else None))
+                                             data["state"] if "state" in data.files else None,
+                                             data["deadline"] if "deadline" in data.files else None))
             except _DAMAGED as exc:
                 raise self._damaged(path, exc) from None
             have += len(parts[-1])

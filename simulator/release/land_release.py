@@ -25,6 +25,7 @@ from simulator.engine.tiles import tile_kernels
 from simulator.inputs.kernel_inputs import KernelInputs
 from simulator.inputs.timeaxis import DAYS_PER_YEAR, TimeSteps
 from simulator.kernels import release as K
+from simulator.kernels.deadline import deadline_probabilities
 from simulator.release.bands import ExactBands
 from simulator.release.policies import POLICIES, PlannerView, averted_per_item
 from simulator.release.work_units import WorkUnits, cut_work_units
@@ -58,7 +59,9 @@ class LandRelease:
     the hazard map with each group of its realizations left out, scored on the same realizations
     (empty: not computed); ``final`` ([realization, class, metric]): the state after the last step;
     ``completion`` (per realization): the first step from which no hazardous land remains (-1: not
-    within the horizon); ``bands``: exact bands per step, class (then all classes) and metric.
+    within the horizon); ``bands``: exact bands per step, class (then all classes) and metric;
+    ``deadline`` (per realization, None without a deadline): the chance of releasing all SHA by the
+    deadline over the productivity factor (``kernels.deadline``).
     Built from a ``state`` alone, the other fields are derived from it.
     """
 
@@ -69,6 +72,7 @@ class LandRelease:
     final: np.ndarray | None = None
     completion: np.ndarray | None = None
     bands: ExactBands | None = None
+    deadline: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.final is None:
@@ -79,7 +83,7 @@ class LandRelease:
     @classmethod
     def of(cls, plan: Plan, sums: ReleaseSums, clearance: Clearance) -> LandRelease:
         return cls(plan, sums.state, final_cost(sums.final, clearance), final=sums.final,
-                   completion=sums.completion, bands=sums.bands)
+                   completion=sums.completion, bands=sums.bands, deadline=sums.deadline)
 
     @property
     def realizations(self) -> int:
@@ -98,6 +102,7 @@ class ReleaseSums:
     final: np.ndarray
     completion: np.ndarray
     state: np.ndarray | None
+    deadline: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.completion)
@@ -109,9 +114,22 @@ class ReleaseSums:
         for part in parts[1:]:
             bands = bands.merged(part.bands)
         keep = all(p.state is not None for p in parts)
+        deadline = all(p.deadline is not None for p in parts)
         return ReleaseSums(bands, np.concatenate([p.final for p in parts]),
                            np.concatenate([p.completion for p in parts]),
-                           np.concatenate([p.state for p in parts]) if keep else None)
+                           np.concatenate([p.state for p in parts]) if keep else None,
+                           np.concatenate([p.deadline for p in parts]) if deadline else None)
+
+
+def deadline_step(setup: Setup) -> int | None:
+    """The last reporting step by which finishing counts as meeting the deadline (-1: none; None: no deadline):
+    completion at step ``k`` takes ``max(date_k - start, 0)`` days, compared with the deadline in years."""
+    clearance = setup.scenario.clearance
+    if clearance is None or clearance.deadline is None:
+        return None
+    days = np.array([(d - clearance.start).days for d in setup.steps.dates], float)
+    allowed = np.maximum(days, 0.0) / DAYS_PER_YEAR <= (clearance.deadline - clearance.start).days / DAYS_PER_YEAR
+    return int(np.flatnonzero(allowed)[-1]) if allowed.any() else -1
 
 
 def completion_steps(state: np.ndarray) -> np.ndarray:
@@ -204,7 +222,7 @@ def run_land_release(
     state = np.zeros((realizations, n_steps, n_lots, K.N_METRICS))
     batches = release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells, by_unit, draw,
                               schedule is not None)
-    for start, part, unit_rows in batches:
+    for start, part, unit_rows, _ in batches:
         state[start - first:start - first + len(part)] = part
         if schedule is not None:
             schedule[start - first:start - first + len(part)] = unit_rows
@@ -217,19 +235,24 @@ def score_plan(
     draw=scatter,
 ) -> ReleaseSums:
     """``run_land_release``'s realizations, kept as exact bands and per-realization finals (and the
-    whole state if ``keep_state``): memory that does not grow with the realizations' steps."""
+    whole state if ``keep_state``): memory that does not grow with the realizations' steps. With a
+    deadline, also each realization's chance of meeting it over its productivity factor."""
     n_steps, n_classes = len(setup.steps), len(setup.class_keys)
+    step = deadline_step(setup)
     sums = ReleaseSums(ExactBands((n_steps, n_classes + 1, K.N_METRICS), band_units(setup)),
                        np.zeros((realizations, n_classes, K.N_METRICS)), np.zeros(realizations, np.int64),
-                       np.zeros((realizations, n_steps, n_classes, K.N_METRICS)) if keep_state else None)
-    for start, part, _ in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells,
-                                          draw=draw):
+                       np.zeros((realizations, n_steps, n_classes, K.N_METRICS)) if keep_state else None,
+                       None if step is None else np.zeros(realizations))
+    for start, part, _, chance in release_batches(setup, plan, realizations, first, threads, batch_size, progress,
+                                                  tile_cells, draw=draw, deadline=step):
         done = slice(start - first, start - first + len(part))
         sums.bands.add(with_total(part))
         sums.final[done] = part[:, -1]
         sums.completion[done] = completion_steps(part)
         if keep_state:
             sums.state[done] = part
+        if chance is not None:
+            sums.deadline[done] = chance
     sums.bands.folded()
     return sums
 
@@ -237,31 +260,19 @@ def score_plan(
 def release_batches(
     setup: Setup, plan: Plan, realizations: int, first: int, threads: int | None, batch_size: int,
     progress: Callable[[int], None] | None, tile_cells: int = TILE_CELLS, by_unit: np.ndarray | None = None,
-    draw=scatter, schedule: bool = False,
+    draw=scatter, schedule: bool = False, deadline: int | None = None,
 ):
-    """(first realization, state [realization, step, class, metric], and with ``schedule`` each unit's
-    schedule [realization, unit, ``K.N_UNIT_METRICS``], else None) of each batch of realizations
+    """(first realization, state [realization, step, class, metric], with ``schedule`` each unit's
+    schedule [realization, unit, ``K.N_UNIT_METRICS``], and with a ``deadline`` step each realization's
+    chance of releasing all land by it over the productivity factor, else None) of each batch of realizations
     ``first .. first + realizations - 1``, scattered tile by tile on grids wider or taller than
     ``tile_cells`` (tiles partition the grid: every remnant is counted in the one tile it lands in),
     in batches whose table of items per zone stays under ``RELEASE_BATCH_BYTES``; with ``by_unit``, per
     work unit at those steps (see ``run_land_release``)."""
-    clearance = setup.scenario.clearance
-    units, order = plan.units, plan.order
-    rank = np.empty(len(order), np.int64)
-    rank[order] = np.arange(len(order))
-    zone_of_cell = units.zone.copy()
-    suspected = zone_of_cell < 2 * len(units)
-    zone_of_cell[suspected] = 2 * rank[zone_of_cell[suspected] // 2] + zone_of_cell[suspected] % 2
-    k = replace(setup.kernel, key=root_key(setup.scenario.simulation.seed, SCORED), zone=zone_of_cell,
-                n_zones=2 * len(units) + setup.kernel.n_zones, disc=NO_DISC)  # the last: outside the study area
+    units = plan.units
+    k, args = release_inputs(setup, plan, by_unit is not None)
     n_lots = len(setup.class_keys) if by_unit is None else len(units)
     key0, key1 = (np.uint64(v) for v in k.key)
-    args = (
-        units.unit_class[order] if by_unit is None else np.arange(len(units)), units.unit_step[order],
-        units.area_sha[order], units.area_cha[order], plan.ts_first,
-        plan.rate, plan.capacity, clearance.productivity_spread, clearance.ts_sample_fraction,
-        clearance.detection_probability, clearance.nts_evidence_probability,
-    )
     for index, items in zone_item_batches(k, realizations, first, threads, batch_size, tile_cells, draw):
         n = len(items)
         if by_unit is not None:  # zones 2 n + u: no land of a unit is never suspected
@@ -275,11 +286,37 @@ def release_batches(
             K.release_units(items, *args, key0, key1, index, epochs, state, unit_rows)
         else:
             K.release_ensemble(items, *args, key0, key1, index, epochs, state)
+        chance = None
+        if deadline is not None:
+            chance = np.zeros(n)
+            deadline_probabilities(items, *args, key0, key1, index, epochs, deadline, n_lots, chance)
         if by_unit is not None:
             state = state[:, by_unit]
         if progress is not None:
             progress(n)
-        yield index, state, unit_rows
+        yield index, state, unit_rows, chance
+
+
+def release_inputs(setup: Setup, plan: Plan, by_unit: bool = False) -> tuple[KernelInputs, tuple]:
+    """The scored realizations' kernel inputs, counting items per work unit in work order (zones ``2u``
+    and ``2u + 1``, then each class's land never suspected, then outside the study area), and the
+    release kernels' per-unit and capacity arguments (each unit its own lot with ``by_unit``)."""
+    clearance = setup.scenario.clearance
+    units, order = plan.units, plan.order
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    zone_of_cell = units.zone.copy()
+    suspected = zone_of_cell < 2 * len(units)
+    zone_of_cell[suspected] = 2 * rank[zone_of_cell[suspected] // 2] + zone_of_cell[suspected] % 2
+    k = replace(setup.kernel, key=root_key(setup.scenario.simulation.seed, SCORED), zone=zone_of_cell,
+                n_zones=2 * len(units) + setup.kernel.n_zones, disc=NO_DISC)  # the last: outside the study area
+    args = (
+        np.arange(len(units)) if by_unit else units.unit_class[order], units.unit_step[order],
+        units.area_sha[order], units.area_cha[order], plan.ts_first,
+        plan.rate, plan.capacity, clearance.productivity_spread, clearance.ts_sample_fraction,
+        clearance.detection_probability, clearance.nts_evidence_probability,
+    )
+    return k, args
 
 
 def zone_item_batches(

@@ -15,7 +15,6 @@ import math
 import numpy as np
 from scipy.special import gammaln
 
-
 EXACT = 1e-9
 """Relative tolerance of the sample-size rule: a clean-sample probability equal to ``1 - Y`` in exact
 arithmetic (one dirty unit in 40, 38 sampled: 2/40) passes whatever the rounding of log-gamma."""

@@ -13,7 +13,7 @@ import numpy as np
 from simulator.config.scenario import Precision
 from simulator.engine.ensemble import Ensemble
 from simulator.engine.prepare import Setup
-from simulator.results.uncertainty import area_at_threshold, proportion
+from simulator.results.uncertainty import area_at_threshold, chance_mean
 
 Z95 = 1.959963984540054
 """Standard normal quantile of a two-sided 95 % interval."""
@@ -41,10 +41,11 @@ def map_settled(setup: Setup, ensemble: Ensemble, target: Precision) -> bool:
     return True
 
 
-def deadline_error(met: np.ndarray) -> float:
-    """Error of P(deadline) used against its target: its standard error, or a quarter of the
-    Wilson interval's width when that is larger (so that 0 or 100 % is not taken as exact)."""
-    p, se, (lo, hi) = proportion(met)
+def deadline_error(chances: np.ndarray) -> float:
+    """Error of P(deadline) from the realizations' chances of meeting it, used against its target: its
+    standard error, or a quarter of its interval's width when that is larger (so that 0 or 100 % from
+    0/1 outcomes is not taken as exact)."""
+    p, se, (lo, hi) = chance_mean(chances)
     return max(se, (hi - lo) / (2 * Z95))
 
 

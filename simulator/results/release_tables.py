@@ -14,7 +14,7 @@ from simulator.release.bands import ExactBands
 from simulator.release.land_release import LandRelease, band_units, with_total
 from simulator.results.precision import deadline_error
 from simulator.results.tables import M2_PER_HA, TOTAL, rounded
-from simulator.results.uncertainty import jackknife_se, mean_se, proportion, quantile_ci
+from simulator.results.uncertainty import chance_mean, jackknife_se, mean_se, proportion, quantile_ci
 
 METRICS = {
     "remaining_ha": (K.REMAINING_M2, 1 / M2_PER_HA),
@@ -81,6 +81,15 @@ def deadline_met(setup: Setup, release: LandRelease) -> np.ndarray | None:
     return completion_years(setup, release) <= (clearance.deadline - clearance.start).days / DAYS_PER_YEAR
 
 
+def deadline_chances(setup: Setup, release: LandRelease) -> np.ndarray | None:
+    """Per scored realization, its chance of releasing all SHA by the deadline over its productivity
+    factor (whether it did, at its drawn factor, where the chances were not computed; None: no deadline)."""
+    met = deadline_met(setup, release)
+    if met is None or release.deadline is None:
+        return None if met is None else met.astype(float)
+    return release.deadline
+
+
 def release_summary(setup: Setup, release: LandRelease) -> dict:
     """Years to completion (P50, P90, with intervals), probability of meeting the deadline, items
     found, residual and unsuspected, cost: each with its Monte Carlo error over the scored realizations."""
@@ -98,9 +107,9 @@ def release_summary(setup: Setup, release: LandRelease) -> dict:
         return {f"{name}_mean": round(value, 2), f"{name}_mean_se": round(se, 2)}
 
     deadline = None
-    met = deadline_met(setup, release)
+    met = deadline_chances(setup, release)
     if met is not None:
-        p, se, (lo, hi) = proportion(met)
+        p, se, (lo, hi) = chance_mean(met)
         map_se = jackknife_se(release.map_replicates) if len(release.map_replicates) > 1 else None
         total = math.hypot(se, map_se or 0.0)
         deadline = {"date": clearance.deadline.isoformat(), "p_released_by_deadline": round(p, 4),

@@ -35,6 +35,18 @@ def proportion(hits: np.ndarray) -> tuple[float, float, tuple[float, float]]:
     return p, float(np.sqrt(p * (1 - p) / n)), (float(max(centre - half, 0.0)), float(min(centre + half, 1.0)))
 
 
+def chance_mean(chances: np.ndarray) -> tuple[float, float, tuple[float, float]]:
+    """Mean of per-realization chances in [0, 1], its standard error and a 95 % interval: Wilson's
+    where every chance is 0 or 1 (a proportion), else the normal interval, clipped to [0, 1]."""
+    chances = np.asarray(chances, float)
+    if np.all((chances == 0.0) | (chances == 1.0)):
+        return proportion(chances == 1.0)
+    from scipy import stats  # deferred: slow to import, and most commands never need it
+    p, se = mean_se(chances)
+    half = stats.norm.ppf(0.5 + LEVEL / 2) * se
+    return p, se, (max(p - half, 0.0), min(p + half, 1.0))
+
+
 def quantile_ci(values: np.ndarray, q: float) -> tuple[float, tuple[float, float]]:
     """The ``q`` quantile (inverted CDF: an observed value) and a distribution-free interval of
     at least ``LEVEL`` coverage between two order statistics (inf where it reaches beyond them)."""
