@@ -50,6 +50,23 @@ def test_areas_converge_in_the_cell_size(tmp_path):
     assert np.all(np.abs(rows[10] - rows[5]) <= np.abs(rows[20] - rows[5]) + 1e-9), rows
 
 
+@pytest.mark.slow
+def test_land_release_figures_converge_in_the_cell_size(tmp_path):
+    """Years to completion (P50, P90) and P(deadline) on 5, 10 and 20 m cells agree within 10 % (20 m
+    against 5 m): the plan is cut from areas defined in metres, so it does not depend on the raster."""
+    path = tiny_with_clearance(tmp_path)
+    rows = {}
+    for cell in (5, 10, 20):
+        s = simulate(load_scenario(path, [f"study_area.cell_size_m={cell}", "simulation.realizations=1000",
+                                          "clearance.deadline=2025-04-01"]), threads=1).summary
+        release = s["land_release"]
+        rows[cell] = np.array([release["years_to_completion_p50"], release["years_to_completion_p90"],
+                               release["deadline"]["p_released_by_deadline"]])
+    assert 0.1 < rows[5][2] < 0.9, rows  # a deadline that is neither sure nor hopeless
+    assert np.all(np.abs(rows[20] / rows[5] - 1) <= 0.10), rows
+    assert np.all(np.abs(rows[10] / rows[5] - 1) <= 0.10), rows
+
+
 def test_one_remnant_contaminates_a_disc_of_the_reference_distance(tmp_path):
     """A strike of one submunition that is always a dud, on cells much finer than the distance:
     every realization contaminates about pi d^2 (the lattice disc's area, within 1 %)."""
