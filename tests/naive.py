@@ -14,9 +14,10 @@ import math
 import numpy as np
 from simulator.kernels import strike_table as T
 from simulator.kernels.rng import beta, binomial, normal_pair, seed_stream, uniform
-from simulator.kernels.scatter import scatter_ensemble, unit_point
+from simulator.kernels.scatter import unit_point
 
-from simulator.inputs.kernel_inputs import disc_half_widths
+from simulator.engine.scatter import CellSums, scatter
+from simulator.inputs.kernel_inputs import KernelInputs, disc_half_widths
 
 # ----------------------------------------------------------------------------------------
 # Building inputs
@@ -66,30 +67,25 @@ def run_kernel(
     f, ti, key, n_real, x0, y0, cell, nx, ny, cell_class=None, class_mult=None, zone=None, n_zones=1,
     n_epochs=1, n_chunks=1, r_offset=0, reference_m=0.0,
 ) -> dict:
-    """Call ``scatter_ensemble`` once on fresh accumulators; chunk axes summed away. Land within
-    ``reference_m`` of a remnant is contaminated."""
+    """Run the kernel through its one call (``simulator.engine.scatter.scatter``) on fresh accumulators;
+    chunk axes summed away. Land within ``reference_m`` of a remnant is contaminated."""
     n_cells = nx * ny
-    cell_class = np.zeros(n_cells, np.uint8) if cell_class is None else np.asarray(cell_class, np.uint8)
-    class_mult = np.ones(1) if class_mult is None else np.asarray(class_mult, np.float64)
-    zone = np.zeros(n_cells, np.int32) if zone is None else np.asarray(zone, np.int32)
-    sum_count = np.zeros((n_chunks, n_cells), np.int64)
-    sum_sq = np.zeros((n_chunks, n_cells), np.int64)
-    hits = np.zeros((n_chunks, n_epochs, n_cells), np.int32)
-    zone_items = np.zeros((n_real, n_epochs, n_zones), np.int64)
-    zone_cells = np.zeros((n_real, n_epochs, n_zones), np.int64)
-    totals = np.zeros((n_real, 3), np.int64)
-    scatter_ensemble(
-        f, ti, np.uint64(key[0]), np.uint64(key[1]), r_offset, n_real, n_chunks, float(x0), float(y0), float(cell),
-        nx, ny, np.array([0, 0, nx, ny], np.int64), cell_class, class_mult, zone,
-        disc_half_widths(reference_m, float(cell)), sum_count, sum_sq, hits, zone_items, zone_cells, totals,
+    inputs = KernelInputs(
+        f=f, ti=ti, key=(int(key[0]), int(key[1])), x0=float(x0), y0=float(y0), cell_size_m=float(cell), nx=nx, ny=ny,
+        cell_class=np.zeros(n_cells, np.uint8) if cell_class is None else np.asarray(cell_class, np.uint8),
+        class_mult=np.ones(1) if class_mult is None else np.asarray(class_mult, np.float64),
+        zone=np.zeros(n_cells, np.int32) if zone is None else np.asarray(zone, np.int32),
+        n_zones=n_zones, n_epochs=n_epochs, disc=disc_half_widths(reference_m, float(cell)),
     )
+    sums = CellSums.zeros(inputs, n_chunks)
+    tallies = scatter(inputs, r_offset, n_real, sums)
     return {
-        "sum_count": sum_count.sum(axis=0),
-        "sum_sq": sum_sq.sum(axis=0),
-        "hits": hits.sum(axis=0, dtype=np.int64),
-        "zone_items": zone_items,
-        "zone_cells": zone_cells,
-        "totals": totals,
+        "sum_count": sums.sum_count.sum(axis=0),
+        "sum_sq": sums.sum_sq.sum(axis=0),
+        "hits": sums.hits.sum(axis=0, dtype=np.int64),
+        "zone_items": tallies.zone_items,
+        "zone_cells": tallies.zone_cells,
+        "totals": tallies.totals,
     }
 
 

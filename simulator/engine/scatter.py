@@ -41,8 +41,8 @@ class Tallies:
 def scatter(inputs: KernelInputs, first: int, n: int, sums: CellSums) -> Tallies:
     """Run realizations ``first .. first + n - 1`` on as many threads as ``sums`` has rows,
     adding to ``sums``; return the batch's per-realization tallies."""
-    threads = sums.sum_count.shape[0]
-    numba.set_num_threads(threads)
+    threads = sums.sum_count.shape[0]  # chunks, each on its own Python thread
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # for the parallel kernels that follow
     shape = (n, inputs.n_epochs, inputs.n_zones)
     tallies = Tallies(np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros((n, 3), np.int64))
     key0, key1 = (np.uint64(k) for k in inputs.key)
