@@ -21,9 +21,10 @@ from .release import N_METRICS, REMAINING_M2, _realization, speed_at
 
 Z_MAX = 8.0
 """Normal scores searched: a factor beyond ``±Z_MAX`` standard deviations has probability under 1e-15."""
-MASS_TOLERANCE = 1e-4
-"""Bisection stops when the probability of the factor's bracket is below this (the midpoint is then
-within half of it of the exact chance)."""
+MASS_TOLERANCE = 2e-3
+"""Bisection stops when the probability of the factor's bracket is below this: the midpoint is then
+within 0.001 of the exact chance, an error of either sign that averages out over realizations (on the
+demo, 200 realizations' mean moves by under 0.0002, against a standard error of 0.0027)."""
 FIRST_STEP = 0.25
 """First step (normal scores) of the search for a bracket, doubled until the outcome changes."""
 
