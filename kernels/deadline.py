@@ -2,8 +2,10 @@
 
 In a scored realization everything but the productivity factor fixes the land-release outcome:
 its items, and what each method finds in each unit (drawn on the unit's own stream, so it does
-not depend on when the unit is worked). Working faster never finishes later, so the realization
-meets the deadline exactly when its factor is at least some ``speed*``. Bisection on the factor's
+not depend on when the unit is worked). When no items land in suspected land after teams start
+work, working faster never finishes later, so the realization meets the deadline exactly when
+its factor is at least some ``speed*``; otherwise the realization keeps its 0/1 outcome at its
+own factor (the one ``release_ensemble`` draws), which is exact too. Bisection on the factor's
 normal score finds ``speed*``, and the realization contributes ``P(factor >= speed*)`` instead of
 a 0/1 outcome at one drawn factor: the same expectation (P(deadline)), with a far smaller
 variance when productivity is what decides the date, and a smooth function of the plan.
@@ -17,7 +19,8 @@ import numba
 import numpy as np
 
 from .jit import jit
-from .release import N_METRICS, REMAINING_M2, _realization, speed_at
+from .release import N_METRICS, RELEASE_STREAM, REMAINING_M2, _realization, speed_at
+from .rng import normal_pair, seed_stream
 
 Z_MAX = 8.0
 """Normal scores searched: a factor beyond ``±Z_MAX`` standard deviations has probability under 1e-15."""
@@ -44,6 +47,20 @@ def _met(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capac
 
 
 @jit
+def _paced(items, n_units, capacity, epoch_step):
+    """Whether items land in suspected land after the first step in which any team works."""
+    first_work = capacity.shape[0]
+    for step in range(capacity.shape[0]):
+        if capacity[step].sum() > 0.0:
+            first_work = step
+            break
+    for e in range(epoch_step.shape[0]):
+        if epoch_step[e] > first_work and items[e, :2 * n_units].sum() > 0:
+            return True
+    return False
+
+
+@jit
 def _p_deadline(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd,
                 ts_fraction, p_detect, p_evidence, key0, key1, r, epoch_step, deadline_step, n_classes):
     """P(realization ``r`` meets the deadline | its items and survey draws), over its productivity factor."""
@@ -61,6 +78,12 @@ def _p_deadline(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate
     memo = np.full((n_units, 3, 2), -1, np.int64)  # survey outcomes, the same at every factor
     args = (items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity)
     rest = (ts_fraction, p_detect, p_evidence, state, key0, key1, r, memo, epoch_step, deadline_step, out, none)
+    if _paced(items, n_units, capacity, epoch_step):
+        # items land in suspected land while teams work: how many a unit holds when it is worked depends on
+        # the pace, so the outcome need not be monotone in it: the 0/1 outcome at the realization's own factor
+        seed_stream(state, key0, key1, r, RELEASE_STREAM)
+        z, _ = normal_pair(state)
+        return 1.0 if _met(*args, z, productivity_sd, *rest) else 0.0
     at_zero = _met(*args, 0.0, productivity_sd, *rest)
     if productivity_sd == 0.0:
         return 1.0 if at_zero else 0.0

@@ -37,6 +37,19 @@ def test_the_chance_is_unbiased_for_the_outcome_at_the_drawn_factor(tmp_path, de
     assert abs(difference.mean()) < 3 * se
 
 
+def test_with_items_landing_during_clearance_the_outcome_is_kept(tmp_path):
+    # a strike after clearance starts: the pace decides what units hold, so the outcome is not monotone in
+    # it; realizations that get such items keep their 0/1 outcome at their own factor (exact)
+    setup, release = scored(tmp_path, "clearance.deadline=2025-07-01", "strikes[2].date=2024-10-01",
+                            realizations=1000)
+    met = deadline_met(setup, release).astype(float)
+    kept = (release.deadline == 0.0) | (release.deadline == 1.0)
+    assert kept.mean() > 0.8
+    assert np.array_equal(release.deadline[kept], met[kept])
+    difference = met - release.deadline
+    assert abs(difference.mean()) <= 3 * difference.std(ddof=1) / np.sqrt(len(difference)) + 1e-12
+
+
 def test_the_chance_varies_far_less_than_the_outcome(tmp_path):
     setup, release = scored(tmp_path, "clearance.deadline=2025-04-01")
     met = deadline_met(setup, release)
