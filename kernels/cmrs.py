@@ -21,6 +21,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .chunks import each_realization
 from .jit import jit
 from .rng import binomial, seed_stream
 
@@ -184,9 +185,9 @@ def box_search(count, evidence, found, nx, ny, b, fade, cell_area, box, out):
     out[MISSED] = out[ITEMS] - out[ITEMS_IN_CHA]
 
 
-@jit(parallel=True)
-def cmrs_ensemble(counts, cell_class, p_nts, pod, nx, ny, b, fade, cell_area, key0, key1, r_offset, out, boxes):
-    """CMRS in each realization of a batch.
+def cmrs_ensemble(counts, cell_class, p_nts, pod, nx, ny, b, fade, cell_area, key0, key1, r_offset, out, boxes,
+                  threads=None):
+    """CMRS in each realization of a batch, on ``threads`` threads (default: numba's thread count).
 
     Inputs: ``counts`` (int64 [realization, cell], flat row-major ``ny`` x ``nx``) items per
     cell; ``cell_class`` (uint8 [cell]) index into ``p_nts`` (per class, probability NTS sees an
@@ -196,11 +197,22 @@ def cmrs_ensemble(counts, cell_class, p_nts, pod, nx, ny, b, fade, cell_area, ke
     zeros in: rows of boxes from the top, row-major), see ``box_search``. Each realization has
     its own random stream, so results do not depend on threads or batches.
     """
-    n_cells = counts.shape[1]
-    for r in numba.prange(counts.shape[0]):
-        state = np.empty(4, np.uint64)
-        seed_stream(state, key0, key1, r_offset + r, CMRS_STREAM)
-        evidence = np.empty(n_cells, np.int64)
-        found = np.empty(n_cells, np.int64)
-        draw(counts[r], cell_class, p_nts, pod, state, evidence, found)
-        box_search(counts[r], evidence, found, nx, ny, b, fade, cell_area, boxes[r], out[r])
+    survey = (np.ascontiguousarray(cell_class, np.uint8), np.ascontiguousarray(p_nts, np.float64),
+              np.ascontiguousarray(pod, np.float64), np.int64(nx), np.int64(ny), np.int64(b), np.int64(fade),
+              float(cell_area), np.uint64(key0), np.uint64(key1))
+
+    def run(r: int) -> None:
+        _cmrs_realization(counts[r], *survey, np.int64(r_offset + r), out[r], boxes[r])
+
+    each_realization(counts.shape[0], threads or numba.get_num_threads(), run)
+
+
+@jit
+def _cmrs_realization(count, cell_class, p_nts, pod, nx, ny, b, fade, cell_area, key0, key1, r, out, boxes):
+    """CMRS of realization ``r`` (``count``: its items per cell) on its own random stream."""
+    state = np.empty(4, np.uint64)
+    seed_stream(state, key0, key1, r, np.int64(CMRS_STREAM))
+    evidence = np.empty(count.shape[0], np.int64)
+    found = np.empty(count.shape[0], np.int64)
+    draw(count, cell_class, p_nts, pod, state, evidence, found)
+    box_search(count, evidence, found, nx, ny, b, fade, cell_area, boxes, out)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .chunks import each_realization
 from .jit import jit
 from .rng import binomial, normal_pair, seed_stream
 
@@ -208,12 +209,12 @@ def _realization(
                 out[s, c, REMAINING_M2] += area[u]
 
 
-@jit(parallel=True)
 def release_ensemble(
     items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
-    p_detect, p_evidence, key0, key1, r_offset, epoch_step, out,
+    p_detect, p_evidence, key0, key1, r_offset, epoch_step, out, threads=None,
 ):
-    """Land release in each realization of a batch.
+    """Land release in each realization of a batch, on ``threads`` threads (default: numba's
+    thread count); the results do not depend on it.
 
     Inputs: ``items`` (int64 [realization, epoch, zone]) remnants landing per epoch in zone
     ``2u`` (suspected-only land of unit ``u``), ``2u + 1`` (its confirmed land) and
@@ -233,28 +234,34 @@ def release_ensemble(
     cumulative items found, items in hazardous land, residual items in released land, and
     items in land not (yet) suspected. Each realization has its own random stream.
     """
-    none = np.zeros((0, N_UNIT_METRICS))
-    for r in numba.prange(items.shape[0]):
-        _seeded_realization(
-            items[r], unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
-            p_detect, p_evidence, key0, key1, r_offset + r, epoch_step, out[r], none,
-        )
+    release_units(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd,
+                  ts_fraction, p_detect, p_evidence, key0, key1, r_offset, epoch_step, out, None, threads)
 
 
-@jit(parallel=True)
 def release_units(
     items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
-    p_detect, p_evidence, key0, key1, r_offset, epoch_step, out, units_out,
+    p_detect, p_evidence, key0, key1, r_offset, epoch_step, out, units_out, threads=None,
 ):
     """``release_ensemble`` (same draws, same ``out``) that also records each unit's schedule:
     ``units_out`` (float64 [realization, unit, ``N_UNIT_METRICS``], start/finish columns set to -1
-    by the caller, the others to 0) gets per unit in work order the step each method first worked
-    it and the step it finished, the area cancelled, reduced and cleared (m2), and its items."""
-    for r in numba.prange(items.shape[0]):
-        _seeded_realization(
-            items[r], unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
-            p_detect, p_evidence, key0, key1, r_offset + r, epoch_step, out[r], units_out[r],
-        )
+    by the caller, the others to 0; None: no record) gets per unit in work order the step each
+    method first worked it and the step it finished, the area cancelled, reduced and cleared (m2),
+    and its items. Both run the one compiled ``_seeded_realization``, once per realization."""
+    none = np.zeros((0, N_UNIT_METRICS))
+    plan = (
+        np.ascontiguousarray(unit_class, np.int64), np.ascontiguousarray(unit_step, np.int64),
+        np.ascontiguousarray(area_sha, np.float64), np.ascontiguousarray(area_cha, np.float64),
+        np.ascontiguousarray(ts_first, np.bool_), np.ascontiguousarray(rate, np.float64),
+        np.ascontiguousarray(capacity, np.float64), float(productivity_sd), float(ts_fraction), float(p_detect),
+        float(p_evidence), np.uint64(key0), np.uint64(key1),
+    )
+    epochs = np.ascontiguousarray(epoch_step, np.int64)
+
+    def run(r: int) -> None:
+        _seeded_realization(items[r], *plan, np.int64(r_offset + r), epochs, out[r],
+                            none if units_out is None else units_out[r])
+
+    each_realization(items.shape[0], threads or numba.get_num_threads(), run)
 
 
 @jit
@@ -264,7 +271,7 @@ def _seeded_realization(
 ):
     """Realization ``r`` on its own random stream, with its productivity factor."""
     state = np.empty(4, np.uint64)
-    seed_stream(state, key0, key1, r, RELEASE_STREAM)
+    seed_stream(state, key0, key1, r, np.int64(RELEASE_STREAM))
     z, _ = normal_pair(state)
     _realization(
         items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed_at(z, productivity_sd),
