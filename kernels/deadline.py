@@ -18,6 +18,7 @@ import math
 import numba
 import numpy as np
 
+from .chunks import each_realization
 from .jit import jit
 from .release import N_METRICS, RELEASE_STREAM, REMAINING_M2, _realization, speed_at
 from .rng import normal_pair, seed_stream
@@ -81,7 +82,7 @@ def _p_deadline(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate
     if _paced(items, n_units, capacity, epoch_step):
         # items land in suspected land while teams work: how many a unit holds when it is worked depends on
         # the pace, so the outcome need not be monotone in it: the 0/1 outcome at the realization's own factor
-        seed_stream(state, key0, key1, r, RELEASE_STREAM)
+        seed_stream(state, key0, key1, r, np.int64(RELEASE_STREAM))
         z, _ = normal_pair(state)
         return 1.0 if _met(*args, z, productivity_sd, *rest) else 0.0
     at_zero = _met(*args, 0.0, productivity_sd, *rest)
@@ -117,15 +118,25 @@ def _p_deadline(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate
     return 0.5 * math.erfc(0.5 * (lo + hi) / math.sqrt(2.0))  # P(Z >= z*)
 
 
-@jit(parallel=True)
 def deadline_probabilities(
     items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
-    p_detect, p_evidence, key0, key1, r_offset, epoch_step, deadline_step, n_classes, out,
+    p_detect, p_evidence, key0, key1, r_offset, epoch_step, deadline_step, n_classes, out, threads=None,
 ):
     """``out[r]`` (float64 [realization]): P(all suspected land is released by the end of reporting step
     ``deadline_step``) in realization ``r_offset + r`` of the batch, over its productivity factor, with
-    ``release_ensemble``'s inputs and the same draws otherwise."""
-    for r in numba.prange(items.shape[0]):
-        out[r] = _p_deadline(items[r], unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity,
-                             productivity_sd, ts_fraction, p_detect, p_evidence, key0, key1, r_offset + r, epoch_step,
-                             deadline_step, n_classes)
+    ``release_ensemble``'s inputs and the same draws otherwise; on ``threads`` threads (default: numba's
+    thread count), which do not change the results."""
+    plan = (
+        np.ascontiguousarray(unit_class, np.int64), np.ascontiguousarray(unit_step, np.int64),
+        np.ascontiguousarray(area_sha, np.float64), np.ascontiguousarray(area_cha, np.float64),
+        np.ascontiguousarray(ts_first, np.bool_), np.ascontiguousarray(rate, np.float64),
+        np.ascontiguousarray(capacity, np.float64), float(productivity_sd), float(ts_fraction), float(p_detect),
+        float(p_evidence), np.uint64(key0), np.uint64(key1),
+    )
+    epochs = np.ascontiguousarray(epoch_step, np.int64)
+
+    def run(r: int) -> None:
+        out[r] = _p_deadline(items[r], *plan, np.int64(r_offset + r), epochs, np.int64(deadline_step),
+                             np.int64(n_classes))
+
+    each_realization(items.shape[0], threads or numba.get_num_threads(), run)
