@@ -58,7 +58,9 @@ class LandRelease:
     the hazard map with each group of its realizations left out, scored on the same realizations
     (empty: not computed); ``final`` ([realization, class, metric]): the state after the last step;
     ``completion`` (per realization): the first step from which no hazardous land remains (-1: not
-    within the horizon); ``bands``: exact bands per step, class (then all classes) and metric.
+    within the horizon); ``bands``: exact bands per step, class (then all classes) and metric;
+    ``draw``: how its realizations were drawn (``scatter``'s signature: the prior's, or the
+    posterior's), so that what needs them again (risk per work unit) repeats them.
     Built from a ``state`` alone, the other fields are derived from it.
     """
 
@@ -69,6 +71,7 @@ class LandRelease:
     final: np.ndarray | None = None
     completion: np.ndarray | None = None
     bands: ExactBands | None = None
+    draw: Callable = scatter
 
     def __post_init__(self) -> None:
         if self.final is None:
@@ -79,7 +82,7 @@ class LandRelease:
     @classmethod
     def of(cls, plan: Plan, sums: ReleaseSums, clearance: Clearance) -> LandRelease:
         return cls(plan, sums.state, final_cost(sums.final, clearance), final=sums.final,
-                   completion=sums.completion, bands=sums.bands)
+                   completion=sums.completion, bands=sums.bands, draw=sums.draw)
 
     @property
     def realizations(self) -> int:
@@ -98,6 +101,7 @@ class ReleaseSums:
     final: np.ndarray
     completion: np.ndarray
     state: np.ndarray | None
+    draw: Callable = scatter
 
     def __len__(self) -> int:
         return len(self.completion)
@@ -111,7 +115,8 @@ class ReleaseSums:
         keep = all(p.state is not None for p in parts)
         return ReleaseSums(bands, np.concatenate([p.final for p in parts]),
                            np.concatenate([p.completion for p in parts]),
-                           np.concatenate([p.state for p in parts]) if keep else None)
+                           np.concatenate([p.state for p in parts]) if keep else None,
+                           parts[-1].draw)  # the last part is never one read back from a checkpoint
 
 
 def completion_steps(state: np.ndarray) -> np.ndarray:
@@ -194,13 +199,14 @@ def run_land_release(
 ) -> np.ndarray:
     """Scatter realizations ``first .. first + realizations - 1`` again, counting items per work
     unit, and release land in each; return their state (see ``LandRelease``). With ``by_unit``
-    (reporting steps), the state of each work unit instead, in work order, at those steps
-    [realization, step, unit, metric]: the same draws, each unit its own class (its
-    ``UNSUSPECTED`` holds only its items not yet suspected). ``draw`` runs a batch (``scatter``'s
+    (reporting steps), the state of each work unit instead, in work order, at those steps, then
+    of each class's land never suspected [realization, step, unit then class, metric]: the same
+    draws, each unit its own class (its ``UNSUSPECTED`` holds only its items not yet suspected;
+    a class's holds the items of its land never suspected, its other metrics 0). ``draw`` runs a batch (``scatter``'s
     signature; the posterior's draws resampled realizations). ``schedule`` (float64 [realizations, unit,
     ``K.N_UNIT_METRICS``]), when given, gets each unit's schedule in work order."""
-    n_lots = len(setup.class_keys) if by_unit is None else len(plan.units)
-    n_steps = len(setup.steps) if by_unit is None else len(by_unit)
+    n_lots = len(setup.class_keys) + (0 if by_unit is None else len(plan.units))
+    n_steps = len(setup.steps) if by_unit is None else len(np.arange(len(setup.steps))[by_unit])
     state = np.zeros((realizations, n_steps, n_lots, K.N_METRICS))
     batches = release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells, by_unit, draw,
                               schedule is not None)
@@ -221,7 +227,7 @@ def score_plan(
     n_steps, n_classes = len(setup.steps), len(setup.class_keys)
     sums = ReleaseSums(ExactBands((n_steps, n_classes + 1, K.N_METRICS), band_units(setup)),
                        np.zeros((realizations, n_classes, K.N_METRICS)), np.zeros(realizations, np.int64),
-                       np.zeros((realizations, n_steps, n_classes, K.N_METRICS)) if keep_state else None)
+                       np.zeros((realizations, n_steps, n_classes, K.N_METRICS)) if keep_state else None, draw)
     for start, part, _ in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells,
                                           draw=draw):
         done = slice(start - first, start - first + len(part))
@@ -243,8 +249,9 @@ def release_batches(
     schedule [realization, unit, ``K.N_UNIT_METRICS``], else None) of each batch of realizations
     ``first .. first + realizations - 1``, scattered tile by tile on grids wider or taller than
     ``tile_cells`` (tiles partition the grid: every remnant is counted in the one tile it lands in),
-    in batches whose table of items per zone stays under ``RELEASE_BATCH_BYTES``; with ``by_unit``, per
-    work unit at those steps (see ``run_land_release``)."""
+    in batches whose table of items per zone stays under ``RELEASE_BATCH_BYTES``; with ``by_unit`` (steps,
+    or a slice of them: ``slice(None)`` for all, without a copy), per work unit and class's never-suspected
+    land at those steps (see ``run_land_release``)."""
     clearance = setup.scenario.clearance
     units, order = plan.units, plan.order
     rank = np.empty(len(order), np.int64)
@@ -254,7 +261,8 @@ def release_batches(
     zone_of_cell[suspected] = 2 * rank[zone_of_cell[suspected] // 2] + zone_of_cell[suspected] % 2
     k = replace(setup.kernel, key=root_key(setup.scenario.simulation.seed, SCORED), zone=zone_of_cell,
                 n_zones=2 * len(units) + setup.kernel.n_zones, disc=NO_DISC)  # the last: outside the study area
-    n_lots = len(setup.class_keys) if by_unit is None else len(units)
+    n_classes = len(setup.class_keys)
+    n_lots = n_classes + (0 if by_unit is None else len(units))
     key0, key1 = (np.uint64(v) for v in k.key)
     args = (
         units.unit_class[order] if by_unit is None else np.arange(len(units)), units.unit_step[order],
@@ -264,8 +272,10 @@ def release_batches(
     )
     for index, items in zone_item_batches(k, realizations, first, threads, batch_size, tile_cells, draw):
         n = len(items)
-        if by_unit is not None:  # zones 2 n + u: no land of a unit is never suspected
-            items = np.concatenate([items[:, :, :2 * len(units)], np.zeros((n, items.shape[1], n_lots), np.int64)], 2)
+        if by_unit is not None:  # lots n + c: the land of class c never suspected (no land of a unit is)
+            never = items[:, :, 2 * len(units):2 * len(units) + n_classes]
+            items = np.concatenate([items[:, :, :2 * len(units)], np.zeros((n, items.shape[1], len(units)), np.int64),
+                                    never], 2)
         state = np.zeros((n, len(setup.steps), n_lots, K.N_METRICS))
         epochs = setup.epoch_steps.astype(np.int64)
         unit_rows = None
