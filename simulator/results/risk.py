@@ -144,7 +144,9 @@ class UnitStates:
                                               draw=land_release.draw):
             per_unit, background = part[:, :, :n_units], part[:, :, n_units:, K.UNSUSPECTED]
             classes = np.zeros((len(part), len(setup.steps), n_classes, K.N_METRICS))
-            classes[..., items] = np.einsum("rsum,uc->rscm", per_unit[..., items], to_class)  # whole items: exact
+            by_metric = np.ascontiguousarray(np.moveaxis(per_unit[..., items], 3, 2)).reshape(-1, n_units)
+            classes[..., items] = np.moveaxis((by_metric @ to_class).reshape(*part.shape[:2], -1, n_classes), 3, 2)
+            # (whole numbers of items: sums exact in any order)
             classes[..., K.UNSUSPECTED] += background
             intact = sums.add(first, exposure(classes))
             units.add(first, per_unit[:, k], per_unit[:, -1], background[:, k], intact[:, k], intact[:, -1])
