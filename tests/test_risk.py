@@ -274,3 +274,19 @@ def test_policy_comparison_streamed_equals_the_full_state(tmp_path):
     assert row["casualties_averted_p95"] == pytest.approx(np.percentile(averted, 95), rel=1e-12)
     released = state[:, -1, :, K.CANCELLED_M2:K.CLEARED_M2 + 1].sum(axis=(1, 2)) / 1e4
     assert row["released_ha_mean"] == pytest.approx(released.mean(), rel=1e-12)
+
+
+def test_sweeps_read_casualties_from_the_pass_by_class_and_they_equal_the_full_pass(tmp_path):
+    """Casualties per realization without the per-unit pass (what sweeps need) are the full pass's, bit for bit."""
+    from functools import partial
+
+    from simulator.results.risk import RiskOverTime, UnitStates
+
+    result = run(tmp_path, realizations=10)
+    lazy = RiskOverTime.of(result.setup, result.ensemble, per_unit=partial(UnitStates.of, result.setup,
+                                                                            result.land_release))
+    by_class = {which: lazy.horizon_casualties(which) for which in ("after", "before")}
+    assert "_passed" not in vars(lazy.source)  # the per-unit pass has not run
+    assert lazy.sums.n == 10 and "_passed" in vars(lazy.source)
+    for which, values in by_class.items():
+        assert np.array_equal(values, lazy.horizon_casualties(which)) and values.sum() > 0

@@ -8,7 +8,6 @@ the effect of the order of work, not of the draws.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -19,12 +18,11 @@ from simulator.engine.ensemble import Ensemble
 from simulator.engine.prepare import Setup
 from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
-from simulator.engine.scatter import scatter
-from simulator.release.land_release import LandRelease, Plan, completion_steps, final_cost, make_plan, release_batches
+from simulator.release.land_release import LandRelease, Plan, make_plan
 from simulator.release.policies import POLICIES, PlannerView, averted_per_item
-from simulator.results.release_tables import completion_years, years_to
-from simulator.results.risk import RiskOverTime
-from simulator.results.risk_model import RiskRates, batch_risk, class_area_m2, cumulative, exposure, step_years
+from simulator.results.release_tables import completion_years
+from simulator.results.risk import ReleaseFigures, RiskOverTime, release_figures
+from simulator.results.risk_model import RiskRates, class_area_m2
 from simulator.results.tables import M2_PER_HA, band
 
 RISK_POLICY = "risk-per-cost"
@@ -86,40 +84,9 @@ def risk_plan(setup: Setup, ensemble: Ensemble, plan: Plan) -> Plan:
     return reordered(plan, POLICIES[RISK_POLICY](view))
 
 
-@dataclass(frozen=True)
-class PolicyRun:
-    """One policy's land release of the scored realizations, per realization: expected casualties
-    over the time axis after and before land release, land released (ha), cost, years to completion."""
-
-    after: np.ndarray
-    before: np.ndarray
-    released_ha: np.ndarray
-    cost: np.ndarray
-    years: np.ndarray
-
-
-def policy_run(setup: Setup, plan: Plan, rates: RiskRates, realizations: int, threads: int | None = None,
-               draw=scatter) -> PolicyRun:
-    """``plan``'s land release of scored realizations ``0 .. realizations - 1`` (drawn by ``draw``),
-    batch by batch: only its figures per realization are kept."""
-    clearance, years_of_step = setup.scenario.clearance, step_years(setup)
-    run = PolicyRun(*(np.zeros(realizations) for _ in range(5)))
-    for first, part, _ in release_batches(setup, plan, realizations, 0, threads, setup.scenario.simulation.batch_size,
-                                          None, draw=draw):
-        rows = slice(first, first + len(part))
-        risk = batch_risk(rates, years_of_step, first, exposure(part))
-        run.after[rows], run.before[rows] = (cumulative(risk[which][1], rates.casualties_per_detonation)[:, -1].sum(axis=1)
-                                             for which in ("after", "before"))
-        final = part[:, -1]
-        run.released_ha[rows] = final[..., K.CANCELLED_M2:K.CLEARED_M2 + 1].sum(axis=(1, 2)) / M2_PER_HA
-        run.cost[rows] = final_cost(final, clearance)
-        run.years[rows] = years_to(setup, completion_steps(part))
-    return run
-
-
 def policy_runs(setup: Setup, ensemble: Ensemble, release: LandRelease, threads: int | None = None,
                 risk: RiskOverTime | None = None):
-    """``(policy, PolicyRun)`` for every policy on the scored realizations of ``release`` (drawn as
+    """``(policy, ReleaseFigures)`` for every policy on the scored realizations of ``release`` (drawn as
     they were); the run's own is read from ``release`` and its ``risk`` when given, unless it is
     ``risk-per-cost``. ``threads`` (default: numba's current setting) changes speed only."""
     own = setup.scenario.clearance.policy
@@ -130,7 +97,7 @@ def policy_runs(setup: Setup, ensemble: Ensemble, release: LandRelease, threads:
         if name == own and name != RISK_POLICY and risk is not None:
             final = release.final
             released = final[..., K.CANCELLED_M2:K.CLEARED_M2 + 1].sum(axis=(1, 2)) / M2_PER_HA
-            yield name, PolicyRun(risk.horizon_casualties("after"), risk.horizon_casualties("before"), released,
+            yield name, ReleaseFigures(risk.horizon_casualties("after"), risk.horizon_casualties("before"), released,
                                   release.cost, completion_years(setup, release))
             continue
         if name == RISK_POLICY:
@@ -139,7 +106,7 @@ def policy_runs(setup: Setup, ensemble: Ensemble, release: LandRelease, threads:
             plan = release.plan
         else:
             plan = make_plan(with_policy(setup, name), ensemble.hazard_map())
-        yield name, policy_run(setup, plan, rates, n, threads, release.draw)
+        yield name, release_figures(setup, plan, rates, n, threads, release.draw)
 
 
 def compare_policies(

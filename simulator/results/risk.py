@@ -13,15 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from simulator.engine.ensemble import Ensemble
 from simulator.engine.prepare import Setup
+from simulator.engine.scatter import scatter
 from simulator.kernels import release as K
 from simulator.release.bands import FloatBands
-from simulator.release.land_release import LandRelease, release_batches
+from simulator.release.land_release import LandRelease, Plan, completion_steps, final_cost, release_batches
+from simulator.results.release_tables import years_to
 from simulator.results.risk_model import (
     RiskRates,
     batch_risk,
@@ -34,9 +37,9 @@ from simulator.results.risk_model import (
     with_all,
 )
 from simulator.results.risk_units import UnitSums, qa_table, risk_map
-from simulator.results.tables import band, per_step
+from simulator.results.tables import M2_PER_HA, band, per_step
 
-__all__ = ["RiskOverTime", "RiskRates", "RiskSums", "UnitStates", "class_area_m2", "detonation_probabilities",
+__all__ = ["ReleaseFigures", "RiskOverTime", "RiskRates", "RiskSums", "UnitStates", "release_figures", "class_area_m2", "detonation_probabilities",
            "map_step", "qa_table", "risk_map", "risk_summary", "risk_table"]
 
 UNIT_STATE_BYTES = 64 * 2**20
@@ -83,23 +86,122 @@ class RiskSums:
 
 
 @dataclass(frozen=True)
+class ReleaseFigures:
+    """A land release of the scored realizations, per realization: expected casualties over the
+    time axis after and before land release, land released (ha), cost, years to completion."""
+
+    after: np.ndarray
+    before: np.ndarray
+    released_ha: np.ndarray
+    cost: np.ndarray
+    years: np.ndarray
+
+
+def release_figures(setup: Setup, plan: Plan, rates: RiskRates, realizations: int, threads: int | None = None,
+                    draw=scatter) -> ReleaseFigures:
+    """``plan``'s land release of scored realizations ``0 .. realizations - 1`` (drawn by ``draw``),
+    batch by batch: only its figures per realization are kept."""
+    clearance, years_of_step = setup.scenario.clearance, step_years(setup)
+    out = ReleaseFigures(*(np.zeros(realizations) for _ in range(5)))
+    for first, part, _ in release_batches(setup, plan, realizations, 0, threads, setup.scenario.simulation.batch_size,
+                                          None, draw=draw):
+        rows = slice(first, first + len(part))
+        risk = batch_risk(rates, years_of_step, first, exposure(part))
+        out.after[rows], out.before[rows] = (cumulative(risk[which][1], rates.casualties_per_detonation)[:, -1].sum(axis=1)
+                                             for which in ("after", "before"))
+        final = part[:, -1]
+        out.released_ha[rows] = final[..., K.CANCELLED_M2:K.CLEARED_M2 + 1].sum(axis=(1, 2)) / M2_PER_HA
+        out.cost[rows] = final_cost(final, clearance)
+        out.years[rows] = years_to(setup, completion_steps(part))
+    return out
+
+
+class UnitStates:
+    """The scored realizations of ``land_release`` released again (the same draws), each work unit
+    its own lot, when first needed: kept as ``units`` (``UnitSums``) and, summed to classes, as the
+    risk over time (``sums``). What needs only the casualties over the time axis per realization
+    (``horizon``: sweeps) gets them from a cheaper pass by class, unless the full one has run."""
+
+    def __init__(self, setup: Setup, land_release: LandRelease, threads: int | None = None):
+        self.setup, self.land_release, self.threads = setup, land_release, threads
+        self.rates = RiskRates.of(setup, land_release.realizations)
+
+    @classmethod
+    def of(cls, setup: Setup, land_release: LandRelease, threads: int | None = None) -> UnitStates:
+        return cls(setup, land_release, threads)
+
+    @property
+    def sums(self) -> RiskSums:
+        return self._passed[0]
+
+    @property
+    def units(self) -> UnitSums:
+        return self._passed[1]
+
+    def horizon(self, which: str) -> np.ndarray:
+        if "_passed" in self.__dict__:
+            return self.sums.horizon[which]
+        return getattr(self._by_class, which)
+
+    @cached_property
+    def _by_class(self) -> ReleaseFigures:
+        release = self.land_release
+        return release_figures(self.setup, release.plan, self.rates, release.realizations, self.threads, release.draw)
+
+    @cached_property
+    def _passed(self) -> tuple[RiskSums, UnitSums]:
+        setup, release, rates = self.setup, self.land_release, self.rates
+        plan, n = release.plan, release.realizations
+        n_units, n_classes = len(plan.units), len(setup.class_keys)
+        sums = RiskSums(setup, rates, n)
+        k = map_step(setup)
+        units = UnitSums(setup, plan, rates, k, n)
+        per_realization = len(setup.steps) * (n_units + n_classes) * K.N_METRICS * 8
+        batch = int(max(1, min(setup.scenario.simulation.batch_size, UNIT_STATE_BYTES // per_realization)))
+        to_class = np.zeros((n_units, n_classes))
+        to_class[np.arange(n_units), units.unit_class] = 1.0
+        items = slice(K.FOUND, K.UNSUSPECTED + 1)
+        for first, part, _ in release_batches(setup, plan, n, 0, self.threads, batch, None, by_unit=slice(None),
+                                              draw=release.draw):
+            per_unit, background = part[:, :, :n_units], part[:, :, n_units:, K.UNSUSPECTED]
+            classes = np.zeros((len(part), len(setup.steps), n_classes, K.N_METRICS))
+            by_metric = np.ascontiguousarray(np.moveaxis(per_unit[..., items], 3, 2)).reshape(-1, n_units)
+            classes[..., items] = np.moveaxis((by_metric @ to_class).reshape(*part.shape[:2], -1, n_classes), 3, 2)
+            # (whole numbers of items: sums exact in any order)
+            classes[..., K.UNSUSPECTED] += background
+            intact = sums.add(first, exposure(classes))
+            units.add(first, per_unit[:, k], per_unit[:, -1], background[:, k], intact[:, k], intact[:, -1])
+        return sums, units
+
+
+@dataclass(frozen=True)
+class _Summed:
+    """Risk over time already summed (no land release, or from a given state)."""
+
+    sums: RiskSums
+    units: None = None
+
+    def horizon(self, which: str) -> np.ndarray:
+        return self.sums.horizon[which]
+
+
+@dataclass(frozen=True)
 class RiskOverTime:
     """The risk of a run: its rates, the sums over realizations (``sums``) and, with land release,
-    the per-unit sums for the risk map and QA (``units``)."""
+    the per-unit sums for the risk map and QA (``units``), computed when first asked."""
 
     rates: RiskRates
-    sums: RiskSums
-    units: UnitSums | None = None
+    source: UnitStates | _Summed
 
     @classmethod
     def of(cls, setup: Setup, ensemble: Ensemble, state: np.ndarray | None = None,
            per_unit: Callable[[], UnitStates] | None = None) -> RiskOverTime:
-        """With land release, ``per_unit`` (``UnitStates.of``: the scored realizations released
-        again, per unit) gives everything; else from a land-release ``state`` [realization, step,
-        class, metric], or without land release from the ensemble's items, in batches."""
+        """With land release, ``per_unit`` (``UnitStates.of`` bound to the run and its land release)
+        gives everything; else from a land-release ``state`` [realization, step, class, metric], or
+        without land release from the ensemble's items, in batches."""
         if per_unit is not None:
             units = per_unit()
-            return cls(units.rates, units.sums, units.units)
+            return cls(units.rates, units)
         n = ensemble.realizations if state is None else len(state)
         rates = RiskRates.of(setup, n)
         sums = RiskSums(setup, rates, n)
@@ -111,46 +213,19 @@ class RiskOverTime:
                 sums.add(first, exposure(None, items))
             else:
                 sums.add(first, exposure(state[rows]))
-        return cls(rates, sums)
+        return cls(rates, _Summed(sums))
+
+    @property
+    def sums(self) -> RiskSums:
+        return self.source.sums
+
+    @property
+    def units(self) -> UnitSums | None:
+        return self.source.units
 
     def horizon_casualties(self, which: str = "after") -> np.ndarray:
         """Expected casualties over the whole time axis, per realization (all classes)."""
-        return self.sums.horizon[which]
-
-
-@dataclass(frozen=True)
-class UnitStates:
-    """The scored realizations of a land release released again (the same draws), each work unit
-    its own lot, kept as ``units`` (``UnitSums``) and, summed to classes, as the risk over time (``sums``)."""
-
-    rates: RiskRates
-    sums: RiskSums
-    units: UnitSums
-
-    @classmethod
-    def of(cls, setup: Setup, land_release: LandRelease, threads: int | None = None) -> UnitStates:
-        plan, n = land_release.plan, land_release.realizations
-        n_units, n_classes = len(plan.units), len(setup.class_keys)
-        rates = RiskRates.of(setup, n)
-        sums = RiskSums(setup, rates, n)
-        k = map_step(setup)
-        units = UnitSums(setup, plan, rates, k, n)
-        per_realization = len(setup.steps) * (n_units + n_classes) * K.N_METRICS * 8
-        batch = int(max(1, min(setup.scenario.simulation.batch_size, UNIT_STATE_BYTES // per_realization)))
-        to_class = np.zeros((n_units, n_classes))
-        to_class[np.arange(n_units), units.unit_class] = 1.0
-        items = slice(K.FOUND, K.UNSUSPECTED + 1)
-        for first, part, _ in release_batches(setup, plan, n, 0, threads, batch, None, by_unit=slice(None),
-                                              draw=land_release.draw):
-            per_unit, background = part[:, :, :n_units], part[:, :, n_units:, K.UNSUSPECTED]
-            classes = np.zeros((len(part), len(setup.steps), n_classes, K.N_METRICS))
-            by_metric = np.ascontiguousarray(np.moveaxis(per_unit[..., items], 3, 2)).reshape(-1, n_units)
-            classes[..., items] = np.moveaxis((by_metric @ to_class).reshape(*part.shape[:2], -1, n_classes), 3, 2)
-            # (whole numbers of items: sums exact in any order)
-            classes[..., K.UNSUSPECTED] += background
-            intact = sums.add(first, exposure(classes))
-            units.add(first, per_unit[:, k], per_unit[:, -1], background[:, k], intact[:, k], intact[:, -1])
-        return cls(rates, sums, units)
+        return self.source.horizon(which)
 
 
 def risk_table(setup: Setup, risk: RiskOverTime) -> pd.DataFrame:
