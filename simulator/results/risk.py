@@ -158,16 +158,14 @@ class UnitStates:
         units = UnitSums(setup, plan, rates, k, n)
         per_realization = len(setup.steps) * (n_units + n_classes) * K.N_METRICS * 8
         batch = int(max(1, min(setup.scenario.simulation.batch_size, UNIT_STATE_BYTES // per_realization)))
-        to_class = np.zeros((n_units, n_classes))
-        to_class[np.arange(n_units), units.unit_class] = 1.0
+        of_class = np.zeros((n_classes, n_units))
+        of_class[units.unit_class, np.arange(n_units)] = 1.0
         items = slice(K.FOUND, K.UNSUSPECTED + 1)
         for first, part, _ in release_batches(setup, plan, n, 0, self.threads, batch, None, by_unit=slice(None),
                                               draw=release.draw):
             per_unit, background = part[:, :, :n_units], part[:, :, n_units:, K.UNSUSPECTED]
             classes = np.zeros((len(part), len(setup.steps), n_classes, K.N_METRICS))
-            by_metric = np.ascontiguousarray(np.moveaxis(per_unit[..., items], 3, 2)).reshape(-1, n_units)
-            classes[..., items] = np.moveaxis((by_metric @ to_class).reshape(*part.shape[:2], -1, n_classes), 3, 2)
-            # (whole numbers of items: sums exact in any order)
+            classes[..., items] = of_class @ per_unit[..., items]  # whole numbers of items: exact in any order
             classes[..., K.UNSUSPECTED] += background
             intact = sums.add(first, exposure(classes))
             units.add(first, per_unit[:, k], per_unit[:, -1], background[:, k], intact[:, k], intact[:, -1])
