@@ -116,7 +116,7 @@ class ReleaseSums:
         return ReleaseSums(bands, np.concatenate([p.final for p in parts]),
                            np.concatenate([p.completion for p in parts]),
                            np.concatenate([p.state for p in parts]) if keep else None,
-                           parts[-1].draw)  # the last part is never one read back from a checkpoint
+                           draw=parts[-1].draw)  # the last part is never one read back from a checkpoint
 
 
 def completion_steps(state: np.ndarray) -> np.ndarray:
@@ -227,7 +227,8 @@ def score_plan(
     n_steps, n_classes = len(setup.steps), len(setup.class_keys)
     sums = ReleaseSums(ExactBands((n_steps, n_classes + 1, K.N_METRICS), band_units(setup)),
                        np.zeros((realizations, n_classes, K.N_METRICS)), np.zeros(realizations, np.int64),
-                       np.zeros((realizations, n_steps, n_classes, K.N_METRICS)) if keep_state else None, draw)
+                       np.zeros((realizations, n_steps, n_classes, K.N_METRICS)) if keep_state else None,
+                       draw=draw)
     for start, part, _ in release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells,
                                           draw=draw):
         done = slice(start - first, start - first + len(part))

@@ -103,7 +103,7 @@ def release_figures(setup: Setup, plan: Plan, rates: RiskRates, realizations: in
     batch by batch: only its figures per realization are kept."""
     clearance, years_of_step = setup.scenario.clearance, step_years(setup)
     out = ReleaseFigures(*(np.zeros(realizations) for _ in range(5)))
-    for first, part, _ in release_batches(setup, plan, realizations, 0, threads, setup.scenario.simulation.batch_size,
+    for first, part, *_ in release_batches(setup, plan, realizations, 0, threads, setup.scenario.simulation.batch_size,
                                           None, draw=draw):
         rows = slice(first, first + len(part))
         risk = batch_risk(rates, years_of_step, first, exposure(part))
@@ -161,7 +161,7 @@ class UnitStates:
         of_class = np.zeros((n_classes, n_units))
         of_class[units.unit_class, np.arange(n_units)] = 1.0
         items = slice(K.FOUND, K.UNSUSPECTED + 1)
-        for first, part, _ in release_batches(setup, plan, n, 0, self.threads, batch, None, by_unit=slice(None),
+        for first, part, *_ in release_batches(setup, plan, n, 0, self.threads, batch, None, by_unit=slice(None),
                                               draw=release.draw):
             per_unit, background = part[:, :, :n_units], part[:, :, n_units:, K.UNSUSPECTED]
             classes = np.zeros((len(part), len(setup.steps), n_classes, K.N_METRICS))
