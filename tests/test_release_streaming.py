@@ -110,7 +110,7 @@ def test_streamed_sums_equal_the_full_state(released):
         assert np.array_equal(sums.bands.bands(scale)[q], table[q]), q
 
 
-def test_the_run_keeps_no_state_by_step_unless_risk_needs_it(released):
+def test_the_run_keeps_no_state_by_step(released):
     release = released.land_release
     assert release.state is None and release.final.shape == (70, len(released.setup.class_keys), K.N_METRICS)
     assert release.realizations == 70 and release.bands.n == 70

@@ -10,8 +10,10 @@ from simulator.kernels import release as K
 
 from simulator.config.variants import load_scenario
 from simulator.pipeline import simulate
+from simulator.release.land_release import run_land_release
 from simulator.results.policy_comparison import compare_policies, risk_plan, suspected_only_items, unit_cost
 from simulator.results.risk import RiskRates, class_area_m2, detonation_probabilities, risk_map, risk_table
+from simulator.results.risk_model import cumulative, deplete, exposure, step_years
 from simulator.results.tables import per_step
 from tests.conftest import TINY_TOML, write_tiny
 
@@ -59,17 +61,30 @@ def run(tmp_path, *overrides, **kwargs):
     return simulate(scenario(tmp_path, *overrides, **kwargs), threads=1)
 
 
+def full_risk(result):
+    """The computation with every realization in memory: the land-release state [realization, step,
+    class, metric] and, after and before land release, (rate, over_step, intact share) per
+    realization, step and class."""
+    setup, release = result.setup, result.land_release
+    state = run_land_release(setup, release.plan, release.realizations, threads=1)
+    rates = RiskRates.of(setup, len(state))
+    return state, {which: deplete(*items, *rates.hazards(), step_years(setup)) for which, items in exposure(state).items()}
+
+
 def test_risk_is_zero_where_no_items_lie_or_nobody_goes(tmp_path):
     result = run(tmp_path)
-    state = result.land_release.state
+    assert result.land_release.state is None  # the risk is summed batch by batch: no state by step is kept
+    state, full = full_risk(result)
     items = state[..., K.IN_HAZARDOUS] + state[..., K.RESIDUAL] + state[..., K.UNSUSPECTED]
-    rate = result.risk.rate["after"]
+    rate = full["after"][0]
     assert (items == 0).any() and (items > 0).any()
     assert np.all(rate[items == 0] == 0)
     residential = result.setup.class_keys.index("residential")
     assert items[:, :, residential].sum() > 0
-    assert np.all(rate[:, :, residential] == 0) and np.all(result.risk.rate["before"][:, :, residential] == 0)
+    assert np.all(rate[:, :, residential] == 0) and np.all(full["before"][0][:, :, residential] == 0)
     assert rate.sum() > 0
+    table = risk_table(result.setup, result.risk)
+    assert (table[table["class"] == "residential"].filter(like="_per_year_") == 0).all().all()
 
 
 def test_risk_doubles_when_exposure_doubles(tmp_path):
@@ -91,8 +106,8 @@ def test_without_clearance_detonations_follow_the_survival_of_each_item(tmp_path
     arrived = np.diff(on_ground, axis=1, prepend=0.0)
     days = np.array([(setup.steps.dates[-1] - d).days for d in setup.steps.dates]) / 365.25
     expected = (arrived * -np.expm1(-hazard[:, None, :] * days[None, :, None])).sum(axis=1)
-    detonations = risk.cumulative_casualties()[:, -1] / risk.rates.casualties_per_detonation
-    assert np.allclose(detonations, expected, rtol=1e-9, atol=1e-12)
+    detonations = risk.horizon_casualties() / risk.rates.casualties_per_detonation
+    assert np.allclose(detonations, expected.sum(axis=1), rtol=1e-9, atol=1e-12)
 
 
 def test_risk_tables_conserve_over_classes(tmp_path):
@@ -103,8 +118,6 @@ def test_risk_tables_conserve_over_classes(tmp_path):
     names = ("detonations_per_year_after_mean", "casualties_per_year_before_mean", "casualties_cumulative_after_mean")
     for name in names:
         assert np.allclose(classes[name], total[name], rtol=1e-12, atol=1e-15)
-    horizon = result.risk.cumulative_casualties()[:, -1]
-    assert np.allclose(horizon.sum(axis=1), result.risk.horizon_casualties())
     summary = result.summary["risk"]["casualties"]["mean"]
     assert total["casualties_cumulative_after_mean"].iloc[-1] == pytest.approx(summary, abs=1e-4)
 
@@ -113,14 +126,15 @@ def test_full_compliance_leaves_no_risk_in_unreleased_hazardous_land(tmp_path):
     overrides = ["clearance.teams={nts=0, ts=0, bac=0}"]
     full = run(tmp_path, *overrides, "risk.classes.farmland.compliance=1", "risk.classes.forest.compliance=1")
     none = run(tmp_path, *overrides, "risk.classes.farmland.compliance=0", "risk.classes.forest.compliance=0")
-    state = full.land_release.state
+    state, arrays = full_risk(full)
     assert state[..., K.IN_HAZARDOUS].sum() > 0 and state[..., K.RESIDUAL].sum() == 0
     assert np.all(full.risk.rates.marked == 0)
     hazard = full.risk.rates.free[None, None, :] * full.risk.rates.p_detonation[:, None, None]
     # only items in land never suspected are a risk; with nothing released, before and after agree
-    expected = full.risk.intact_share["after"] * state[..., K.UNSUSPECTED] * hazard
-    assert np.allclose(full.risk.rate["after"], expected, rtol=1e-12)
-    assert np.allclose(full.risk.rate["after"], full.risk.rate["before"])
+    rate, _, intact = arrays["after"]
+    assert np.allclose(rate, intact * state[..., K.UNSUSPECTED] * hazard, rtol=1e-12)
+    assert np.allclose(rate, arrays["before"][0])
+    assert np.allclose(full.risk.horizon_casualties("after"), full.risk.horizon_casualties("before"), rtol=1e-12)
     assert none.risk.horizon_casualties().mean() > full.risk.horizon_casualties().mean()
 
 
@@ -214,3 +228,65 @@ def test_exposure_paths_work_in_sweeps(tmp_path):
     table = study.sweep("risk.classes.forest.people", [5.0, 10.0], threads=1).table
     casualties = table["casualties_mean"].to_numpy()
     assert casualties[0] > 0 and casualties[1] == pytest.approx(2 * casualties[0], rel=2e-3)
+
+
+def test_streamed_risk_equals_the_computation_on_every_realization(tmp_path):
+    """The risk table's bands within their stated relative error of numpy's percentiles on the full
+    arrays, its means and the per-realization figures equal up to rounding."""
+    result = run(tmp_path, realizations=40)
+    setup, risk = result.setup, result.risk
+    state, full = full_risk(result)
+    cpd = risk.rates.casualties_per_detonation
+    table = risk_table(setup, risk)
+    error = risk.sums.bands.relative_error
+    assert 0 < error < 1e-9  # a few thousand values fit the budget: nearly exact
+    for which in ("after", "before"):
+        rate, over_step, _ = full[which]
+        so_far = cumulative(over_step, cpd)
+        assert np.allclose(risk.horizon_casualties(which), so_far[:, -1].sum(axis=1), rtol=1e-12, atol=0)
+        for name, values in ((f"detonations_per_year_{which}", rate), (f"casualties_per_year_{which}", rate * cpd),
+                             (f"casualties_cumulative_{which}", so_far)):
+            for c, key in enumerate([*setup.class_keys, "all"]):
+                of = values[..., c] if key != "all" else values.sum(axis=-1)
+                rows = table[table["class"] == key]
+                want = np.percentile(of, (5, 50, 95), axis=0)
+                for q, w in zip(("p5", "p50", "p95"), want):
+                    np.testing.assert_allclose(rows[f"{name}_{q}"], w, rtol=error * 1.01, atol=1e-300)
+                np.testing.assert_allclose(rows[f"{name}_mean"], of.mean(axis=0), rtol=1e-12, atol=1e-300)
+    children = (cumulative(full["after"][1], cpd) * risk.rates.children_share).sum(axis=-1).mean(axis=0)
+    np.testing.assert_allclose(table[table["class"] == "all"]["child_casualties_cumulative_after_mean"], children,
+                               rtol=1e-12)
+    assert table["casualties_cumulative_after_p95"].max() > 0
+
+
+def test_policy_comparison_streamed_equals_the_full_state(tmp_path):
+    """Each policy's row from its land release batch by batch equals the figures of its whole state."""
+    result = run(tmp_path, realizations=12)
+    setup = result.setup
+    table = compare_policies(setup, result.ensemble, result.land_release, threads=1).set_index("policy")
+    own = compare_policies(setup, result.ensemble, result.land_release, threads=1, risk=result.risk)
+    pd.testing.assert_frame_equal(table.reset_index(), own, rtol=1e-12)
+    state, full = full_risk(result)
+    cpd = result.risk.rates.casualties_per_detonation
+    averted = cumulative(full["before"][1] - full["after"][1], cpd)[:, -1].sum(axis=1)
+    row = table.loc[setup.scenario.clearance.policy]
+    assert row["casualties_averted_mean"] == pytest.approx(averted.mean(), rel=1e-12)
+    assert row["casualties_averted_p95"] == pytest.approx(np.percentile(averted, 95), rel=1e-12)
+    released = state[:, -1, :, K.CANCELLED_M2:K.CLEARED_M2 + 1].sum(axis=(1, 2)) / 1e4
+    assert row["released_ha_mean"] == pytest.approx(released.mean(), rel=1e-12)
+
+
+def test_sweeps_read_casualties_from_the_pass_by_class_and_they_equal_the_full_pass(tmp_path):
+    """Casualties per realization without the per-unit pass (what sweeps need) are the full pass's, bit for bit."""
+    from functools import partial
+
+    from simulator.results.risk import RiskOverTime, UnitStates
+
+    result = run(tmp_path, realizations=10)
+    lazy = RiskOverTime.of(result.setup, result.ensemble, per_unit=partial(UnitStates.of, result.setup,
+                                                                            result.land_release))
+    by_class = {which: lazy.horizon_casualties(which) for which in ("after", "before")}
+    assert "_passed" not in vars(lazy.source)  # the per-unit pass has not run
+    assert lazy.sums.n == 10 and "_passed" in vars(lazy.source)
+    for which, values in by_class.items():
+        assert np.array_equal(values, lazy.horizon_casualties(which)) and values.sum() > 0

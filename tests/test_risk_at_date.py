@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from simulator.kernels import release as K
 
+from simulator.release.land_release import run_land_release
 from simulator.results.risk import map_step, qa_table, risk_map, risk_table
-from tests.test_risk import run
+from tests.test_risk import full_risk, run
 
 METRICS = (K.CANCELLED_M2, K.REDUCED_M2, K.CLEARED_M2, K.FOUND, K.IN_HAZARDOUS, K.RESIDUAL, K.REMAINING_M2)
 
@@ -22,6 +23,15 @@ METRICS = (K.CANCELLED_M2, K.REDUCED_M2, K.CLEARED_M2, K.FOUND, K.IN_HAZARDOUS, 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     return run(tmp_path_factory.mktemp("at-date"), "risk.map_date=2025-07-01", realizations=16)
+
+
+@pytest.fixture(scope="module")
+def states(result):
+    """The class state of every realization, and each work unit's then each class's never-suspected
+    land's at the map's step and the last [realization, 2, unit then class, metric]."""
+    setup, release = result.setup, result.land_release
+    steps = np.array([map_step(setup), len(setup.steps) - 1])
+    return full_risk(result)[0], run_land_release(setup, release.plan, release.realizations, threads=1, by_unit=steps)
 
 
 def by_class(values: np.ndarray, unit_class: np.ndarray, n_classes: int) -> np.ndarray:
@@ -32,23 +42,27 @@ def by_class(values: np.ndarray, unit_class: np.ndarray, n_classes: int) -> np.n
     return out
 
 
-def test_work_units_add_up_to_the_classes(result):
-    units, state = result.risk.units, result.land_release.state
-    n_classes = len(result.setup.class_keys)
+def test_work_units_add_up_to_the_classes(result, states):
+    state, lots = states
+    units = result.risk.units
+    n_units, n_classes = len(units.unit_class), len(result.setup.class_keys)
     assert units.map_step == result.setup.steps.step_of(np.datetime64("2025-07-01").item())
+    assert lots.shape[2] == n_units + n_classes
     for j, step in enumerate((units.map_step, len(result.setup.steps) - 1)):
         for metric in METRICS:
-            summed = by_class(units.state[:, j, :, metric], units.unit_class, n_classes)
+            summed = by_class(lots[:, j, :n_units, metric], units.unit_class, n_classes)
             assert np.array_equal(summed, state[:, step, :, metric]), metric
-        waiting = by_class(units.state[:, j, :, K.UNSUSPECTED], units.unit_class, n_classes)
-        assert np.all(waiting <= state[:, step, :, K.UNSUSPECTED])
+            assert np.all(lots[:, j, n_units:, metric] == 0)  # never-suspected land: items only
+        waiting = by_class(lots[:, j, :n_units, K.UNSUSPECTED], units.unit_class, n_classes)
+        assert np.array_equal(waiting + lots[:, j, n_units:, K.UNSUSPECTED], state[:, step, :, K.UNSUSPECTED])
+        assert lots[:, j, n_units:, K.UNSUSPECTED].sum() > 0
 
 
-def test_risk_map_adds_up_to_the_table_at_its_date(result):
+def test_risk_map_adds_up_to_the_table_at_its_date(result, states):
     setup, risk = result.setup, result.risk
     k = map_step(setup)
-    released = result.land_release.state[:, k, :, K.CANCELLED_M2:K.CLEARED_M2 + 1].sum()
-    marked = result.land_release.state[:, k, :, K.IN_HAZARDOUS].sum()
+    released = states[0][:, k, :, K.CANCELLED_M2:K.CLEARED_M2 + 1].sum()
+    marked = states[0][:, k, :, K.IN_HAZARDOUS].sum()
     assert released > 0 and marked > 0  # some land released, some still marked, at the map date
     per_km2 = risk_map(setup, result.ensemble, risk)
     total = per_km2.sum() * setup.grid.cell_area_m2 / 1e6
@@ -58,15 +72,15 @@ def test_risk_map_adds_up_to_the_table_at_its_date(result):
     assert per_km2.min() >= 0
     residential = setup.landuse_codes == setup.class_keys.index("residential")
     assert np.all(per_km2[residential] == 0) and per_km2[~residential].max() > 0  # nobody goes there
-    before = (risk.casualties_per_year("before")[:, k].sum(axis=1)).mean()
+    before = table[(table["class"] == "all") & (table["step"] == k)]["casualties_per_year_before_mean"].item()
     assert total < before  # released land and marking lower the risk below no release
 
 
-def test_qa_lots_are_work_units(result):
+def test_qa_lots_are_work_units(result, states):
     setup, risk = result.setup, result.risk
     qa = qa_table(setup, risk).set_index("class")
-    final = result.land_release.state[:, -1]
-    unit_state = risk.units.state[:, 1]
+    final = states[0][:, -1]
+    unit_state = states[1][:, 1, :len(risk.units.unit_class)]
     released = unit_state[..., K.CANCELLED_M2] + unit_state[..., K.REDUCED_M2] + unit_state[..., K.CLEARED_M2]
     unit_m2 = setup.grid.cell_size_m ** 2
     lots = np.floor(released / unit_m2 + 1e-9)
@@ -88,3 +102,18 @@ def test_qa_lots_are_work_units(result):
         naive.append(sum(math.comb(dirty, j) * math.comb(n_lot - dirty, sample - j) / math.comb(n_lot, sample)
                          * (1 - p_detect) ** j for j in range(0, min(dirty, sample) + 1)))
     assert qa.loc["all", "p_pass_given_items"] == pytest.approx(np.mean(naive), rel=1e-9)
+    assert qa.loc["all", "sample_units_p50"] == np.median(
+        [n if n * 0.01 <= 1e-9 else _sample(n, qa_spec) for n in lots[lots > 0].astype(int)])
+    intact = full_risk(result)[1]["after"][2][:, -1][:, risk.units.unit_class]
+    rates = risk.rates
+    per_year = (unit_state[..., K.RESIDUAL] * intact * rates.free[risk.units.unit_class] * rates.p_detonation[:, None]
+                * rates.casualties_per_detonation).sum(axis=1)
+    assert qa.loc["all", "residual_casualties_per_year_mean"] == pytest.approx(per_year.mean(), rel=1e-12)
+    assert qa.loc["all", "residual_casualties_per_year_p95"] == pytest.approx(np.percentile(per_year, 95), rel=1e-12)
+
+
+def _sample(n_lot: int, qa_spec) -> int:
+    """The accept-on-zero sample size, with exact binomial coefficients."""
+    need = math.ceil((1 - qa_spec.clean_share) * n_lot - 1e-9)
+    return next(n for n in range(1, n_lot + 1)
+                if math.comb(n_lot - need, n) / math.comb(n_lot, n) <= (1 - qa_spec.confidence) * (1 + 1e-9))

@@ -42,7 +42,7 @@ def write_risk(result: Result, folder: Path) -> None:
         return
     qa_table(setup, result.risk).to_csv(folder / "qa.csv", index=False, float_format="%.6g")
     if setup.scenario.risk.compare_policies:
-        policies = compare_policies(setup, result.ensemble, result.land_release)
+        policies = compare_policies(setup, result.ensemble, result.land_release, risk=result.risk)
         policies.to_csv(folder / "policies.csv", index=False, float_format="%.6g")
         save(policies_figure(policies, f"{name}: work-order policies on the same realizations"), folder / "policies.png")
 

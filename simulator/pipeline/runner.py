@@ -132,11 +132,6 @@ def map_replicates(setup: Setup, ensemble: Ensemble, backend) -> np.ndarray:
     return np.array(replicates)
 
 
-def keeps_state(setup: Setup) -> bool:
-    """Whether land release keeps its state per realization and step: only the risk figures need it."""
-    return setup.scenario.risk is not None
-
-
 def land_release(
     setup: Setup, plan: Plan, backend, progress: Progress, grow: Progress, checkpoint: Checkpoint | None,
     every: int,
@@ -146,7 +141,6 @@ def land_release(
     ``every`` realizations is checkpointed on its own, once."""
     sim = setup.scenario.simulation
     clearance = setup.scenario.clearance
-    keep = keeps_state(setup)
     parts = checkpoint.load_release() if checkpoint is not None else []
     have = sum(len(p) for p in parts)
     if have and progress is not None:
@@ -155,7 +149,7 @@ def land_release(
     target = sim.target
     while True:
         for first in range(have, total, every):
-            part = backend.release(setup, plan, min(every, total - first), first, progress, keep_state=keep)
+            part = backend.release(setup, plan, min(every, total - first), first, progress)
             parts.append(part)
             have = first + len(part)
             if checkpoint is not None and have < total:

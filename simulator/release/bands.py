@@ -1,4 +1,5 @@
-"""Exact, mergeable bands (P5, P50, P95 and mean across realizations) of whole-number figures.
+"""Mergeable bands (P5, P50, P95 and mean across realizations): exact for whole-number figures,
+within a stated relative error for real ones.
 
 Land release's figures per step and class are whole numbers of a unit: items, or areas that
 are whole numbers of cells. Each is kept as a histogram of the values seen (value -> number of
@@ -7,6 +8,9 @@ seen, instead of growing with the realizations. Quantiles come from the histogra
 statistics, interpolated as ``numpy.percentile`` does (its default, linear method), so they are
 exactly those of the full table of realizations; means come from exact integer sums. Histograms
 merge by adding counts, so batches, threads, tiles and workers may finish in any order.
+
+Real figures (risk) are held the same way by their float64 bit pattern, ordered as the values
+are, with its lowest bits dropped when the histogram would outgrow its budget (``FloatBands``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ WHOLE_TOLERANCE = 1e-12
 cells whose area in m2 is not a binary fraction); the figure is then held as that whole number."""
 PENDING_KEYS = 1 << 18
 """Values waiting (8 B each) before they are folded into the histogram (a merge of sorted arrays)."""
+BAND_KEYS = 1 << 21
+"""Most keys (16 B each with their counts) real-valued bands hold: past it their buckets are widened."""
+MAX_SHIFT = 46
+"""Most low bits of a float64 dropped: 6 bits of mantissa kept (buckets under 1.6 % wide)."""
 
 
 @dataclass
@@ -83,20 +91,7 @@ class ExactBands:
         scale = np.broadcast_to(scale, self.shape).ravel()
         slot = self.keys >> VALUE_BITS
         whole = self.keys & ((1 << VALUE_BITS) - 1)
-        ends = np.cumsum(self.counts)
-        start = np.searchsorted(slot, np.arange(self.slots))
-        before = np.where(start > 0, ends[np.maximum(start - 1, 0)], 0)
-
-        def order_statistic(k: int) -> np.ndarray:
-            """Every slot's ``k``-th smallest figure (0-based) times ``scale``."""
-            return whole[np.searchsorted(ends, before + k, side="right")] * units * scale
-
-        out = {}
-        for name, q in zip(("p5", "p50", "p95"), BAND_PERCENTILES):
-            virtual = (self.n - 1) * np.true_divide(q, 100)
-            lo = int(np.floor(virtual))
-            a, b = order_statistic(lo), order_statistic(min(lo + 1, self.n - 1))
-            out[name] = _lerp(a, b, virtual - lo).reshape(self.shape)
+        out = _percentiles(slot, whole * units[slot] * scale[slot], self.counts, self.slots, self.n, self.shape)
         sums = np.zeros(self.slots, np.int64)
         np.add.at(sums, slot, whole * self.counts)
         out["mean"] = (sums * units * scale / self.n).reshape(self.shape)
@@ -109,14 +104,144 @@ class ExactBands:
             self._insert(keys, counts.astype(np.int64))
 
     def _insert(self, keys: np.ndarray, counts: np.ndarray) -> None:
-        """Add ``counts`` realizations at each of the sorted, distinct ``keys`` (in place)."""
-        at = np.searchsorted(self.keys, keys)
-        seen = np.zeros(len(keys), bool)
-        inside = at < len(self.keys)
-        seen[inside] = self.keys[at[inside]] == keys[inside]
-        self.counts[at[seen]] += counts[seen]
-        self.keys = np.insert(self.keys, at[~seen], keys[~seen])
-        self.counts = np.insert(self.counts, at[~seen], counts[~seen])
+        self.keys, self.counts = _inserted(self.keys, self.counts, keys, counts)
+
+
+@dataclass
+class FloatBands:
+    """Histograms of non-negative real ``shape``-shaped figures over realizations, one per slot,
+    with bands within a relative ``relative_error`` of ``numpy.percentile`` on the full table.
+
+    A figure is held by its float64 bit pattern (ordered as the values are) without its lowest
+    ``shift`` bits: a bucket of values within ``2 relative_error`` of each other, read back as
+    its midpoint (0 as 0), so each order statistic, and the interpolation between two, is within
+    ``relative_error`` of the exact one. ``shift`` starts at the bits the slot takes in a key
+    (``relative_error`` about 1e-13 for a thousand slots) and grows by one, halving the number of
+    buckets per octave, whenever more than ``budget`` keys are held: it ends at the smallest shift
+    whose histogram fits, in whatever order realizations came. Means come from float sums.
+    """
+
+    shape: tuple[int, ...]
+    budget: int = BAND_KEYS
+    n: int = 0
+    shift: int = 0
+    sums: np.ndarray = None
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    _pending: list = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self.shift = max(self.shift, self.slots.bit_length())
+        if self.sums is None:
+            self.sums = np.zeros(self.slots)
+
+    @property
+    def slots(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def value_bits(self) -> int:
+        """Bits of a key holding the value; the slot takes those above."""
+        return 63 - self.slots.bit_length()
+
+    @property
+    def relative_error(self) -> float:
+        """Largest relative distance of a band from the one of the full table (before rounding)."""
+        return 2.0 ** (self.shift - 53)
+
+    def add(self, values: np.ndarray) -> None:
+        """Add realizations ``values`` (float64 [realization, *shape], each >= 0)."""
+        values = np.asarray(values, float).reshape(len(values), self.slots)
+        if not np.all(values >= 0.0):
+            raise ValueError("real-valued bands hold non-negative numbers only")
+        self.sums += values.sum(axis=0)
+        bits = (values + 0.0).view(np.int64) >> self.shift  # + 0.0: -0.0 becomes 0.0
+        slot = np.arange(self.slots, dtype=np.int64) << self.value_bits
+        self._pending.append((bits + slot).ravel())
+        self.n += len(values)
+        if sum(len(p) for p in self._pending) >= PENDING_KEYS:
+            self._fold()
+
+    def folded(self) -> FloatBands:
+        self._fold()
+        return self
+
+    def merged(self, other: FloatBands) -> FloatBands:
+        """The bands of both sets of realizations (at the coarser of their shifts, or coarser)."""
+        self._fold()
+        other._fold()
+        both = FloatBands(self.shape, self.budget, self.n + other.n, max(self.shift, other.shift),
+                          self.sums + other.sums, *self._at(max(self.shift, other.shift)))
+        both.keys, both.counts = _inserted(both.keys, both.counts, *other._at(both.shift))
+        both._fit()
+        return both
+
+    def bands(self, scale: np.ndarray | float = 1.0) -> dict[str, np.ndarray]:
+        """``p5``, ``p50``, ``p95`` and ``mean`` ([*shape]) of the figures times ``scale`` (per last axis)."""
+        self._fold()
+        if self.n == 0:
+            return {name: np.full(self.shape, np.nan) for name in ("p5", "p50", "p95", "mean")}
+        scale = np.broadcast_to(scale, self.shape).ravel()
+        slot = self.keys >> self.value_bits
+        value = self.keys & ((1 << self.value_bits) - 1)
+        low = (value << self.shift).view(np.float64)
+        high = ((value + 1) << self.shift).view(np.float64)
+        middle = np.where(value > 0, low + 0.5 * (high - low), 0.0)
+        out = _percentiles(slot, middle * scale[slot], self.counts, self.slots, self.n, self.shape)
+        out["mean"] = (self.sums * scale / self.n).reshape(self.shape)
+        return out
+
+    def _at(self, shift: int) -> tuple[np.ndarray, np.ndarray]:
+        """Keys and counts with ``shift`` low bits dropped (``shift`` at least ``self.shift``)."""
+        if shift == self.shift:
+            return self.keys, self.counts
+        slot = self.keys >> self.value_bits
+        value = (self.keys & ((1 << self.value_bits) - 1)) >> (shift - self.shift)
+        keys, first = np.unique((slot << self.value_bits) + value, return_index=True)
+        return keys, np.add.reduceat(self.counts, first) if len(first) else self.counts[:0]
+
+    def _fit(self) -> None:
+        """Widen the buckets until the keys fit the budget."""
+        while len(self.keys) > self.budget and self.shift < MAX_SHIFT:
+            self.keys, self.counts = self._at(self.shift + 1)
+            self.shift += 1
+
+    def _fold(self) -> None:
+        if self._pending:
+            keys, counts = np.unique(np.concatenate(self._pending), return_counts=True)
+            self._pending = []
+            self.keys, self.counts = _inserted(self.keys, self.counts, keys, counts.astype(np.int64))
+            self._fit()
+
+
+def _inserted(keys: np.ndarray, counts: np.ndarray, new: np.ndarray, new_counts: np.ndarray):
+    """``keys`` and ``counts`` (sorted, distinct keys) with ``new_counts`` realizations added at each
+    of the sorted, distinct ``new`` keys."""
+    at = np.searchsorted(keys, new)
+    seen = np.zeros(len(new), bool)
+    inside = at < len(keys)
+    seen[inside] = keys[at[inside]] == new[inside]
+    counts = counts.copy()
+    counts[at[seen]] += new_counts[seen]
+    return np.insert(keys, at[~seen], new[~seen]), np.insert(counts, at[~seen], new_counts[~seen])
+
+
+def _percentiles(slot: np.ndarray, value: np.ndarray, counts: np.ndarray, slots: int, n: int,
+                 shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """P5, P50 and P95 ([*shape]) of a histogram: per key (sorted by slot, then value) its slot,
+    the value it stands for and its count of realizations, ``n`` in every slot; interpolated
+    between order statistics as ``numpy.percentile`` does."""
+    ends = np.cumsum(counts)
+    start = np.searchsorted(slot, np.arange(slots))
+    before = np.where(start > 0, ends[np.maximum(start - 1, 0)], 0)
+    out = {}
+    for name, q in zip(("p5", "p50", "p95"), BAND_PERCENTILES):
+        virtual = (n - 1) * np.true_divide(q, 100)
+        lo = int(np.floor(virtual))
+        a = value[np.searchsorted(ends, before + lo, side="right")]
+        b = value[np.searchsorted(ends, before + min(lo + 1, n - 1), side="right")]
+        out[name] = _lerp(a, b, virtual - lo).reshape(shape)
+    return out
 
 
 def _lerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:

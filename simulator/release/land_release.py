@@ -61,7 +61,9 @@ class LandRelease:
     ``completion`` (per realization): the first step from which no hazardous land remains (-1: not
     within the horizon); ``bands``: exact bands per step, class (then all classes) and metric;
     ``deadline`` (per realization, None without a deadline): the chance of releasing all SHA by the
-    deadline over the productivity factor (``kernels.deadline``).
+    deadline over the productivity factor (``kernels.deadline``);
+    ``draw``: how its realizations were drawn (``scatter``'s signature: the prior's, or the
+    posterior's), so that what needs them again (risk per work unit) repeats them.
     Built from a ``state`` alone, the other fields are derived from it.
     """
 
@@ -73,6 +75,7 @@ class LandRelease:
     completion: np.ndarray | None = None
     bands: ExactBands | None = None
     deadline: np.ndarray | None = None
+    draw: Callable = scatter
 
     def __post_init__(self) -> None:
         if self.final is None:
@@ -83,7 +86,7 @@ class LandRelease:
     @classmethod
     def of(cls, plan: Plan, sums: ReleaseSums, clearance: Clearance) -> LandRelease:
         return cls(plan, sums.state, final_cost(sums.final, clearance), final=sums.final,
-                   completion=sums.completion, bands=sums.bands, deadline=sums.deadline)
+                   completion=sums.completion, bands=sums.bands, deadline=sums.deadline, draw=sums.draw)
 
     @property
     def realizations(self) -> int:
@@ -103,6 +106,7 @@ class ReleaseSums:
     completion: np.ndarray
     state: np.ndarray | None
     deadline: np.ndarray | None = None
+    draw: Callable = scatter
 
     def __len__(self) -> int:
         return len(self.completion)
@@ -118,7 +122,8 @@ class ReleaseSums:
         return ReleaseSums(bands, np.concatenate([p.final for p in parts]),
                            np.concatenate([p.completion for p in parts]),
                            np.concatenate([p.state for p in parts]) if keep else None,
-                           np.concatenate([p.deadline for p in parts]) if deadline else None)
+                           deadline=np.concatenate([p.deadline for p in parts]) if deadline else None,
+                           draw=parts[-1].draw)  # the last part is never one read back from a checkpoint
 
 
 def deadline_step(setup: Setup) -> int | None:
@@ -212,13 +217,14 @@ def run_land_release(
 ) -> np.ndarray:
     """Scatter realizations ``first .. first + realizations - 1`` again, counting items per work
     unit, and release land in each; return their state (see ``LandRelease``). With ``by_unit``
-    (reporting steps), the state of each work unit instead, in work order, at those steps
-    [realization, step, unit, metric]: the same draws, each unit its own class (its
-    ``UNSUSPECTED`` holds only its items not yet suspected). ``draw`` runs a batch (``scatter``'s
+    (reporting steps), the state of each work unit instead, in work order, at those steps, then
+    of each class's land never suspected [realization, step, unit then class, metric]: the same
+    draws, each unit its own class (its ``UNSUSPECTED`` holds only its items not yet suspected;
+    a class's holds the items of its land never suspected, its other metrics 0). ``draw`` runs a batch (``scatter``'s
     signature; the posterior's draws resampled realizations). ``schedule`` (float64 [realizations, unit,
     ``K.N_UNIT_METRICS``]), when given, gets each unit's schedule in work order."""
-    n_lots = len(setup.class_keys) if by_unit is None else len(plan.units)
-    n_steps = len(setup.steps) if by_unit is None else len(by_unit)
+    n_lots = len(setup.class_keys) + (0 if by_unit is None else len(plan.units))
+    n_steps = len(setup.steps) if by_unit is None else len(np.arange(len(setup.steps))[by_unit])
     state = np.zeros((realizations, n_steps, n_lots, K.N_METRICS))
     batches = release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells, by_unit, draw,
                               schedule is not None)
@@ -242,7 +248,7 @@ def score_plan(
     sums = ReleaseSums(ExactBands((n_steps, n_classes + 1, K.N_METRICS), band_units(setup)),
                        np.zeros((realizations, n_classes, K.N_METRICS)), np.zeros(realizations, np.int64),
                        np.zeros((realizations, n_steps, n_classes, K.N_METRICS)) if keep_state else None,
-                       None if step is None else np.zeros(realizations))
+                       deadline=None if step is None else np.zeros(realizations), draw=draw)
     for start, part, _, chance in release_batches(setup, plan, realizations, first, threads, batch_size, progress,
                                                   tile_cells, draw=draw, deadline=step):
         done = slice(start - first, start - first + len(part))
@@ -267,16 +273,20 @@ def release_batches(
     chance of releasing all land by it over the productivity factor, else None) of each batch of realizations
     ``first .. first + realizations - 1``, scattered tile by tile on grids wider or taller than
     ``tile_cells`` (tiles partition the grid: every remnant is counted in the one tile it lands in),
-    in batches whose table of items per zone stays under ``RELEASE_BATCH_BYTES``; with ``by_unit``, per
-    work unit at those steps (see ``run_land_release``)."""
+    in batches whose table of items per zone stays under ``RELEASE_BATCH_BYTES``; with ``by_unit`` (steps,
+    or a slice of them: ``slice(None)`` for all, without a copy), per work unit and class's never-suspected
+    land at those steps (see ``run_land_release``)."""
     units = plan.units
     k, args = release_inputs(setup, plan, by_unit is not None)
-    n_lots = len(setup.class_keys) if by_unit is None else len(units)
+    n_classes = len(setup.class_keys)
+    n_lots = n_classes + (0 if by_unit is None else len(units))
     key0, key1 = (np.uint64(v) for v in k.key)
     for index, items in zone_item_batches(k, realizations, first, threads, batch_size, tile_cells, draw):
         n = len(items)
-        if by_unit is not None:  # zones 2 n + u: no land of a unit is never suspected
-            items = np.concatenate([items[:, :, :2 * len(units)], np.zeros((n, items.shape[1], n_lots), np.int64)], 2)
+        if by_unit is not None:  # lots n + c: the land of class c never suspected (no land of a unit is)
+            never = items[:, :, 2 * len(units):2 * len(units) + n_classes]
+            items = np.concatenate([items[:, :, :2 * len(units)], np.zeros((n, items.shape[1], len(units)), np.int64),
+                                    never], 2)
         state = np.zeros((n, len(setup.steps), n_lots, K.N_METRICS))
         epochs = setup.epoch_steps.astype(np.int64)
         unit_rows = None

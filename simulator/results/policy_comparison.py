@@ -18,10 +18,11 @@ from simulator.engine.ensemble import Ensemble
 from simulator.engine.prepare import Setup
 from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
-from simulator.release.land_release import LandRelease, Plan, make_plan, release_cost, run_land_release
+from simulator.release.land_release import LandRelease, Plan, make_plan
 from simulator.release.policies import POLICIES, PlannerView, averted_per_item
 from simulator.results.release_tables import completion_years
-from simulator.results.risk import RiskOverTime, class_area_m2
+from simulator.results.risk import ReleaseFigures, RiskOverTime, release_figures
+from simulator.results.risk_model import RiskRates, class_area_m2
 from simulator.results.tables import M2_PER_HA, band
 
 RISK_POLICY = "risk-per-cost"
@@ -83,54 +84,57 @@ def risk_plan(setup: Setup, ensemble: Ensemble, plan: Plan) -> Plan:
     return reordered(plan, POLICIES[RISK_POLICY](view))
 
 
-def policy_runs(setup: Setup, ensemble: Ensemble, release: LandRelease, threads: int | None = None):
-    """``(policy, LandRelease)`` for every policy; the run's own is reused unless it is ``risk-per-cost``.
-    ``threads`` (default: numba's current setting) changes speed only."""
+def policy_runs(setup: Setup, ensemble: Ensemble, release: LandRelease, threads: int | None = None,
+                risk: RiskOverTime | None = None):
+    """``(policy, ReleaseFigures)`` for every policy on the scored realizations of ``release`` (drawn as
+    they were); the run's own is read from ``release`` and its ``risk`` when given, unless it is
+    ``risk-per-cost``. ``threads`` (default: numba's current setting) changes speed only."""
     own = setup.scenario.clearance.policy
     threads = threads or numba.get_num_threads()
     n = release.realizations
+    rates = risk.rates if risk is not None else RiskRates.of(setup, n)
     for name in POLICIES:
-        if name == own and name != RISK_POLICY:
-            yield name, release
+        if name == own and name != RISK_POLICY and risk is not None:
+            final = release.final
+            released = final[..., K.CANCELLED_M2:K.CLEARED_M2 + 1].sum(axis=(1, 2)) / M2_PER_HA
+            yield name, ReleaseFigures(risk.horizon_casualties("after"), risk.horizon_casualties("before"), released,
+                                  release.cost, completion_years(setup, release))
             continue
         if name == RISK_POLICY:
             plan = risk_plan(setup, ensemble, release.plan)
+        elif name == own:
+            plan = release.plan
         else:
             plan = make_plan(with_policy(setup, name), ensemble.hazard_map())
-        state = run_land_release(setup, plan, n, threads=threads)
-        yield name, LandRelease(plan, state, release_cost(state, setup.scenario.clearance))
+        yield name, release_figures(setup, plan, rates, n, threads, release.draw)
 
 
 def compare_policies(
     setup: Setup, ensemble: Ensemble, release: LandRelease, threads: int | None = None,
+    risk: RiskOverTime | None = None,
 ) -> pd.DataFrame:
     """One row per policy: casualties over the time axis and averted (mean, P5, P95), land released
     (ha), cost, years to completion (P50) and the probability of releasing all hazardous land by
     the deadline (or within the time axis); and, paired realization by realization with the
     scenario's own policy, the mean difference in casualties averted and the share of
-    realizations in which the policy averts more."""
+    realizations in which the policy averts more. ``risk``: the run's (its own policy's figures)."""
     clearance = setup.scenario.clearance
     limit = (clearance.deadline - clearance.start).days / DAYS_PER_YEAR if clearance.deadline is not None else np.inf
     rows, averted_by = [], {}
-    for name, run in policy_runs(setup, ensemble, release, threads):
-        risk = RiskOverTime.of(setup, ensemble, run.state)
-        after, before = risk.horizon_casualties("after"), risk.horizon_casualties("before")
-        final = run.state[:, -1].sum(axis=1)
-        released = (final[:, K.CANCELLED_M2] + final[:, K.REDUCED_M2] + final[:, K.CLEARED_M2]) / M2_PER_HA
-        years = completion_years(setup, run)
-        averted_by[name] = before - after
+    for name, run in policy_runs(setup, ensemble, release, threads, risk):
+        averted_by[name] = run.before - run.after
         averted = band(averted_by[name])
-        casualties = band(after)
+        casualties = band(run.after)
         rows.append({
             "policy": name,
             "casualties_mean": casualties["mean"], "casualties_p5": casualties["p5"],
             "casualties_p95": casualties["p95"],
             "casualties_averted_mean": averted["mean"], "casualties_averted_p5": averted["p5"],
             "casualties_averted_p95": averted["p95"],
-            "released_ha_mean": float(released.mean()), "cost_mean": float(run.cost.mean()),
+            "released_ha_mean": float(run.released_ha.mean()), "cost_mean": float(run.cost.mean()),
             "cost_per_casualty_averted": float(run.cost.mean() / averted["mean"]) if averted["mean"] > 0 else np.inf,
-            "years_to_completion_p50": float(np.quantile(years, 0.5, method="inverted_cdf")),
-            "p_deadline": float(np.mean(years <= limit)),
+            "years_to_completion_p50": float(np.quantile(run.years, 0.5, method="inverted_cdf")),
+            "p_deadline": float(np.mean(run.years <= limit)),
         })
     table = pd.DataFrame(rows)
     own = averted_by[clearance.policy]

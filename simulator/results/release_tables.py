@@ -53,8 +53,12 @@ def land_release_table(setup: Setup, release: LandRelease) -> pd.DataFrame:
 
 def completion_years(setup: Setup, release: LandRelease) -> np.ndarray:
     """Years from clearance start until no hazardous land remains, per realization (inf: beyond the horizon)."""
+    return years_to(setup, release.completion_step())
+
+
+def years_to(setup: Setup, step: np.ndarray) -> np.ndarray:
+    """Years from clearance start to reporting steps ``step`` (-1: inf, beyond the horizon)."""
     start = setup.scenario.clearance.start
-    step = release.completion_step()
     days = np.array([(d - start).days for d in setup.steps.dates], float)
     return np.where(step >= 0, np.maximum(days[np.maximum(step, 0)], 0.0) / DAYS_PER_YEAR, np.inf)
 

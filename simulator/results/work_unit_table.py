@@ -25,6 +25,7 @@ from simulator.engine.prepare import Setup
 from simulator.engine.tiles import strike_reach_m
 from simulator.kernels import release as K
 from simulator.kernels import strike_table as T
+from simulator.release.bands import ExactBands
 from simulator.release.land_release import Plan, run_land_release
 from simulator.results.polygons import contributing_strikes
 from simulator.results.result import FOOTPRINT_SD, Result
@@ -73,7 +74,7 @@ def unit_schedule(setup: Setup, plan: Plan, realizations: int, threads: int | No
     n_cols = 2 * len(METHODS)
     counts = np.zeros(n_units * n_cols * bins, np.int64)
     released = np.zeros((n_units, len(METHODS)))
-    items = np.zeros((realizations, n_units))
+    items = ExactBands((n_units,), np.ones(n_units))  # items per unit: whole numbers, memory flat in realizations
     for first in range(0, realizations, SCHEDULE_CHUNK):
         n = min(SCHEDULE_CHUNK, realizations - first)
         units = np.empty((n, n_units, K.N_UNIT_METRICS))
@@ -83,7 +84,7 @@ def unit_schedule(setup: Setup, plan: Plan, realizations: int, threads: int | No
         index = (np.arange(n_units)[:, None] * n_cols + np.arange(n_cols)) * bins + steps
         counts += np.bincount(index.ravel(), minlength=counts.size)
         released += units[:, :, K.UNIT_RELEASED_M2:K.UNIT_RELEASED_M2 + len(METHODS)].sum(axis=0)
-        items[first:first + n] = units[:, :, K.UNIT_ITEMS]
+        items.add(units[:, :, K.UNIT_ITEMS])
     counts = counts.reshape(n_units, 2, len(METHODS), bins)
     started, finished = counts[:, 0], counts[:, 1].copy()
     worked = realizations - started[:, :, -1]
@@ -92,9 +93,10 @@ def unit_schedule(setup: Setup, plan: Plan, realizations: int, threads: int | No
         empty = np.zeros(n_units)
         return UnitSchedule(0, np.zeros((n_units, 3)), np.full((n_units, 3, 2), np.nan),
                             np.full((n_units, 3, 2), np.nan), released, empty, empty)
+    items = items.bands(1.0)
     return UnitSchedule(
         realizations, worked / realizations, step_quantiles(started, worked), step_quantiles(finished, worked),
-        released / realizations, items.mean(axis=0), np.percentile(items, 95, axis=0),
+        released / realizations, items["mean"], items["p95"],
     )
 
 
