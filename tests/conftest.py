@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import typer
 from shapely.geometry import box
+
+from simulator.cli import app as cli_app
 
 TINY_TOML = """\
 name = "tiny"
@@ -101,16 +105,23 @@ def tiny(tmp_path) -> Path:
     return write_tiny(tmp_path)
 
 
+@functools.cache
+def remnant_command() -> typer.core.TyperGroup:
+    """The ``remnant`` command as click builds it from the typer app: once per test session, as a real
+    process does once per run (typer otherwise rebuilds it, about 20 ms, on every in-process call)."""
+    return typer.main.get_command(cli_app.app)
+
+
 @pytest.fixture
 def remnant(monkeypatch, capsys):
     """Call the ``remnant`` CLI in-process: returns (exit code, stdout, stderr)."""
-    from simulator.cli.app import main
+    monkeypatch.setattr(cli_app, "app", remnant_command())
 
     def invoke(*args: str) -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "argv", ["remnant", *map(str, args)])
         capsys.readouterr()
         try:
-            main()
+            cli_app.main()
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
