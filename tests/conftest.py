@@ -12,6 +12,7 @@ import typer
 from shapely.geometry import box
 
 from simulator.cli import app as cli_app
+from simulator.outputs.writer import write_outputs
 
 TINY_TOML = """\
 name = "tiny"
@@ -103,6 +104,18 @@ def write_tiny(folder: Path, text: str = TINY_TOML) -> Path:
 def tiny(tmp_path) -> Path:
     """Path of a freshly written tiny scenario."""
     return write_tiny(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def clearance_run(tmp_path_factory):
+    """A finished run with a plan, shared by the tests that only read one: the tiny scenario with land
+    release (``tests.test_land_release.run``, 24 realizations, every CHA kept whatever its area) and
+    the folder its outputs were written to."""
+    from tests.test_land_release import run  # that module imports this one: a top-level import would be a cycle
+
+    folder = tmp_path_factory.mktemp("clearance")
+    result = run(folder, "hazard.min_area_m2=0", realizations=24)
+    return result, write_outputs(result, folder / "out")
 
 
 @functools.cache
