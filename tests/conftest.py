@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import sys
 from pathlib import Path
 
@@ -123,6 +125,20 @@ def remnant_command() -> typer.core.TyperGroup:
     """The ``remnant`` command as click builds it from the typer app: once per test session, as a real
     process does once per run (typer otherwise rebuilds it, about 20 ms, on every in-process call)."""
     return typer.main.get_command(cli_app.app)
+
+
+def call_remnant(*args) -> tuple[int, str, str]:
+    """Run the ``remnant`` command line in this process, at any fixture scope: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        patch.setattr(cli_app, "app", remnant_command())
+        patch.setattr(sys, "argv", ["remnant", *map(str, args)])
+        try:
+            cli_app.main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
