@@ -6,6 +6,7 @@ import contextlib
 import functools
 import io
 import sys
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -88,15 +89,23 @@ threshold = 0.2
 """
 
 
-def write_tiny(folder: Path, text: str = TINY_TOML) -> Path:
-    """Write the tiny scenario and its land-use layer into ``folder``; return the scenario path."""
+@functools.cache
+def tiny_land_use() -> bytes:
+    """The tiny scenario's land-use layer, ``land_use.geojson``, as GDAL writes it (once a session)."""
     layer = gpd.GeoDataFrame(
         {"class": ["farmland", "wood", "residential"]},
         geometry=[box(500000, 4700000, 500500, 4701000), box(500500, 4700000, 501000, 4701000),
                   box(500200, 4700500, 500400, 4700700)],
         crs="EPSG:32634",
     )
-    layer.to_file(folder / "land_use.geojson", driver="GeoJSON")
+    with tempfile.TemporaryDirectory() as folder:
+        layer.to_file(Path(folder) / "land_use.geojson", driver="GeoJSON")
+        return (Path(folder) / "land_use.geojson").read_bytes()
+
+
+def write_tiny(folder: Path, text: str = TINY_TOML) -> Path:
+    """Write the tiny scenario and its land-use layer into ``folder``; return the scenario path."""
+    (folder / "land_use.geojson").write_bytes(tiny_land_use())
     path = folder / "tiny.toml"
     path.write_text(text)
     return path
