@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import io
 import sys
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import typer
 from shapely.geometry import box
+
+from simulator.cli import app as cli_app
+from simulator.outputs.writer import write_outputs
 
 TINY_TOML = """\
 name = "tiny"
@@ -81,15 +89,23 @@ threshold = 0.2
 """
 
 
-def write_tiny(folder: Path, text: str = TINY_TOML) -> Path:
-    """Write the tiny scenario and its land-use layer into ``folder``; return the scenario path."""
+@functools.cache
+def tiny_land_use() -> bytes:
+    """The tiny scenario's land-use layer, ``land_use.geojson``, as GDAL writes it (once a session)."""
     layer = gpd.GeoDataFrame(
         {"class": ["farmland", "wood", "residential"]},
         geometry=[box(500000, 4700000, 500500, 4701000), box(500500, 4700000, 501000, 4701000),
                   box(500200, 4700500, 500400, 4700700)],
         crs="EPSG:32634",
     )
-    layer.to_file(folder / "land_use.geojson", driver="GeoJSON")
+    with tempfile.TemporaryDirectory() as folder:
+        layer.to_file(Path(folder) / "land_use.geojson", driver="GeoJSON")
+        return (Path(folder) / "land_use.geojson").read_bytes()
+
+
+def write_tiny(folder: Path, text: str = TINY_TOML) -> Path:
+    """Write the tiny scenario and its land-use layer into ``folder``; return the scenario path."""
+    (folder / "land_use.geojson").write_bytes(tiny_land_use())
     path = folder / "tiny.toml"
     path.write_text(text)
     return path
@@ -101,16 +117,49 @@ def tiny(tmp_path) -> Path:
     return write_tiny(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def clearance_run(tmp_path_factory):
+    """A finished run with a plan, shared by the tests that only read one: the tiny scenario with land
+    release (``tests.test_land_release.run``, 24 realizations, every CHA kept whatever its area) and
+    the folder its outputs were written to."""
+    from tests.test_land_release import run  # that module imports this one: a top-level import would be a cycle
+
+    folder = tmp_path_factory.mktemp("clearance")
+    result = run(folder, "hazard.min_area_m2=0", realizations=24)
+    return result, write_outputs(result, folder / "out")
+
+
+@functools.cache
+def remnant_command() -> typer.core.TyperGroup:
+    """The ``remnant`` command as click builds it from the typer app: once per test session, as a real
+    process does once per run (typer otherwise rebuilds it, about 20 ms, on every in-process call)."""
+    return typer.main.get_command(cli_app.app)
+
+
+def call_remnant(*args) -> tuple[int, str, str]:
+    """Run the ``remnant`` command line in this process, at any fixture scope: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        patch.setattr(cli_app, "app", remnant_command())
+        patch.setattr(sys, "argv", ["remnant", *map(str, args)])
+        try:
+            cli_app.main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return code, out.getvalue(), err.getvalue()
+
+
 @pytest.fixture
 def remnant(monkeypatch, capsys):
     """Call the ``remnant`` CLI in-process: returns (exit code, stdout, stderr)."""
-    from simulator.cli.app import main
+    monkeypatch.setattr(cli_app, "app", remnant_command())
 
     def invoke(*args: str) -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "argv", ["remnant", *map(str, args)])
         capsys.readouterr()
         try:
-            main()
+            cli_app.main()
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1

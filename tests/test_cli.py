@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
 from simulator.outputs.writer import OUTPUT_FILES
+from tests.conftest import call_remnant, write_tiny
 
 
-def test_run_writes_every_output_and_a_json_summary(remnant, tiny, tmp_path):
-    out = tmp_path / "out"
-    code, stdout, stderr = remnant("run", tiny, "--out", out, "--json", "--threads", "1")
+@pytest.fixture(scope="module")
+def json_run(tmp_path_factory):
+    """The tiny scenario as written (40 realizations) run once with ``--json``: (exit code, stdout,
+    stderr) and its output folder."""
+    folder = tmp_path_factory.mktemp("json-run")
+    out = folder / "out"
+    return call_remnant("run", write_tiny(folder), "--out", out, "--json", "--threads", "1"), out
+
+
+@pytest.fixture(scope="module")
+def table_run(tmp_path_factory):
+    """The tiny scenario run once with its summary table, 8 realizations: (exit code, stdout, stderr)."""
+    folder = tmp_path_factory.mktemp("table-run")
+    return call_remnant("run", write_tiny(folder), "--out", folder / "o", "--realizations", "8")
+
+
+def test_run_writes_every_output_and_a_json_summary(json_run):
+    (code, stdout, stderr), out = json_run
     assert code == 0, stderr
     summary = json.loads(stdout)
     assert summary["scenario"] == "tiny" and summary["realizations"] == 40
@@ -23,15 +40,15 @@ def test_run_writes_every_output_and_a_json_summary(remnant, tiny, tmp_path):
     assert record["seed"] == 7 and len(record["scenario_sha256"]) == 64 and record["versions"]["numba"]
 
 
-def test_summary_table_and_progress(remnant, tiny, tmp_path):
-    code, stdout, stderr = remnant("run", tiny, "--out", tmp_path / "o", "--realizations", "8")
-    assert code == 0
+def test_summary_table_and_progress(table_run):
+    code, stdout, stderr = table_run
+    assert code == 0, stderr
     assert "Farmland" in stdout and "expected duds" in stdout and "8 realizations" in stdout
 
 
-def test_existing_outputs_are_kept_without_overwrite(remnant, tiny, tmp_path):
+def test_existing_outputs_are_kept_without_overwrite(remnant, json_run, tiny, tmp_path):
     out = tmp_path / "out"
-    assert remnant("run", tiny, "--out", out, "--quiet", "--realizations", "4")[0] == 0
+    shutil.copytree(json_run[1], out)  # a finished run's folder
     before = (out / "run.json").read_bytes()
     code, _, stderr = remnant("run", tiny, "--out", out, "--quiet", "--realizations", "5")
     assert code == 2 and "--overwrite" in stderr and (out / "run.json").read_bytes() == before
@@ -51,7 +68,7 @@ def test_existing_outputs_are_kept_without_overwrite(remnant, tiny, tmp_path):
 def test_bad_input_is_one_line_and_exit_2_and_nothing_written(remnant, tiny, tmp_path, old, new, field):
     tiny.write_text(tiny.read_text().replace(old, new, 1))
     out = tmp_path / "out"
-    code, stdout, stderr = remnant("run", tiny, "--out", out)
+    code, _, stderr = remnant("run", tiny, "--out", out)
     assert code == 2
     assert len(stderr.strip().splitlines()) == 1 and field in stderr and "Traceback" not in stderr
     assert not out.exists()
@@ -85,7 +102,8 @@ def test_init_writes_a_scenario_that_validates_and_runs(remnant, tmp_path):
     assert remnant("init", folder)[0] == 0
     assert remnant("validate", folder / "scenario.toml")[0] == 0
     code, stdout, stderr = remnant("run", folder / "scenario.toml", "--realizations", "3", "--out", tmp_path / "o", "--json")
-    assert code == 0, stderr and json.loads(stdout)["scenario"] == "starter"
+    assert code == 0, stderr
+    assert json.loads(stdout)["scenario"] == "starter"
     assert remnant("init", folder)[0] == 2
 
 
@@ -106,8 +124,8 @@ def test_analytic_preview_agrees_with_the_monte_carlo(remnant, tiny, tmp_path):
     assert abs(analytic["expected_duds_on_grid"] - on_grid) < 4 * mc["expected_duds_se"]
 
 
-def test_memory_estimate_is_printed_and_enforced_unless_forced(remnant, tiny, tmp_path, monkeypatch):
-    code, _, stderr = remnant("run", tiny, "--out", tmp_path / "a", "--realizations", "4")
+def test_memory_estimate_is_printed_and_enforced_unless_forced(remnant, table_run, tiny, tmp_path, monkeypatch):
+    code, _, stderr = table_run
     assert code == 0 and "estimated peak memory" in stderr
     monkeypatch.setattr("simulator.engine.prepare.machine_bytes", lambda: 100 * 2**20)
     code, _, stderr = remnant("run", tiny, "--out", tmp_path / "b", "--realizations", "4")

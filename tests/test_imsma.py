@@ -17,7 +17,6 @@ from pyproj import Transformer
 from simulator.config.variants import load_scenario
 from simulator.engine.prepare import prepare
 from simulator.outputs.imsma import EvidencePoint, scenario_evidence, write_imsma
-from tests.test_land_release import run
 
 HAZARD_FIELDS = ("imsma_id", "hazard_localid", "hazard_type", "confirmed", "contamination_type", "status",
                  "calculated_area_m2", "date_of_information", "informationsource")
@@ -28,15 +27,14 @@ AREA_RTOL = 1e-3
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    return run(tmp_path_factory.mktemp("imsma"), "hazard.min_area_m2=0", realizations=16)
+def result(clearance_run):
+    """A run with a plan in which every CHA is kept (min_area_m2 = 0)."""
+    return clearance_run[0]
 
 
 @pytest.fixture(scope="module")
-def out(result, tmp_path_factory):
-    from simulator.outputs.writer import write_outputs
-
-    return write_outputs(result, tmp_path_factory.mktemp("imsma-out") / "out")
+def out(clearance_run):
+    return clearance_run[1]
 
 
 def lonlat_bounds(result):

@@ -15,12 +15,11 @@ from simulator.config.clearance import METHODS
 from simulator.engine.ensemble import SCORED, root_key, run_ensemble
 from simulator.release.land_release import NO_DISC, run_land_release
 from simulator.results.work_unit_table import step_quantiles, unit_schedule
-from tests.test_land_release import run
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    return run(tmp_path_factory.mktemp("plan"), realizations=24)
+def result(clearance_run):
+    return clearance_run[0]
 
 
 @pytest.fixture(scope="module")
@@ -112,10 +111,8 @@ def test_schedule_quantiles_agree_with_the_recorded_steps(result, recorded):
 
 
 @pytest.fixture(scope="module")
-def outputs(result, tmp_path_factory):
-    from simulator.outputs.writer import write_outputs
-
-    return write_outputs(result, tmp_path_factory.mktemp("plan-out") / "out")
+def outputs(clearance_run):
+    return clearance_run[1]
 
 
 def test_work_unit_layer_matches_the_plan(result, outputs):

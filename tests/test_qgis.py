@@ -3,7 +3,8 @@
 
 QGIS runs in its own Python (Debian's ``python3-qgis`` under ``/usr/bin/python3``, installed by
 ``.ci/run``; another with ``REMNANT_QGIS_PYTHON``), driven by ``tests/qgis_check.py`` in a
-subprocess. Without it these tests fail, saying how to install it: they never skip.
+subprocess (the tests that start it are marked slow; CI runs them). Without it these tests fail, saying
+how to install it: they never skip.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def qgis(run_dir, tmp_path_factory):
     return json.loads(done.stdout), copy, png
 
 
+@pytest.mark.slow  # QGIS in its own process: CI runs it with -m slow
 def test_the_project_opens_every_layer_valid_in_order_from_relative_paths(qgis):
     report, copy, _ = qgis
     assert report["project_read"]
@@ -70,6 +72,7 @@ def test_the_project_opens_every_layer_valid_in_order_from_relative_paths(qgis):
     assert [layer["visible"] for layer in layers] == [True, True, True, False, True, True]
 
 
+@pytest.mark.slow  # QGIS in its own process: CI runs it with -m slow
 def test_every_project_layer_is_styled_without_sidecars(qgis):
     layers = {layer["name"]: layer for layer in qgis[0]["project_layers"]}
     assert layers["CHA"]["fill"] == "#80" + CHA_COLOUR[1:] and layers["CHA"]["symbol_layer"] == "SimpleFill"
@@ -86,6 +89,7 @@ def test_every_project_layer_is_styled_without_sidecars(qgis):
     assert [(c["label"], c["colour"]) for c in palette["classes"]] == CLASSES
 
 
+@pytest.mark.slow  # QGIS in its own process: CI runs it with -m slow
 def test_files_opened_alone_find_their_styles(qgis):
     alone = qgis[0]["alone"]
     landuse = alone["landuse.tif"]
@@ -98,6 +102,7 @@ def test_files_opened_alone_find_their_styles(qgis):
         assert alone[layer]["fill"][3:] == fill[1:]
 
 
+@pytest.mark.slow  # QGIS in its own process: CI runs it with -m slow
 def test_the_project_renders_headless_to_an_image_of_the_expected_size(qgis):
     report, _, png = qgis
     assert report["render_saved"] and not report["render_errors"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_tiny
+from tests.conftest import call_remnant, write_tiny
 
 COMPARED = ("density.tif", "p_contaminated.tif", "landuse.tif", "hazardous_area.csv")
 
@@ -34,27 +35,35 @@ def same_bytes(a: Path, b: Path, names=COMPARED) -> None:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
-def test_threads_batches_and_checkpoints_do_not_change_outputs(remnant, tiny, tmp_path):
-    runs = {
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    """The tiny scenario run three ways (one thread; two; two with batches of 3 and a checkpoint every
+    7 realizations) into the folder's ``one-thread``, ``two-threads`` and ``small-batches``."""
+    folder = tmp_path_factory.mktemp("runs")
+    tiny = write_tiny(folder)
+    for name, extra in {
         "one-thread": ["--threads", "1"],
         "two-threads": ["--threads", "2"],
         "small-batches": ["--threads", "2", "--set", "simulation.batch_size=3", "--checkpoint-every", "7"],
-    }
-    for name, extra in runs.items():
-        assert remnant("run", tiny, "--out", tmp_path / name, "--quiet", *extra)[0] == 0
-    same_bytes(tmp_path / "one-thread", tmp_path / "two-threads")
-    same_bytes(tmp_path / "one-thread", tmp_path / "small-batches")
+    }.items():
+        code, _, stderr = call_remnant("run", tiny, "--out", folder / name, "--quiet", *extra)
+        assert code == 0, stderr
+    return folder
 
 
-def test_different_seeds_differ(remnant, tiny, tmp_path):
-    for seed in ("1", "2"):
-        assert remnant("run", tiny, "--out", tmp_path / seed, "--quiet", "--seed", seed)[0] == 0
-    assert (tmp_path / "1" / "density.tif").read_bytes() != (tmp_path / "2" / "density.tif").read_bytes()
+def test_threads_batches_and_checkpoints_do_not_change_outputs(runs):
+    same_bytes(runs / "one-thread", runs / "two-threads")
+    same_bytes(runs / "one-thread", runs / "small-batches")
 
 
-def test_check_reruns_and_compares(remnant, tiny, tmp_path):
+def test_different_seeds_differ(remnant, runs, tmp_path):
+    assert remnant("run", runs / "tiny.toml", "--out", tmp_path / "8", "--quiet", "--seed", "8")[0] == 0  # the file says 7
+    assert (runs / "one-thread" / "density.tif").read_bytes() != (tmp_path / "8" / "density.tif").read_bytes()
+
+
+def test_check_reruns_and_compares(remnant, runs, tmp_path):
     out = tmp_path / "run"
-    assert remnant("run", tiny, "--out", out, "--quiet", "--threads", "2")[0] == 0
+    shutil.copytree(runs / "two-threads", out)
     code, stdout, _ = remnant("run", "--check", out, "--threads", "1")
     assert code == 0 and "byte-identical" in stdout
     (out / "hazardous_area.csv").write_text("tampered\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from simulator.config.keypath import Setting
 from simulator.config.variants import Variants
 from simulator.errors import InputError
 from simulator.studies.sweep import parse_values, run_sweep
-from tests.conftest import TINY_TOML, write_tiny
+from tests.conftest import TINY_TOML, call_remnant, write_tiny
 
 CLEARANCE = """
 [clearance]
@@ -185,10 +186,19 @@ def test_sweep_with_clearance_reports_years_to_completion(tiny_clearance):
 
 
 # --------------------------------------------------------------------------------- CLI
-def test_sweep_command_writes_csv_plot_and_record(remnant, tiny, tmp_path):
-    out = tmp_path / "sweep"
-    code, stdout, stderr = remnant("sweep", tiny, "--param", "strikes[*].dud_rate.mean", "--values", "0.05:0.25:3",
-                                   "--realizations", "8", "--threads", "1", "--out", out)
+@pytest.fixture(scope="module")
+def sweep_run(tmp_path_factory):
+    """``remnant sweep`` of the tiny scenario's dud rate over 3 values, 8 realizations each: (exit code,
+    stderr) and its output folder."""
+    folder = tmp_path_factory.mktemp("sweep")
+    out = folder / "sweep"
+    code, _, stderr = call_remnant("sweep", write_tiny(folder), "--param", "strikes[*].dud_rate.mean", "--values",
+                                   "0.05:0.25:3", "--realizations", "8", "--threads", "1", "--out", out)
+    return (code, stderr), out
+
+
+def test_sweep_command_writes_csv_plot_and_record(sweep_run):
+    (code, stderr), out = sweep_run
     assert code == 0, stderr
     assert "3 values x 8 realizations" in stderr
     assert {p.name for p in out.iterdir()} == {"sweep.csv", "sweep_realizations.csv", "sweep.png", "sweep.json"}
@@ -201,10 +211,10 @@ def test_sweep_command_writes_csv_plot_and_record(remnant, tiny, tmp_path):
     assert len(pd.read_csv(out / "sweep_realizations.csv")) == 3 * 8
 
 
-def test_sweep_refuses_an_existing_folder_and_bad_input_in_one_line(remnant, tiny, tmp_path):
+def test_sweep_refuses_an_existing_folder_and_bad_input_in_one_line(remnant, sweep_run, tiny, tmp_path):
     out = tmp_path / "sweep"
+    shutil.copytree(sweep_run[1], out)  # a finished sweep's folder
     args = ["sweep", tiny, "--param", "strikes[0].dud_rate.mean", "--realizations", "4", "--threads", "1", "--out", out]
-    assert remnant(*args, "--values", "0.1,0.2", "--quiet")[0] == 0
     before = (out / "sweep.csv").read_bytes()
     code, _, stderr = remnant(*args, "--values", "0.1,0.3")
     assert code == 2 and "--overwrite" in stderr and (out / "sweep.csv").read_bytes() == before

@@ -21,16 +21,18 @@ The output is deterministic (fixed seed, fixed rounding, sorted features).
 
 from __future__ import annotations
 
+import itertools
 import math
+from functools import partial
 from pathlib import Path
 
-import contourpy
 import geopandas as gpd
 import numpy as np
-import pyogrio
 import shapely
+import shapes  # scenarios/data/shapes.py, beside this script
 from shapely import affinity
 from shapely.geometry import LineString, Point, Polygon, box
+from shapes import chaikin, polys_only
 
 SEED = 20240301
 CRS = "EPSG:32634"
@@ -51,45 +53,18 @@ EXTENT = box(0.0, 0.0, SIZE, SIZE)
 
 
 # ---------------------------------------------------------------------------- helpers
-def chaikin(coords: np.ndarray, iterations: int = 3, closed: bool = False) -> np.ndarray:
-    """Corner-cutting smoothing of a polyline (ends kept) or closed ring."""
-    pts = np.asarray(coords, dtype=float)
-    for _ in range(iterations):
-        if closed:
-            nxt = np.roll(pts, -1, axis=0)
-            q = 0.75 * pts + 0.25 * nxt
-            r = 0.25 * pts + 0.75 * nxt
-            pts = np.empty((2 * len(q), 2))
-            pts[0::2], pts[1::2] = q, r
-        else:
-            a, b = pts[:-1], pts[1:]
-            q = 0.75 * a + 0.25 * b
-            r = 0.25 * a + 0.75 * b
-            mid = np.empty((2 * len(q), 2))
-            mid[0::2], mid[1::2] = q, r
-            pts = np.vstack([pts[:1], mid, pts[-1:]])
-    return pts
+blob = partial(shapes.blob, rng, top_harmonic=6, min_ratio=0.45)
 
 
-def blob(cx: float, cy: float, radius: float, irregularity: float = 0.18, n: int = 96,
-         stretch: float = 1.0, angle_deg: float = 0.0) -> Polygon:
-    """Irregular closed blob: a circle with random low-order harmonics, optionally stretched."""
-    theta = np.linspace(0.0, 2.0 * math.pi, n, endpoint=False)
-    r = np.ones(n)
-    for k in range(2, 7):
-        r += irregularity / (k - 1) ** 0.8 * rng.uniform(-1.0, 1.0) * np.cos(k * theta + rng.uniform(0, 2 * math.pi))
-    r = radius * np.clip(r, 0.45, None)
-    x, y = r * np.cos(theta) * stretch, r * np.sin(theta)
-    a = math.radians(angle_deg)
-    xr = cx + x * math.cos(a) - y * math.sin(a)
-    yr = cy + x * math.sin(a) + y * math.cos(a)
-    return shapely.make_valid(Polygon(np.column_stack([xr, yr])))
+def prep(geom):
+    """Simplify to ~1 m and clip to the extent on the output precision grid."""
+    return shapes.clip(geom, EXTENT, GRID, SIMPLIFY)
 
 
 def wiggly_line(waypoints: list[tuple[float, float]], jitter: float, spacing: float = 120.0) -> LineString:
     """A road-like line through the waypoints, with small random bends, smoothed."""
     pts = [np.asarray(waypoints[0], float)]
-    for a, b in zip(waypoints[:-1], waypoints[1:]):
+    for a, b in itertools.pairwise(waypoints):
         a, b = np.asarray(a, float), np.asarray(b, float)
         d = b - a
         length = float(np.hypot(*d))
@@ -101,29 +76,6 @@ def wiggly_line(waypoints: list[tuple[float, float]], jitter: float, spacing: fl
     return LineString(chaikin(np.array(pts), 3))
 
 
-def smooth_noise(n: int, sigma_cells: float) -> np.ndarray:
-    """n x n Gaussian-smoothed white noise (periodic FFT filter), scaled to unit std."""
-    white = rng.standard_normal((n, n))
-    f = np.fft.fftfreq(n)
-    kx, ky = np.meshgrid(f, f)
-    kernel = np.exp(-2.0 * (math.pi * sigma_cells) ** 2 * (kx**2 + ky**2))
-    field = np.real(np.fft.ifft2(np.fft.fft2(white) * kernel))
-    return (field - field.mean()) / field.std()
-
-
-def filled_contour(x: np.ndarray, y: np.ndarray, z: np.ndarray, level: float):
-    """Polygons where z >= level, smoothed and simplified."""
-    gen = contourpy.contour_generator(x, y, z, fill_type=contourpy.FillType.OuterOffset)
-    points, offsets = gen.filled(level, np.inf)
-    polys = []
-    for pts, offs in zip(points, offsets):
-        rings = [chaikin(pts[a:b - 1], 2, closed=True) for a, b in zip(offs[:-1], offs[1:])]
-        rings = [r for r in rings if len(r) >= 4]
-        if rings:
-            polys.append(shapely.make_valid(Polygon(rings[0], rings[1:])))
-    return shapely.union_all(polys)
-
-
 def drop_small(geom, min_area: float, min_hole: float = 0.0):
     """Drop polygon parts smaller than min_area and holes smaller than min_hole (m2)."""
     keep = []
@@ -133,18 +85,6 @@ def drop_small(geom, min_area: float, min_hole: float = 0.0):
         holes = [h for h in part.interiors if Polygon(h).area >= min_hole]
         keep.append(Polygon(part.exterior, holes))
     return shapely.union_all(keep) if keep else Polygon()
-
-
-def polys_only(geom):
-    """The polygonal parts of a geometry (overlay results can carry slivers of lines)."""
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
-    return shapely.multipolygons(parts) if parts else Polygon()
-
-
-def prep(geom):
-    """Simplify to ~1 m and clip to the extent on the output precision grid."""
-    geom = shapely.make_valid(shapely.simplify(geom, SIMPLIFY))
-    return polys_only(shapely.intersection(geom, EXTENT, grid_size=GRID))
 
 
 # ------------------------------------------------------------------------------ river
@@ -241,10 +181,11 @@ road = shapely.union_all(
 # Smoothed noise plus a trend rising to the north-east: forest on the hills there.
 n_grid = 301  # 20 m spacing
 xs = np.linspace(0.0, SIZE, n_grid)
-field = smooth_noise(n_grid, 18.0) + 0.35 * smooth_noise(n_grid, 4.0)
+field = shapes.smooth_noise(rng, (n_grid, n_grid), 18.0, periodic=True) + 0.35 * shapes.smooth_noise(
+    rng, (n_grid, n_grid), 4.0, periodic=True)
 gx, gy = np.meshgrid(xs, xs)
 field += 2.4 * ((gx + 1.3 * gy) / (2.3 * SIZE) - 0.62) * 2.0
-forest = filled_contour(xs, xs, field, 0.55)
+forest = shapes.filled_contour(xs, xs, field, 0.55)
 keep_out = shapely.union_all([vb.buffer(220.0) for vb in village_blobs] + [river.buffer(25.0)])
 forest = drop_small(shapely.difference(forest, keep_out), 1.5e4, 5e3)
 # A few small woodlots in the farmland.
@@ -281,14 +222,14 @@ for zone in zones:
         v_edges.append(v_edges[-1] + rng.uniform(100.0, 300.0))
     slopes = rng.uniform(-0.04, 0.04, len(v_edges))
     for j in range(len(v_edges) - 1):
-        lo = lambda uu, j=j: v_edges[j] + slopes[j] * uu  # noqa: E731
-        hi = lambda uu, j=j: v_edges[j + 1] + slopes[j + 1] * uu  # noqa: E731
+        (lo, lo_slope), (hi, hi_slope) = (v_edges[j], slopes[j]), (v_edges[j + 1], slopes[j + 1])  # strip edges
         u_bot, u_top = -half, -half
         while u_bot < half:
             length = rng.uniform(120.0, 400.0)
             tilt = rng.uniform(-25.0, 25.0)
             nb, nt = u_bot + length, u_bot + length + tilt
-            quad = Polygon([(u_bot, lo(u_bot)), (nb, lo(nb)), (nt, hi(nt)), (u_top, hi(u_top))])
+            quad = Polygon([(u_bot, lo + lo_slope * u_bot), (nb, lo + lo_slope * nb), (nt, hi + hi_slope * nt),
+                            (u_top, hi + hi_slope * u_top)])
             u_bot, u_top = nb, nt
             quad = affinity.translate(affinity.rotate(quad, ang, origin=(0, 0)), cxz, cyz)
             if not quad.intersects(zone):
@@ -309,12 +250,7 @@ raw = {
     "orchard": orchard,
     "forest": forest,
 }
-placed = Polygon()
-layers: dict[str, object] = {}
-for cls in CLASS_ORDER[:-2]:
-    g = polys_only(shapely.difference(prep(raw[cls]), placed, grid_size=GRID))
-    layers[cls] = g
-    placed = shapely.union(placed, g, grid_size=GRID)
+layers, placed = shapes.place(raw, Polygon(), GRID, prep)
 
 available = polys_only(shapely.difference(EXTENT, shapely.union(placed, prep(floodplain), grid_size=GRID), grid_size=GRID))
 pieces = shapely.intersection(np.array([prep(p) for p in parcels], dtype=object), available, grid_size=GRID)
@@ -329,19 +265,7 @@ layers["farmland"] = farmland
 placed = shapely.union(placed, farmland, grid_size=GRID)
 layers["grassland"] = polys_only(shapely.difference(EXTENT, placed, grid_size=GRID))
 
-# Snap-rounded overlays leave centimetre slivers where neighbouring edges were noded in
-# different operations. Rebuild the partition from one noded set of edges so that
-# neighbours share identical edges: polygonize all boundaries, give each face the first
-# class (in placement order) that contains it, and dissolve faces per class.
-edges = shapely.union_all([shapely.boundary(g) for g in layers.values()] + [EXTENT.boundary], grid_size=GRID)
-faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(edges)))
-faces = faces[shapely.area(faces) > 0.0]
-for g in layers.values():
-    shapely.prepare(g)
-face_class = np.array(
-    [next((c for c in CLASS_ORDER if layers[c].contains(pt)), "grassland") for pt in shapely.point_on_surface(faces)]
-)
-layers = {c: shapely.coverage_union_all(faces[face_class == c]) for c in CLASS_ORDER}
+layers = shapes.rebuild_partition(layers, EXTENT, GRID)
 
 
 # ------------------------------------------------------------------------- buildings
@@ -394,11 +318,6 @@ for _ in range(2500):
 
 
 # ----------------------------------------------------------------------------- write
-def to_utm(geom):
-    """Shift to UTM and round every coordinate to 0.1 m (shared vertices stay shared)."""
-    return shapely.transform(geom, lambda c: np.round(c + np.array([X0, Y0]), 1))
-
-
 names = {"water": "River"}
 rows = []
 for order, cls in enumerate(CLASS_ORDER):
@@ -410,7 +329,7 @@ for order, cls in enumerate(CLASS_ORDER):
             name = next((v[0] for v, vb in zip(VILLAGES, village_blobs) if vb.intersects(part)), "")
         if cls == "water" and not part.intersects(river):
             name = "Pond" if part.area < 1e4 else "Oxbow lake"
-        rows.append((order, cls, name, shapely.normalize(to_utm(part))))
+        rows.append((order, cls, name, shapely.normalize(shapes.shift(part, X0, Y0, 1))))
 rows.sort(key=lambda r: (r[0], round(r[3].bounds[0], 1), round(r[3].bounds[1], 1), round(r[3].area, 1)))
 land_use = gpd.GeoDataFrame(
     {"class": [r[1] for r in rows], "name": [r[2] for r in rows]},
@@ -418,15 +337,10 @@ land_use = gpd.GeoDataFrame(
     crs=CRS,
 )
 
-house_geoms = sorted((shapely.normalize(to_utm(h)) for h in houses), key=lambda g: (round(g.bounds[0], 1), round(g.bounds[1], 1)))
+house_geoms = sorted((shapely.normalize(shapes.shift(h, X0, Y0, 1)) for h in houses), key=lambda g: (round(g.bounds[0], 1), round(g.bounds[1], 1)))
 buildings = gpd.GeoDataFrame({"kind": ["house"] * len(house_geoms)}, geometry=house_geoms, crs=CRS)
 
-# A fixed timestamp in the GeoPackage metadata makes repeated runs byte-identical.
-pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2024-03-01T00:00:00.000Z"})
-if OUT.exists():
-    OUT.unlink()
-land_use.to_file(OUT, layer="land_use", driver="GPKG", engine="pyogrio")
-buildings.to_file(OUT, layer="buildings", driver="GPKG", engine="pyogrio")
+shapes.write_gpkg(OUT, {"land_use": land_use, "buildings": buildings}, "2024-03-01T00:00:00.000Z")
 
 summary = land_use.assign(area_ha=land_use.area / 1e4).groupby("class")["area_ha"].sum().round(1)
 print(f"wrote {OUT} ({OUT.stat().st_size / 1e6:.2f} MB): {len(land_use)} land-use polygons, {len(buildings)} buildings")

@@ -31,17 +31,21 @@ from __future__ import annotations
 import gzip
 import io
 import math
+import sys
 import time
+from functools import partial
 from pathlib import Path
 
-import contourpy
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from shapely.geometry import LineString, Polygon, box
 from shapely.ops import substring
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # scenarios/data, which holds shapes.py
+import shapes
+from shapes import chaikin, polys_only
 
 SEED = 19640519
 CRS = "EPSG:32648"
@@ -69,16 +73,8 @@ t_start = time.perf_counter()
 
 
 # ---------------------------------------------------------------------------- helpers
-def chaikin(coords: np.ndarray, iterations: int = 2, closed: bool = False) -> np.ndarray:
-    """Corner-cutting smoothing of a polyline (ends kept) or closed ring."""
-    pts = np.asarray(coords, dtype=float)
-    for _ in range(iterations):
-        a = pts if closed else pts[:-1]
-        b = np.roll(pts, -1, axis=0) if closed else pts[1:]
-        mid = np.empty((2 * len(a), 2))
-        mid[0::2], mid[1::2] = 0.75 * a + 0.25 * b, 0.25 * a + 0.75 * b
-        pts = mid if closed else np.vstack([pts[:1], mid, pts[-1:]])
-    return pts
+blob = partial(shapes.blob, rng, top_harmonic=5, min_ratio=0.5)
+smooth_noise = partial(shapes.smooth_noise, rng)
 
 
 def meander(waypoints, waves, spacing: float = 250.0, taper: float = 8000.0) -> LineString:
@@ -101,17 +97,6 @@ def meander(waypoints, waves, spacing: float = 250.0, taper: float = 8000.0) -> 
     return LineString(chaikin(pts + normal * lateral[:, None], 2))
 
 
-def smooth_noise(shape: tuple[int, int], sigma_cells: float) -> np.ndarray:
-    """Gaussian-smoothed white noise of ``shape`` (padded FFT filter), scaled to unit std."""
-    pad = int(3 * sigma_cells) + 1
-    ny, nx = shape[0] + 2 * pad, shape[1] + 2 * pad
-    white = rng.standard_normal((ny, nx))
-    ky, kx = np.meshgrid(np.fft.fftfreq(ny), np.fft.fftfreq(nx), indexing="ij")
-    kernel = np.exp(-2.0 * (math.pi * sigma_cells) ** 2 * (kx**2 + ky**2))
-    field = np.real(np.fft.ifft2(np.fft.fft2(white) * kernel))[pad:-pad, pad:-pad]
-    return (field - field.mean()) / field.std()
-
-
 def smooth_noise_1d(n: int, sigma: float) -> np.ndarray:
     """Gaussian-smoothed 1-D white noise of length n, unit std."""
     pad = int(3 * sigma) + 1
@@ -121,44 +106,14 @@ def smooth_noise_1d(n: int, sigma: float) -> np.ndarray:
     return (field - field.mean()) / field.std()
 
 
-def blob(cx: float, cy: float, radius: float, irregularity: float = 0.2, n: int = 24,
-         stretch: float = 1.0, angle_deg: float = 0.0) -> Polygon:
-    """Irregular closed blob: a circle with random low-order harmonics, optionally stretched."""
-    theta = np.linspace(0.0, 2.0 * math.pi, n, endpoint=False)
-    r = np.ones(n)
-    for k in range(2, 6):
-        r += irregularity / (k - 1) ** 0.8 * rng.uniform(-1.0, 1.0) * np.cos(k * theta + rng.uniform(0, 2 * math.pi))
-    r = radius * np.clip(r, 0.5, None)
-    x, y = r * np.cos(theta) * stretch, r * np.sin(theta)
-    a = math.radians(angle_deg)
-    return shapely.make_valid(Polygon(np.column_stack([cx + x * math.cos(a) - y * math.sin(a),
-                                                       cy + x * math.sin(a) + y * math.cos(a)])))
-
-
-def filled_contour(z: np.ndarray, level: float, min_area: float, min_hole: float):
+def contoured(z: np.ndarray, level: float, min_area: float, min_hole: float):
     """Polygons where the coarse field z >= level, smoothed, simplified, small bits dropped."""
-    gen = contourpy.contour_generator(XS, YS, z, fill_type=contourpy.FillType.OuterOffset)
-    points, offsets = gen.filled(level, np.inf)
-    polys = []
-    for pts, offs in zip(points, offsets):
-        rings = [chaikin(pts[a:b - 1], 2, closed=True) for a, b in zip(offs[:-1], offs[1:])]
-        rings = [r for r in rings if len(r) >= 4]
-        if not rings or Polygon(rings[0]).area < min_area:
-            continue
-        holes = [r for r in rings[1:] if Polygon(r).area >= min_hole]
-        polys.append(shapely.make_valid(shapely.simplify(Polygon(rings[0], holes), SIMPLIFY)))
-    return polys_only(shapely.union_all(polys))
-
-
-def polys_only(geom):
-    """The polygonal parts of a geometry (overlay results can carry slivers of lines)."""
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
-    return shapely.multipolygons(parts) if parts else Polygon()
+    return polys_only(shapes.filled_contour(XS, YS, z, level, min_area=min_area, min_hole=min_hole, simplify=SIMPLIFY))
 
 
 def prep(geom):
     """Clip to the extent on the output precision grid."""
-    return polys_only(shapely.intersection(shapely.make_valid(geom), EXTENT, grid_size=GRID))
+    return shapes.clip(geom, EXTENT, GRID)
 
 
 def distance_field(lines) -> np.ndarray:
@@ -279,15 +234,15 @@ valley = np.maximum.reduce([
     0.7 * plateau * (smooth_noise(GX.shape, 3.0) > 0.3),
 ])
 farm_field = valley + 0.28 * smooth_noise(GX.shape, 4.0) - 0.3 * np.clip(relief - 0.9, 0.0, None)
-farmland = filled_contour(farm_field, 0.62, 4e6, 2e6)
+farmland = contoured(farm_field, 0.62, 4e6, 2e6)
 
 wet_field = np.maximum(np.exp(-((d_main / 5e3) ** 2)), 0.7 * np.exp(-((d_trib / 1.5e3) ** 2)) * (relief < 0.4)) \
     * (1.0 + 0.6 * smooth_noise(GX.shape, 2.5))
-wetland = filled_contour(wet_field, 1.0, 1.5e6, 1e6)
+wetland = contoured(wet_field, 1.0, 1.5e6, 1e6)
 
 upland_field = relief + 0.15 * smooth_noise(GX.shape, 3.0)
-upland = filled_contour(upland_field, float(np.quantile(upland_field, 0.90)), 6e6, 3e6)
-upland = shapely.union_all([upland, filled_contour(plateau + 0.25 * smooth_noise(GX.shape, 5.0), 0.45, 20e6, 4e6)])
+upland = contoured(upland_field, float(np.quantile(upland_field, 0.90)), 6e6, 3e6)
+upland = shapely.union_all([upland, contoured(plateau + 0.25 * smooth_noise(GX.shape, 5.0), 0.45, 20e6, 4e6)])
 
 # Villages: a few hundred, mostly in the valleys and plains, some in the hills.
 village_weight = (
@@ -315,38 +270,15 @@ village_blobs = [
 # --------------------------------------------------------------------- the partition
 raw = {"water": water, "wetland": wetland, "village": shapely.union_all(village_blobs),
        "farmland": farmland, "upland": upland}
-placed = Polygon()
-layers: dict[str, object] = {}
-for cls in CLASS_ORDER[:-1]:
-    g = polys_only(shapely.difference(prep(raw[cls]), placed, grid_size=GRID))
-    layers[cls] = g
-    placed = shapely.union(placed, g, grid_size=GRID)
+layers, placed = shapes.place(raw, Polygon(), GRID, prep)
 layers["forest"] = polys_only(shapely.difference(EXTENT, placed, grid_size=GRID))
-# Rebuild from one noded set of edges so neighbours share identical edges (no slivers):
-# polygonize all boundaries, give each face the first class (placement order) containing
-# it, dissolve per class.
-edges = shapely.union_all([shapely.boundary(g) for g in layers.values()] + [EXTENT.boundary], grid_size=GRID)
-faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(edges)))
-faces = faces[shapely.area(faces) > 0.0]
-for g in layers.values():
-    shapely.prepare(g)
-inner = shapely.point_on_surface(faces)
-face_class = np.full(len(faces), "forest", dtype=object)
-for cls in reversed(CLASS_ORDER[:-1]):
-    face_class[shapely.contains(layers[cls], inner)] = cls
-layers = {c: shapely.coverage_union_all(faces[face_class == c]) for c in CLASS_ORDER}
-
-
-def to_utm(geom):
-    """Shift to UTM; local coordinates are on the 1 m grid and the offsets are whole metres."""
-    return shapely.transform(geom, lambda c: np.round(c + np.array([X0, Y0]), 0))
-
+layers = shapes.rebuild_partition(layers, EXTENT, GRID)
 
 rows = []
 for order, cls in enumerate(CLASS_ORDER):
     for part in shapely.get_parts(layers[cls]):
         if part.geom_type == "Polygon" and part.area > 0.0:
-            rows.append((order, cls, shapely.normalize(to_utm(part))))
+            rows.append((order, cls, shapely.normalize(shapes.shift(part, X0, Y0, 0))))
 rows.sort(key=lambda r: (r[0], r[2].bounds[0], r[2].bounds[1], r[2].area))
 land_use = gpd.GeoDataFrame({"class": [r[1] for r in rows]}, geometry=[r[2] for r in rows], crs=CRS)
 assert land_use.is_valid.all(), "invalid land-use geometry"
@@ -531,11 +463,7 @@ submunitions = strikes["carriers"] * strikes["profile"].map(PER_CARRIER)
 assert abs(submunitions.sum() / TOTAL_SUBMUNITIONS - 1) < 0.02
 
 # -------------------------------------------------------------------------------- write
-# A fixed timestamp in the GeoPackage metadata makes repeated runs byte-identical.
-pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "1973-04-17T00:00:00.000Z"})
-if GPKG.exists():
-    GPKG.unlink()
-land_use.to_file(GPKG, layer="land_use", driver="GPKG", engine="pyogrio")
+shapes.write_gpkg(GPKG, {"land_use": land_use}, "1973-04-17T00:00:00.000Z")
 # gzip without a time stamp or file name in the header, so the bytes depend only on the data.
 text = strikes.to_csv(index=False, lineterminator="\n")
 buf = io.BytesIO()
