@@ -134,8 +134,9 @@ class Result:
         if self.risk is not None:
             figures["risk"] = risk_summary(self.setup, self.risk)
         if self.evidence is not None:
-            scored = 0 if self.land_release is None else self.land_release.realizations
-            figures["evidence"] = self.evidence.summary(figures, self.ensemble.realizations, scored)
+            figures |= self.evidence.errors(self.ensemble)  # posterior realizations are not independent
+            final = None if self.land_release is None else self.land_release.final
+            figures["evidence"] = self.evidence.summary(figures, self.ensemble, final)
         target = self.setup.scenario.simulation.target
         if target is not None:
             figures["precision"] = {"target": target.model_dump(exclude_none=True)} | precision_note(target, figures)
