@@ -21,6 +21,7 @@ from .jit import jit
 from .posterior import BATCH, close_epoch, log_likelihood, strike
 from .rng import next_u64, normal_pair, seed_stream, uniform
 
+SQRT_HALF = math.sqrt(0.5)
 FRESH = np.int64(1) << np.int64(61)
 """A refreshed strike's stream is a realization index at or above this, drawn at random (2**61 of them):
 never one of the prior realizations' indices."""
@@ -56,16 +57,47 @@ def _propose_duds(f, cptr, s, dud_p, step, rng, old_dud):
     values; return the log prior ratio (Beta prior with the logit's Jacobian: ``p**alpha (1 - p)**beta``)."""
     alpha, beta_ = f[s, T.DUD_ALPHA], f[s, T.DUD_BETA]
     log_ratio = 0.0
+    common, _ = normal_pair(rng)
     for g in range(cptr[s], cptr[s + 1]):
         p = dud_p[g]
         old_dud[g - cptr[s]] = p
         a, _ = normal_pair(rng)
         if 0.0 < p < 1.0:
-            moved = 1.0 / (1.0 + math.exp(-(math.log(p) - math.log1p(-p) + step * a)))
+            moved = 1.0 / (1.0 + math.exp(-(math.log(p) - math.log1p(-p) + step * (common + a) * SQRT_HALF)))
             if 0.0 < moved < 1.0:
                 log_ratio += alpha * (math.log(moved) - math.log(p)) + beta_ * (math.log1p(-moved) - math.log1p(-p))
                 dud_p[g] = moved
     return log_ratio
+
+
+@jit
+def _log_jump_density(z0, z1, centres, spread):
+    """Log density at ``(z0, z1)`` of the jump proposal: half the standard normal prior, half a mean of normals of
+    SD ``spread`` about ``centres`` [k, 2] (aim errors that put the strike's aim point on a find)."""
+    prior = math.exp(-0.5 * (z0 * z0 + z1 * z1)) / (2.0 * math.pi)
+    near = 0.0
+    for j in range(centres.shape[0]):
+        d0, d1 = (z0 - centres[j, 0]) / spread, (z1 - centres[j, 1]) / spread
+        near += math.exp(-0.5 * (d0 * d0 + d1 * d1))
+    near /= 2.0 * math.pi * spread * spread * max(centres.shape[0], 1)
+    return math.log(0.5 * prior + 0.5 * near)
+
+
+@jit
+def _propose_jump(s, aim_z, centres, spread, rng, old_aim):
+    """Draw strike ``s``'s aim error afresh from the jump proposal (independent of its current value); save the
+    old; return the log of prior ratio x proposal ratio (the Metropolis-Hastings correction)."""
+    old_aim[0], old_aim[1] = aim_z[s, 0], aim_z[s, 1]
+    a, b = normal_pair(rng)
+    if uniform(rng) < 0.5:
+        aim_z[s, 0], aim_z[s, 1] = a, b
+    else:
+        j = min(np.int64(uniform(rng) * centres.shape[0]), centres.shape[0] - 1)
+        aim_z[s, 0], aim_z[s, 1] = centres[j, 0] + spread * a, centres[j, 1] + spread * b
+    z0, z1 = aim_z[s, 0], aim_z[s, 1]
+    log_prior = -0.5 * (z0 * z0 + z1 * z1 - old_aim[0] * old_aim[0] - old_aim[1] * old_aim[1])
+    return log_prior + _log_jump_density(old_aim[0], old_aim[1], centres, spread) - \
+        _log_jump_density(z0, z1, centres, spread)
 
 
 @jit
@@ -93,8 +125,9 @@ def _replace(f, ti, key0, key1, s, src, aim_z, car_z, dud_p, cptr, x0, y0, cell,
 
 
 @jit(parallel=True)
-def move(f, ti, key0, key1, cptr, src, aim_z, car_z, dud_p, ll, phi, sweeps, steps, move_key0, move_key1, stage,
-         n_chunks, x0, y0, cell, nx, ny, cell_class, class_mult, n_epochs, capacity, ev, accepted):
+def move(f, ti, key0, key1, cptr, src, aim_z, car_z, dud_p, ll, phi, sweeps, steps, jump_ptr, jump_z, jump_sd,
+         move_key0, move_key1, stage, n_chunks, x0, y0, cell, nx, ny, cell_class, class_mult, n_epochs, capacity, ev,
+         accepted):
     """``sweeps`` Metropolis-Hastings sweeps over the strikes of each particle ``i`` (``src[i]`` int64 [strike],
     ``aim_z[i]`` [strike, 2], ``car_z[i]`` [carrier, 2], ``dud_p[i]`` [carrier], carriers of strike row ``s`` at
     ``cptr[s] ..``; see ``kernels.posterior.draw``), targeting prior x likelihood ** ``phi``. Per strike: a move
@@ -103,7 +136,7 @@ def move(f, ti, key0, key1, cptr, src, aim_z, car_z, dud_p, ll, phi, sweeps, ste
     ``src``: the strike's other draws from an independent stream, an independence proposal from the prior).
     Only the moved strike is drawn again: the particle's remnants are kept as per-strike runs of (cell, epoch,
     count) triples (``capacity`` of them at most). ``ll[i]`` ends as the particle's log-likelihood;
-    ``accepted[i]`` += the three moves accepted. Particle ``i``'s proposals come from its own stream
+    ``accepted[i, s]`` += the four moves of strike row ``s`` accepted. Particle ``i``'s proposals come from its own stream
     (``move_key``, ``stage``, ``i``), so results do not depend on ``n_chunks``."""
     n = src.shape[0]
     n_strikes = f.shape[0]
@@ -134,24 +167,27 @@ def move(f, ti, key0, key1, cptr, src, aim_z, car_z, dud_p, ll, phi, sweeps, ste
             current = log_likelihood(cur[0], cur[1], cur[2], at, n_epochs, total, aims, ev)
             for _ in range(sweeps):
                 for s in range(n_strikes):
-                    for kind in range(3):
-                        if kind == 1 and f[s, T.DUD_ALPHA] <= 0.0:
+                    for kind in range(4):
+                        if (kind == 1 and f[s, T.DUD_ALPHA] <= 0.0) or (kind == 3 and jump_ptr[s + 1] == jump_ptr[s]):
                             continue
                         old_x, old_y = aims[s, 0], aims[s, 1]
                         log_prior, old_src = 0.0, src[i, s]
                         if kind == 0:
-                            _propose_position(f, cptr, s, aim_z[i], car_z[i], steps[0], rng, old_aim, old_car)
+                            _propose_position(f, cptr, s, aim_z[i], car_z[i], steps[s, 0], rng, old_aim, old_car)
                         elif kind == 1:
-                            log_prior = _propose_duds(f, cptr, s, dud_p[i], steps[1], rng, old_dud)
-                        else:
+                            log_prior = _propose_duds(f, cptr, s, dud_p[i], steps[s, 1], rng, old_dud)
+                        elif kind == 2:
                             src[i, s] = FRESH | np.int64(next_u64(rng) >> np.uint64(3))
+                        else:
+                            log_prior = _propose_jump(s, aim_z[i], jump_z[jump_ptr[s]:jump_ptr[s + 1]], jump_sd[s], rng,
+                                                      old_aim)
                         end, n_tri = _replace(f, ti, key0, key1, s, src[i], aim_z[i], car_z[i], dud_p[i], cptr, x0,
                                               y0, cell, nx, ny, cell_class, class_mult, mult_hi, uniform_mult, count,
                                               touched, batch, state, aims, tally, ptr, cur, new)
                         proposed = log_likelihood(new[0], new[1], new[2], n_tri, n_epochs, total, aims, ev)
                         if _accept(proposed, current, phi, log_prior, rng):
                             current = proposed
-                            accepted[i, kind] += 1
+                            accepted[i, s, kind] += 1
                             cur, new = new, cur
                             shift = end - ptr[s + 1]
                             for t in range(s + 1, n_strikes + 1):
@@ -163,6 +199,8 @@ def move(f, ti, key0, key1, cptr, src, aim_z, car_z, dud_p, ll, phi, sweeps, ste
                             elif kind == 1:
                                 for g in range(cptr[s], cptr[s + 1]):
                                     dud_p[i, g] = old_dud[g - cptr[s]]
-                            else:
+                            elif kind == 2:
                                 src[i, s] = old_src
+                            else:
+                                aim_z[i, s, 0], aim_z[i, s, 1] = old_aim[0], old_aim[1]
             ll[i] = current

@@ -13,8 +13,8 @@ from simulator.kernels import strike_table as T
 
 from simulator.config.variants import load_scenario
 from simulator.engine.evidence_tables import evidence_tables
-from simulator.engine.resample_move import (carrier_rows, ess, prior_particles, run_block, segment_capacity,
-                                            triple_capacity, weights)
+from simulator.engine.resample_move import (carrier_rows, ess, jump_targets, prior_particles, run_block,
+                                            segment_capacity, triple_capacity, weights)
 from simulator.pipeline import simulate
 from tests.test_evidence_kernel import areas, data, points, setup_of
 from tests.test_evidence_posterior import cells_in, held, searched_file
@@ -59,21 +59,26 @@ def test_a_replayed_particle_is_its_realization(tiny):
 
 def test_moves_at_power_zero_keep_the_prior(tiny):
     """At power 0 every move targets the prior: after 20 sweeps from prior particles, the aim errors are still
-    standard normal, strike A1's dud rates still Beta, and the items on the grid still the prior's in mean."""
+    standard normal (jumps towards finds included), strike A1's dud rates still Beta, and the items on the grid
+    still the prior's in mean."""
     setup = setup_of(tiny)
     kernel = setup.kernel
     tables = evidence_tables(setup, data(), setup.scenario.evidence)
     n = 400
     p = prior_particles(kernel, tables.ev, np.arange(n), 1)
     before = particle_items(kernel, p)[:, 0]
-    accepted = np.zeros((n, 3), np.int64)
-    R.move(kernel.f, kernel.ti, *(np.uint64(k) for k in kernel.key), carrier_rows(kernel), p.src, p.aim, p.car, p.dud,
-           p.ll, 0.0, 20, np.array([0.9, 0.9]), np.uint64(5), np.uint64(6), np.int64(0), 1, kernel.x0, kernel.y0,
-           kernel.cell_size_m, kernel.nx, kernel.ny, kernel.cell_class, kernel.class_mult, kernel.n_epochs,
-           segment_capacity(kernel), tables.ev, accepted)
     strikes = len(kernel.ti)
-    assert (accepted[:, 0] == 20 * strikes).all() and (accepted[:, 2] == 20 * strikes).all()
-    assert 0 < accepted[:, 1].sum() < 20 * n  # dud moves are accepted by their prior ratio only
+    jumps = jump_targets(kernel, np.array([[500310.0, 4700610.0], [500700.0, 4700400.0]]), np.array([2, 2]))
+    assert (np.diff(jumps[0]) > 0).sum() >= 2
+    accepted = np.zeros((n, strikes, 4), np.int64)
+    R.move(kernel.f, kernel.ti, *(np.uint64(k) for k in kernel.key), carrier_rows(kernel), p.src, p.aim, p.car, p.dud,
+           p.ll, 0.0, 20, np.full((strikes, 2), 0.9), *jumps, np.uint64(5), np.uint64(6), np.int64(0), 1, kernel.x0,
+           kernel.y0, kernel.cell_size_m, kernel.nx, kernel.ny, kernel.cell_class, kernel.class_mult, kernel.n_epochs,
+           segment_capacity(kernel), tables.ev, accepted)
+    moves = accepted.sum(axis=1)
+    assert (moves[:, 0] == 20 * strikes).all() and (moves[:, 2] == 20 * strikes).all()
+    assert 0 < moves[:, 1].sum() < 20 * n  # dud moves are accepted by their prior ratio only
+    assert 0 < moves[:, 3].sum() < 20 * strikes * n  # and jumps by their prior and proposal ratios
     assert stats.kstest(p.aim.ravel(), "norm").pvalue > 0.01
     row = int(np.flatnonzero(setup.strikes.id[kernel.ti[:, T.STREAM]] == "A1")[0])
     alpha, beta_ = kernel.f[row, T.DUD_ALPHA], kernel.f[row, T.DUD_BETA]
@@ -103,7 +108,8 @@ def test_the_rejuvenated_posterior_agrees_with_brute_force(tiny):
     means, ess_before = [], []
     for b in range(24):
         start = prior_particles(kernel, tables.ev, 1_000_000 + np.arange(b * 64, (b + 1) * 64), 2)
-        run = run_block(kernel, tables.ev, start, 7, (0, b), 2, 0.5, 2, 200)
+        run = run_block(kernel, tables.ev, start, 7, (0, b), 2, 0.5, 2, 200,
+                        jump_targets(kernel, tables.finds_xy, tables.finds_limit))
         ess_before.append(run.ess_before)
         means.append(particle_items(kernel, run.particles).mean(axis=0))
     assert np.median(ess_before) < 5

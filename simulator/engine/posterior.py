@@ -23,15 +23,15 @@ from simulator.config.evidence import Evidence
 from simulator.engine.ensemble import SCORED, root_key
 from simulator.engine.evidence_tables import EvidenceTables, evidence_tables
 from simulator.engine.prepare import Setup
-from simulator.engine.resample_move import (BlockRun, Particles, carrier_rows, empty_particles, prior_particles,
-                                            run_block, triple_capacity)
+from simulator.engine.resample_move import (BlockRun, Particles, carrier_rows, empty_particles, jump_targets,
+                                            prior_particles, run_block, triple_capacity)
 from simulator.engine.scatter import CellSums, Tallies
 from simulator.inputs.evidence import read_evidence
 from simulator.inputs.kernel_inputs import KernelInputs
 from simulator.kernels import posterior as K
 
 FAMILIES = (0, SCORED)
-MOVES = ("positions", "dud_rates", "redraws")
+MOVES = ("positions", "dud_rates", "redraws", "jumps")
 """The Metropolis-Hastings moves, in the order ``kernels.rejuvenate.move`` counts them."""
 
 
@@ -75,7 +75,9 @@ class Posterior:
             spec = self.spec
             self.runs[family, b] = run_block(self.inputs(family), self.tables.ev, self.prior(family, b),
                                              self.setup.scenario.simulation.seed, (family, b), self.threads,
-                                             spec.ess_fraction, spec.moves, spec.max_stages)
+                                             spec.ess_fraction, spec.moves, spec.max_stages,
+                                             jump_targets(self.inputs(family), self.tables.finds_xy,
+                                                          self.tables.finds_limit))
         return self.runs[family, b]
 
     def family_of(self, inputs: KernelInputs) -> int:
@@ -132,7 +134,7 @@ class Posterior:
     def family_summary(self, family: int) -> dict:
         """Resample-move figures of ``family``'s blocks run so far (JSON-ready)."""
         runs = [r for (f, _), r in sorted(self.runs.items()) if f == family]
-        rates = np.array([a for r in runs for a in r.acceptance]).reshape(-1, 3)
+        rates = np.array([a for r in runs for a in r.acceptance]).reshape(-1, len(MOVES))
         if self.uniform or not runs:
             return {"blocks": 0, "ess_before": float(self.block), "stages": 0, "stage_ess_min": float(self.block),
                     **{f"acceptance_{name}": 0.0 for name in MOVES}, "ruled_out_blocks": 0, "capped_blocks": 0}

@@ -25,8 +25,14 @@ RESAMPLING, MOVES = 2, 3
 """Stream families of the resampling offsets and of the moves, apart from the ensemble's (0) and the
 scored realizations' (1)."""
 FIRST_STEP, LOW_ACCEPTANCE, HIGH_ACCEPTANCE = 0.3, 0.15, 0.4
-"""The steps of the position and dud moves start at ``FIRST_STEP``; each is halved after a stage whose
-acceptance rate is below ``LOW_ACCEPTANCE``, doubled (at most 1) above ``HIGH_ACCEPTANCE``."""
+"""Each strike's steps of the position and dud moves start at ``FIRST_STEP``; each is halved after a stage
+whose acceptance rate (that strike's, that move's) is below ``LOW_ACCEPTANCE``, doubled (at most 1) above
+``HIGH_ACCEPTANCE``."""
+
+
+JUMP_FINDS, JUMP_REACH_SD, JUMP_SPREAD = 256, 4.0, (0.05, 1.0)
+"""Jumps of a strike's aim point go to its nearest ``JUMP_FINDS`` finds within ``JUMP_REACH_SD`` standard
+deviations of its aim error, spread by its pattern's size over that SD (clipped to ``JUMP_SPREAD``)."""
 
 
 @dataclass
@@ -51,14 +57,16 @@ class Particles:
 @dataclass
 class BlockRun:
     """One block's resample-move: ESS of the plain importance weights (``ess_before``), per stage the power
-    reached, the ESS of its weights before resampling and the acceptance rates of the moves after it (aim and
-    carrier errors, dud probabilities, redraws of the rest), and the particles at power 1."""
+    reached, the ESS of its weights before resampling, the acceptance rates of the moves after it (aim and
+    carrier errors, dud probabilities, redraws of the rest, jumps; means over strikes) and the median steps, and the
+    particles at power 1."""
 
     particles: Particles
     ess_before: float
     powers: list[float] = field(default_factory=list)
     stage_ess: list[float] = field(default_factory=list)
     acceptance: list[list[float]] = field(default_factory=list)
+    steps: list[list[float]] = field(default_factory=list)
     ruled_out: bool = False
     capped: bool = False
 
@@ -85,6 +93,27 @@ def empty_particles(inputs: KernelInputs, realizations: np.ndarray) -> Particles
     n, strikes, carriers = len(realizations), len(inputs.ti), int(inputs.ti[:, T.CARRIERS].sum())
     src = np.repeat(np.asarray(realizations, np.int64)[:, None], strikes, axis=1)
     return Particles(src, np.zeros((n, strikes, 2)), np.zeros((n, carriers, 2)), np.zeros((n, carriers)), np.zeros(n))
+
+
+def jump_targets(inputs: KernelInputs, finds_xy: np.ndarray, finds_limit: np.ndarray) -> tuple:
+    """Per strike row: (CSR ``ptr``, aim errors ``z`` [k, 2] that put its aim point on one of the nearest
+    ``JUMP_FINDS`` finds within ``JUMP_REACH_SD`` aim SDs that see its epoch, and the jump's spread ``sd``: the
+    pattern's largest half-axis or carrier error over the aim SD, within ``JUMP_SPREAD``)."""
+    f, ti = inputs.f, inputs.ti
+    ptr, parts, spread = [0], [], np.ones(len(f))
+    for s in range(len(f)):
+        sd = f[s, T.AIM_SD]
+        z = np.zeros((0, 2))
+        if sd > 0 and len(finds_xy):
+            z = (finds_xy - f[s, [T.AIM_X, T.AIM_Y]]) / sd
+            d2 = (z**2).sum(axis=1)
+            mine = np.flatnonzero((d2 <= JUMP_REACH_SD**2) & (finds_limit > ti[s, T.EPOCH]))
+            z = z[mine[np.argsort(d2[mine], kind="stable")][:JUMP_FINDS]]
+            extent = f[s, [T.HALF_ALONG, T.HALF_ACROSS, T.CARRIER_SD_ALONG, T.CARRIER_SD_ACROSS]].max()
+            spread[s] = np.clip(extent / sd, *JUMP_SPREAD)
+        parts.append(z)
+        ptr.append(ptr[-1] + len(z))
+    return np.array(ptr, np.int64), np.concatenate(parts) if parts else np.zeros((0, 2)), spread
 
 
 def weigh(inputs: KernelInputs, ev: tuple, particles: Particles, threads: int, record: bool) -> None:
@@ -144,8 +173,9 @@ def offset(seed: int, *key: int) -> float:
 
 
 def run_block(inputs: KernelInputs, ev: tuple, particles: Particles, seed: int, key: tuple[int, int], threads: int,
-              ess_fraction: float, sweeps: int, max_stages: int) -> BlockRun:
-    """Carry prior ``particles`` (weighed) to the posterior (see the module); ``key`` = (family, block)."""
+              ess_fraction: float, sweeps: int, max_stages: int, jumps: tuple) -> BlockRun:
+    """Carry prior ``particles`` (weighed) to the posterior (see the module); ``key`` = (family, block); ``jumps``
+    from ``jump_targets``."""
     n = len(particles.ll)
     run = BlockRun(particles, ess(particles.ll))
     if not np.isfinite(particles.ll).any():  # every realization ruled out: none is better than another
@@ -154,8 +184,8 @@ def run_block(inputs: KernelInputs, ev: tuple, particles: Particles, seed: int, 
     move_key = np.random.SeedSequence(seed, spawn_key=(MOVES, *key)).generate_state(2, np.uint64)
     cptr = carrier_rows(inputs)
     strikes = len(inputs.ti)
-    proposals = np.array([strikes, int((inputs.f[:, T.DUD_ALPHA] > 0).sum()), strikes]) * n * sweeps
-    phi, steps = 0.0, np.full(2, FIRST_STEP)
+    has_duds, has_jumps = inputs.f[:, T.DUD_ALPHA] > 0, np.diff(jumps[0]) > 0
+    phi, steps = 0.0, np.full((strikes, 2), FIRST_STEP)
     key0, key1 = (np.uint64(k) for k in inputs.key)
     while phi < 1.0:
         stage = len(run.powers)
@@ -167,17 +197,20 @@ def run_block(inputs: KernelInputs, ev: tuple, particles: Particles, seed: int, 
         particles = particles[systematic(weights(log_w), n, offset(seed, *key, stage))]
         phi = power
         run.powers.append(phi)
-        accepted = np.zeros((n, 3), np.int64)
+        accepted = np.zeros((n, strikes, 4), np.int64)
         if sweeps > 0 and strikes > 0:
             numba.set_num_threads(threads)
             R.move(inputs.f, inputs.ti, key0, key1, cptr, particles.src, particles.aim, particles.car, particles.dud,
-                   particles.ll, phi, sweeps, steps, move_key[0], move_key[1], np.int64(stage), max(1, min(threads, n)),
+                   particles.ll, phi, sweeps, steps, *jumps, move_key[0], move_key[1], np.int64(stage),
+                   max(1, min(threads, n)),
                    inputs.x0, inputs.y0, inputs.cell_size_m, inputs.nx, inputs.ny, inputs.cell_class,
                    inputs.class_mult, inputs.n_epochs, segment_capacity(inputs), ev, accepted)
-        rates = accepted.sum(axis=0) / np.maximum(proposals, 1)
-        run.acceptance.append([float(r) for r in rates])
-        for j in range(2):  # the position and dud steps, from their own acceptance
-            steps[j] = steps[j] / 2 if rates[j] < LOW_ACCEPTANCE else min(1.0, 2 * steps[j]) \
-                if rates[j] > HIGH_ACCEPTANCE else steps[j]
+        per_strike = accepted.sum(axis=0) / max(1, n * sweeps)  # [strike, move]
+        run.acceptance.append([float(per_strike[:, 0].mean()), float(per_strike[has_duds, 1].mean())
+                               if has_duds.any() else 0.0, float(per_strike[:, 2].mean()),
+                               float(per_strike[has_jumps, 3].mean()) if has_jumps.any() else 0.0])
+        run.steps.append([float(np.median(steps[:, 0])), float(np.median(steps[:, 1]))])
+        low, high = per_strike[:, :2] < LOW_ACCEPTANCE, per_strike[:, :2] > HIGH_ACCEPTANCE
+        steps = np.where(low, steps / 2, np.where(high, np.minimum(1.0, 2 * steps), steps))
     run.particles = particles
     return run
