@@ -2,7 +2,9 @@
 
 ``draw`` makes the same random draws as ``scatter._realization`` (same streams, same order),
 on the whole grid, but keeps the realization: its remnants as (cell, epoch, count) triples in
-epoch order, and each strike's drawn aim point. ``log_likelihood`` weighs a realization by the
+epoch order, and each strike's drawn aim point; it draws a particle of the resample-move
+sampler (``kernels.rejuvenate``), whose aim points, carrier delivery errors and dud rates may
+have been moved away from its streams' draws. ``log_likelihood`` weighs a realization by the
 evidence (docs/model.md, "Evidence and the posterior"); ``remove`` takes found and cleared
 items off it; ``fold`` adds it to the ensemble's accumulators exactly as the scatter kernel
 does (per-cell count and its square, first contaminated epoch within the reference disc, per
@@ -35,7 +37,7 @@ ALL = 1 << 62
 
 
 @jit
-def _close(epoch, count, touched, n_touched, tri_cell, tri_epoch, tri_n, n_tri):
+def close_epoch(epoch, count, touched, n_touched, tri_cell, tri_epoch, tri_n, n_tri):
     """Append the epoch's cells as triples; leave ``count`` zero; return the new triple count."""
     for j in range(n_touched):
         idx = touched[j]
@@ -48,84 +50,104 @@ def _close(epoch, count, touched, n_touched, tri_cell, tri_epoch, tri_n, n_tri):
 
 
 @jit
-def draw(f, ti, key0, key1, r, x0, y0, cell, nx, ny, cell_class, class_mult, mult_hi, uniform_mult, count,
-         touched, batch, state, tri_cell, tri_epoch, tri_n, aims, tally):
-    """Realization ``r`` on the whole grid: return its triple count; ``aims`` [strike row, 2] the drawn aim
-    points (m); ``tally`` = submunitions dropped, remnants (with those off the grid), remnants off the grid."""
+def strike(f, ti, key0, key1, s, src, aim_z, car_z, dud_p, cptr, record, x0, y0, cell, nx, ny, cell_class, class_mult,
+           mult_hi, uniform_mult, count, touched, n_touched, batch, state, aims, tally):
+    """Bin strike row ``s``'s remnants into ``count`` (cells first hit listed in ``touched`` after ``n_touched``;
+    the new count returned); ``aims[s]`` its aim point (m); ``tally`` += submunitions dropped, remnants (with
+    those off the grid), remnants off the grid. The particle's variables as in ``draw``."""
+    seed_stream(state, key0, key1, src[s], ti[s, T.STREAM])
+    home = ti[s, T.HOME]
+    n_carriers = ti[s, T.CARRIERS]
+    n_sub = ti[s, T.SUBMUNITIONS]
+    kind = ti[s, T.PATTERN]
+    sin_az, cos_az = f[s, T.SIN_AZ], f[s, T.COS_AZ]
+    inner, truncate = f[s, T.INNER_FRACTION], f[s, T.TRUNCATE_SD]
+    along_cells, across_cells = f[s, T.HALF_ALONG] / cell, f[s, T.HALF_ACROSS] / cell
+    col_u, col_v = along_cells * sin_az, across_cells * cos_az
+    row_u, row_v = -along_cells * cos_az, across_cells * sin_az
+    tally[0] += home * n_carriers * n_sub
+    ex, ey = normal_pair(state)
+    if record:
+        aim_z[s, 0], aim_z[s, 1] = ex, ey
+    aim_x = f[s, T.AIM_X] + aim_z[s, 0] * f[s, T.AIM_SD]
+    aim_y = f[s, T.AIM_Y] + aim_z[s, 1] * f[s, T.AIM_SD]
+    aims[s, 0] = aim_x
+    aims[s, 1] = aim_y
+    for k in range(n_carriers):
+        g = cptr[s] + k
+        za, zc = normal_pair(state)
+        if f[s, T.DUD_ALPHA] > 0.0:
+            p = beta(state, f[s, T.DUD_ALPHA], f[s, T.DUD_BETA])
+        else:
+            p = f[s, T.DUD_MEAN]
+        if record:
+            car_z[g, 0], car_z[g, 1], dud_p[g] = za, zc, p
+        za, zc, p = car_z[g, 0], car_z[g, 1], dud_p[g]
+        along = (k - 0.5 * (n_carriers - 1)) * f[s, T.CARRIER_SPACING] + za * f[s, T.CARRIER_SD_ALONG]
+        across = zc * f[s, T.CARRIER_SD_ACROSS]
+        centre_col = (aim_x + along * sin_az + across * cos_az - x0) / cell
+        centre_row = (y0 - (aim_y + along * cos_az - across * sin_az)) / cell
+        q = min(1.0, p * mult_hi)
+        left = binomial(state, n_sub, q)
+        while left > 0:
+            n_batch = min(BATCH, left)
+            left -= n_batch
+            kept = 0
+            for _ in range(n_batch):
+                u, v = unit_point(state, kind, inner, truncate)
+                fx = centre_col + u * col_u + v * col_v
+                fy = centre_row + u * row_u + v * row_v
+                inside = fx >= 0.0 and fx < nx and fy >= 0.0 and fy < ny
+                idx = 0
+                m = 1.0
+                if inside:
+                    idx = np.int64(fy) * nx + np.int64(fx)
+                    if not uniform_mult:
+                        m = class_mult[cell_class[idx]]
+                if not uniform_mult and uniform(state) * q >= min(1.0, p * m):
+                    continue
+                if not inside:
+                    tally[1] += home
+                    tally[2] += home
+                else:
+                    batch[kept] = idx
+                    kept += 1
+            tally[1] += kept
+            for j in range(kept):
+                idx = batch[j]
+                c = count[idx]
+                touched[n_touched] = idx
+                n_touched += c == 0
+                count[idx] = c + 1
+    return n_touched
+
+
+@jit
+def draw(f, ti, key0, key1, src, aim_z, car_z, dud_p, cptr, record, x0, y0, cell, nx, ny, cell_class, class_mult,
+         mult_hi, uniform_mult, count, touched, batch, state, tri_cell, tri_epoch, tri_n, aims, tally):
+    """One particle on the whole grid: return its triple count; ``aims`` [strike row, 2] the drawn aim points
+    (m); ``tally`` = submunitions dropped, remnants (with those off the grid), remnants off the grid.
+
+    A particle is, per strike row ``s``, the realization ``src[s]`` whose stream drives it, and the variables
+    the evidence updates: the aim error ``aim_z[s]`` (standard normal pair), per carrier ``g`` (rows
+    ``cptr[s] .. cptr[s + 1] - 1``) its delivery error ``car_z[g]`` (standard normal pair) and dud
+    probability ``dud_p[g]``. With ``record`` these are taken from the streams and written (the realization
+    is then exactly the scatter kernel's realization ``src``); without, the stream's own draws of them are
+    made and discarded, and the given values are used with the rest of the stream (docs/model.md,
+    "Resample-move")."""
     n_touched = 0
     n_tri = 0
-    dropped = 0
-    remnants = 0
-    outside = 0
+    tally[:] = 0
     epoch = ti[0, T.EPOCH] if f.shape[0] > 0 else 0
     for s in range(f.shape[0]):
         if ti[s, T.EPOCH] != epoch:
-            n_tri = _close(epoch, count, touched, n_touched, tri_cell, tri_epoch, tri_n, n_tri)
+            n_tri = close_epoch(epoch, count, touched, n_touched, tri_cell, tri_epoch, tri_n, n_tri)
             n_touched = 0
             epoch = ti[s, T.EPOCH]
-        seed_stream(state, key0, key1, r, ti[s, T.STREAM])
-        home = ti[s, T.HOME]
-        n_carriers = ti[s, T.CARRIERS]
-        n_sub = ti[s, T.SUBMUNITIONS]
-        kind = ti[s, T.PATTERN]
-        sin_az, cos_az = f[s, T.SIN_AZ], f[s, T.COS_AZ]
-        inner, truncate = f[s, T.INNER_FRACTION], f[s, T.TRUNCATE_SD]
-        along_cells, across_cells = f[s, T.HALF_ALONG] / cell, f[s, T.HALF_ACROSS] / cell
-        col_u, col_v = along_cells * sin_az, across_cells * cos_az
-        row_u, row_v = -along_cells * cos_az, across_cells * sin_az
-        dropped += home * n_carriers * n_sub
-        ex, ey = normal_pair(state)
-        aim_x = f[s, T.AIM_X] + ex * f[s, T.AIM_SD]
-        aim_y = f[s, T.AIM_Y] + ey * f[s, T.AIM_SD]
-        aims[s, 0] = aim_x
-        aims[s, 1] = aim_y
-        for k in range(n_carriers):
-            za, zc = normal_pair(state)
-            along = (k - 0.5 * (n_carriers - 1)) * f[s, T.CARRIER_SPACING] + za * f[s, T.CARRIER_SD_ALONG]
-            across = zc * f[s, T.CARRIER_SD_ACROSS]
-            centre_col = (aim_x + along * sin_az + across * cos_az - x0) / cell
-            centre_row = (y0 - (aim_y + along * cos_az - across * sin_az)) / cell
-            if f[s, T.DUD_ALPHA] > 0.0:
-                p = beta(state, f[s, T.DUD_ALPHA], f[s, T.DUD_BETA])
-            else:
-                p = f[s, T.DUD_MEAN]
-            q = min(1.0, p * mult_hi)
-            left = binomial(state, n_sub, q)
-            while left > 0:
-                n_batch = min(BATCH, left)
-                left -= n_batch
-                kept = 0
-                for _ in range(n_batch):
-                    u, v = unit_point(state, kind, inner, truncate)
-                    fx = centre_col + u * col_u + v * col_v
-                    fy = centre_row + u * row_u + v * row_v
-                    inside = fx >= 0.0 and fx < nx and fy >= 0.0 and fy < ny
-                    idx = 0
-                    m = 1.0
-                    if inside:
-                        idx = np.int64(fy) * nx + np.int64(fx)
-                        if not uniform_mult:
-                            m = class_mult[cell_class[idx]]
-                    if not uniform_mult and uniform(state) * q >= min(1.0, p * m):
-                        continue
-                    if not inside:
-                        remnants += home
-                        outside += home
-                    else:
-                        batch[kept] = idx
-                        kept += 1
-                remnants += kept
-                for j in range(kept):
-                    idx = batch[j]
-                    c = count[idx]
-                    touched[n_touched] = idx
-                    n_touched += c == 0
-                    count[idx] = c + 1
-    n_tri = _close(epoch, count, touched, n_touched, tri_cell, tri_epoch, tri_n, n_tri)
-    tally[0] = dropped
-    tally[1] = remnants
-    tally[2] = outside
-    return n_tri
+        n_touched = strike(f, ti, key0, key1, s, src, aim_z, car_z, dud_p, cptr, record, x0, y0, cell, nx, ny,
+                           cell_class, class_mult, mult_hi, uniform_mult, count, touched, n_touched, batch, state, aims,
+                           tally)
+    return close_epoch(epoch, count, touched, n_touched, tri_cell, tri_epoch, tri_n, n_tri)
 
 
 @jit
@@ -283,10 +305,11 @@ def fold(tri_cell, tri_epoch, tri_n, n_tri, nx, ny, zone, disc, total, cover, se
 
 
 @jit(parallel=True)
-def weigh(f, ti, key0, key1, index, n_chunks, x0, y0, cell, nx, ny, cell_class, class_mult, n_epochs, capacity, ev,
-          out):
-    """``out[i]``: log-likelihood of the evidence given realization ``index[i]``; chunks in parallel."""
-    n = index.shape[0]
+def weigh(f, ti, key0, key1, src, aim_z, car_z, dud_p, cptr, record, n_chunks, x0, y0, cell, nx, ny, cell_class,
+          class_mult, n_epochs, capacity, ev, out):
+    """``out[i]``: log-likelihood of the evidence given particle ``i`` (``src[i]``, ``aim_z[i]``, ``car_z[i]``,
+    ``dud_p[i]``, see ``draw``; written with ``record``); chunks of particles in parallel."""
+    n = src.shape[0]
     mult_hi = max(1.0, class_mult.max())
     uniform_mult = np.all(class_mult == 1.0)
     for k in numba.prange(n_chunks):
@@ -297,18 +320,20 @@ def weigh(f, ti, key0, key1, index, n_chunks, x0, y0, cell, nx, ny, cell_class, 
         batch, state = np.empty(BATCH, np.int64), np.empty(4, np.uint64)
         aims, tally = np.zeros((f.shape[0], 2)), np.zeros(3, np.int64)
         for i in range(k * n // n_chunks, (k + 1) * n // n_chunks):
-            n_tri = draw(f, ti, key0, key1, index[i], x0, y0, cell, nx, ny, cell_class, class_mult, mult_hi,
-                         uniform_mult, count, touched, batch, state, tri_cell, tri_epoch, tri_n, aims, tally)
+            n_tri = draw(f, ti, key0, key1, src[i], aim_z[i], car_z[i], dud_p[i], cptr, record, x0, y0, cell, nx, ny,
+                         cell_class, class_mult, mult_hi, uniform_mult, count, touched, batch, state, tri_cell,
+                         tri_epoch, tri_n, aims, tally)
             out[i] = log_likelihood(tri_cell, tri_epoch, tri_n, n_tri, n_epochs, total, aims, ev)
 
 
 @jit(parallel=True)
-def posterior_sums(f, ti, key0, key1, index, n_chunks, x0, y0, cell, nx, ny, cell_class, class_mult, zone, disc,
-                   capacity, ev, sum_count, sum_sq, hits, zone_items, zone_cells, totals, removed):
-    """Realizations ``index`` with the evidence's items removed, added to the accumulators (laid out as
-    ``scatter_ensemble``'s, one slice per chunk); ``totals[i]`` = dropped, remnants left (with those off
+def posterior_sums(f, ti, key0, key1, src, aim_z, car_z, dud_p, cptr, record, n_chunks, x0, y0, cell, nx, ny,
+                   cell_class, class_mult, zone, disc, capacity, ev, sum_count, sum_sq, hits, zone_items, zone_cells,
+                   totals, removed):
+    """Particles ``i`` (see ``weigh``) with the evidence's items removed, added to the accumulators (laid out
+    as ``scatter_ensemble``'s, one slice per chunk); ``totals[i]`` = dropped, remnants left (with those off
     the grid), off the grid; ``removed[i]`` = found, cleared."""
-    n = index.shape[0]
+    n = src.shape[0]
     mult_hi = max(1.0, class_mult.max())
     uniform_mult = np.all(class_mult == 1.0)
     for k in numba.prange(n_chunks):
@@ -322,8 +347,9 @@ def posterior_sums(f, ti, key0, key1, index, n_chunks, x0, y0, cell, nx, ny, cel
         aims, tally = np.zeros((f.shape[0], 2)), np.zeros(3, np.int64)
         for i in range(k * n // n_chunks, (k + 1) * n // n_chunks):
             stamp = np.int32(i - k * n // n_chunks + 1)
-            n_tri = draw(f, ti, key0, key1, index[i], x0, y0, cell, nx, ny, cell_class, class_mult, mult_hi,
-                         uniform_mult, count, touched, batch, state, tri_cell, tri_epoch, tri_n, aims, tally)
+            n_tri = draw(f, ti, key0, key1, src[i], aim_z[i], car_z[i], dud_p[i], cptr, record, x0, y0, cell, nx, ny,
+                         cell_class, class_mult, mult_hi, uniform_mult, count, touched, batch, state, tri_cell,
+                         tri_epoch, tri_n, aims, tally)
             found, cleared = remove(tri_cell, tri_epoch, tri_n, n_tri, head, nxt, mark, stamp, ev)
             fold(tri_cell, tri_epoch, tri_n, n_tri, nx, ny, zone, disc, total, cover, seen, stamp, sum_count[k],
                  sum_sq[k], hits[k], zone_items[i], zone_cells[i])

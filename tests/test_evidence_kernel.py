@@ -49,11 +49,8 @@ def data(finds=NO_POINTS, searched=NO_AREAS, cleared=NO_AREAS, reports=NO_POINTS
 
 
 def posterior_of(setup, evidence, uniform=False):
-    post = Posterior(setup, evidence_tables(setup, evidence, setup.scenario.evidence), 1,
-                     setup.scenario.simulation.realizations)
-    post.pool = post.block
-    post.uniform = uniform
-    return post
+    return Posterior(setup, evidence_tables(setup, evidence, setup.scenario.evidence), 1,
+                     setup.scenario.simulation.realizations, uniform=uniform)
 
 
 @pytest.mark.parametrize("overrides", [(), ("land_use.classes.forest.dud_multiplier=1.4",)])

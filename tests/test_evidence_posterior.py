@@ -14,7 +14,8 @@ from simulator.kernels import posterior as K
 from simulator.config.variants import load_scenario
 from simulator.engine.ensemble import root_key, run_ensemble
 from simulator.engine.evidence_tables import evidence_tables
-from simulator.engine.posterior import Posterior, log_likelihoods, realization, triple_capacity, weights
+from simulator.engine.posterior import Posterior, log_likelihoods, realization
+from simulator.engine.resample_move import carrier_rows, empty_particles, triple_capacity, weights
 from simulator.engine.prepare import prepare
 from simulator.engine.scatter import CellSums
 from simulator.pipeline import simulate
@@ -80,8 +81,8 @@ def test_pod_one_with_nothing_found_empties_the_land(tiny):
     mask = cells_in(setup, square)
     assert posterior.ensemble.sum_count[mask].sum() == 0
     assert posterior.ensemble.mean_count().sum() > 0
-    weighed = posterior.summary["evidence"]
-    assert weighed["ess"] >= weighed["target_ess"] and weighed["prior_realizations_per_batch"] > 40  # pool grew
+    moved = posterior.summary["evidence"]["map"]
+    assert moved["blocks"] == 1 and moved["stages"] >= 1 and moved["acceptance_redraws"] > 0  # resample-move ran
 
 
 def synthetic_evidence(setup, counts, rng, nts=0.15, error=15.0, pod=0.5, boxes=()):
@@ -120,11 +121,10 @@ def test_a_synthetic_truth_is_recovered(tiny):
     for t in range(6):
         _, counts = held(setup, t, BOXES[0], truth_key)
         evidence, truth_left = synthetic_evidence(setup, counts, rng, boxes=BOXES)
-        post = Posterior(setup, evidence_tables(setup, evidence, setup.scenario.evidence), 1, 200)
-        post.grow_pool(100, 2000)
+        post = Posterior(setup, evidence_tables(setup, evidence, setup.scenario.evidence), 1, 64)
         prior = run_ensemble(setup.kernel, 200, threads=1)
         posterior = run_ensemble(setup.kernel, 200, threads=1, draw=post.draw)
-        truth_post = Posterior(setup, post.tables, 1, 1, pool=1, uniform=True)
+        truth_post = Posterior(setup, post.tables, 1, 1, uniform=True)
         sums = CellSums.zeros(setup.kernel, 1)
         truth_post.draw(replace(setup.kernel, key=truth_key), t, 1, sums)
         truth = sums.hits[0].sum(axis=0) > 0
@@ -183,9 +183,11 @@ def test_calibration_over_200_truths(tiny):
         sums = CellSums.zeros(kernel, 1)
         totals, removed = np.zeros((pool, 3), np.int64), np.zeros((pool, 2), np.int64)
         shape = (pool, kernel.n_epochs, kernel.n_zones)
-        K.posterior_sums(kernel.f, kernel.ti, *(np.uint64(k) for k in kernel.key), index, 1, kernel.x0, kernel.y0,
-                         kernel.cell_size_m, kernel.nx, kernel.ny, kernel.cell_class, kernel.class_mult, kernel.zone,
-                         kernel.disc, triple_capacity(kernel), tables.ev, sums.sum_count, sums.sum_sq, sums.hits,
+        p = empty_particles(kernel, index)
+        K.posterior_sums(kernel.f, kernel.ti, *(np.uint64(k) for k in kernel.key), p.src, p.aim, p.car, p.dud,
+                         carrier_rows(kernel), True, 1, kernel.x0, kernel.y0, kernel.cell_size_m, kernel.nx,
+                         kernel.ny, kernel.cell_class, kernel.class_mult, kernel.zone, kernel.disc,
+                         triple_capacity(kernel), tables.ev, sums.sum_count, sums.sum_sq, sums.hits,
                          np.zeros(shape, np.int64), np.zeros(shape, np.int64), totals, removed)
         left = (totals[:, 1] - totals[:, 2]).astype(float)
         lo, hi = weighted_quantile(left, w, 0.05), weighted_quantile(left, w, 0.95)

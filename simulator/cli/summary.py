@@ -97,12 +97,15 @@ def print_summary(summary: dict, target: Path) -> None:
 
 
 def _evidence_lines(ev: dict) -> list[str]:
-    """Prior beside posterior, the weights' effective sample size, and the cap note if it was hit."""
+    """Prior beside posterior, the resample-move diagnostics, and the note if it has few independent draws."""
     prior, post = ev["prior"], ev["posterior"]
     lines = [
         f"evidence: {ev['finds']:,} finds, {ev['searched']:,} searched and {ev['cleared']:,} cleared areas, "
-        f"{ev['strike_reports']:,} strike reports; effective sample size {ev['ess']:,.0f} of "
-        f"{ev['prior_realizations_per_batch']:,} prior realizations per batch of {ev['posterior_realizations_per_batch']:,}",
+        f"{ev['strike_reports']:,} strike reports; resample-move in blocks of {ev['particles_per_block']:,}: ESS of "
+        f"plain weights {ev['map']['ess_before']:,.1f}, {ev['map']['stages']:,.0f} tempering stages, moves accepted "
+        f"{ev['map'].get('acceptance_positions', 0):.0%} (positions), {ev['map'].get('acceptance_dud_rates', 0):.0%} "
+        f"(dud rates), {ev['map'].get('acceptance_redraws', 0):.0%} (redraws); worth "
+        f"{ev['effective_draws'] or 0:,.0f} independent draws",
         f"prior -> posterior: items left {prior['expected_duds']:,.1f} -> {post['expected_duds']:,.1f} (found "
         f"{ev['items_found_mean']:,.1f}, cleared {ev['items_cleared_mean']:,.1f}), contaminated "
         f"{prior['contaminated_ha_mean']:,.1f} -> {post['contaminated_ha_mean']:,.1f} ha, SHA {prior['suspected_ha']:,.1f}"

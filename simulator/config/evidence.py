@@ -9,7 +9,7 @@ probabilities in [0, 1]. How the evidence weighs the realizations is in docs/mod
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, PositiveFloat, ValidationInfo, field_validator
 
@@ -112,13 +112,25 @@ class Evidence(Model):
     searched: list[Searched] = Field(default_factory=list, description="files of searched land")
     cleared: list[Cleared] = Field(default_factory=list, description="files of cleared land")
     strike_reports: list[StrikeReports] = Field(default_factory=list, description="files of strike reports")
-    target_ess: PositiveCount = Field(
-        100, le=1_000_000, description="effective sample size wanted: prior realizations are added in batches "
-        "until the weights reach it",
+    particles: Literal[32, 64, 160, 320] = Field(
+        64, description="particles of each independent resample-move block (32 times a divisor of 10, so that a "
+        "block is whole jackknife groups); the spread between blocks gives the posterior's Monte Carlo errors",
     )
-    max_realizations: PositiveCount = Field(
-        5_000, le=10_000_000, description="prior realizations weighed for each batch of posterior realizations at "
-        "most; the summary says when the target ESS was not reached",
+    moves: int = Field(
+        2, ge=0, le=100, description="Metropolis-Hastings sweeps over the strikes after each resampling (each sweep "
+        "moves every strike's aim point, carrier errors and dud rates, then redraws its other draws)",
+    )
+    ess_fraction: float = Field(
+        0.5, gt=0.0, lt=1.0, description="each tempering step raises the likelihood's power as far as keeps the "
+        "effective sample size of its weights at this share of the particles",
+    )
+    max_stages: PositiveCount = Field(
+        200, le=10_000, description="tempering steps at most; the last one goes to the posterior at once (the "
+        "summary then says so)",
+    )
+    target_ess: PositiveCount = Field(
+        100, le=1_000_000, description="independent posterior draws wanted (effective, from the batch means of the "
+        "items left); the summary says when the run has fewer",
     )
     background_items_per_km2: float = Field(
         1.0, gt=0.0, description="items per km2 no recorded strike accounts for, which a find may be "

@@ -27,13 +27,16 @@ M2_PER_KM2 = 1e6
 
 @dataclass(frozen=True)
 class EvidenceTables:
-    """``ev``: the tuple ``kernels.posterior`` reads; ``n_*`` how many of each kind of evidence."""
+    """``ev``: the tuple ``kernels.posterior`` reads; ``n_*`` how many of each kind of evidence; ``finds_xy``
+    (m, [find, 2]) and ``finds_limit`` (epochs each sees) the finds' positions, for the resample-move's jumps."""
 
     ev: tuple
     n_finds: int
     n_searched: int
     n_cleared: int
     n_reports: int
+    finds_xy: np.ndarray
+    finds_limit: np.ndarray
 
     @property
     def removes(self) -> bool:
@@ -151,4 +154,5 @@ def evidence_tables(setup: Setup, data: EvidenceData, spec: Evidence) -> Evidenc
         r_ptr, r_rows, data.reports.x.astype(float), data.reports.y.astype(float), data.reports.error_m.astype(float),
         np.array([background, spec.unrecorded_strike_share, area_m2], float),
     )
-    return EvidenceTables(ev, len(finds), len(data.searched), len(data.cleared), len(data.reports))
+    return EvidenceTables(ev, len(finds), len(data.searched), len(data.cleared), len(data.reports),
+                          np.column_stack([finds.x, finds.y]).astype(float), ev[11])

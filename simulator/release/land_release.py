@@ -351,10 +351,12 @@ def zone_item_batches(
         yield first + start, items
 
 
-def items_per_zone(k: KernelInputs, realizations: int, threads: int | None = None, batch_size: int = 64) -> np.ndarray:
-    """Remnants per realization and zone of ``k`` over all epochs (int64 [realization, zone])."""
+def items_per_zone(k: KernelInputs, realizations: int, threads: int | None = None, batch_size: int = 64,
+                   tile_cells: int = TILE_CELLS, draw=scatter) -> np.ndarray:
+    """Remnants per realization and zone of ``k`` over all epochs (int64 [realization, zone]); ``draw`` runs a
+    batch (``scatter``'s signature; the posterior's draws its realizations)."""
     out = np.zeros((realizations, k.n_zones), np.int64)
-    for index, items in zone_item_batches(k, realizations, 0, threads, batch_size):
+    for index, items in zone_item_batches(k, realizations, 0, threads, batch_size, tile_cells, draw):
         out[index:index + len(items)] = items.sum(axis=1)
     return out
 

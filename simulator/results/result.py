@@ -9,8 +9,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from simulator.engine.ensemble import SCORED, Ensemble, root_key
+from simulator.engine.ensemble import SCORED, TILE_CELLS, Ensemble, root_key
 from simulator.engine.prepare import Setup
+from simulator.engine.scatter import scatter
 from simulator.engine.tiles import strike_reach_m
 from simulator.kernels import strike_table as T
 from simulator.release.cmrs import CmrsSurvey
@@ -59,6 +60,16 @@ class Result:
         end of the time axis (float64: exactly what ``p_contaminated.tif`` holds)."""
         return self.ensemble.p_after(-1).reshape(self.grid.shape)
 
+    @property
+    def draw(self):
+        """The scatter call of this run's realizations (the posterior's, on the whole grid, with evidence)."""
+        return scatter if self.evidence is None else self.evidence.posterior.draw
+
+    @property
+    def tile_cells(self) -> int:
+        """Tile side (cells) for ``draw``: the posterior draws the whole grid in one window."""
+        return TILE_CELLS if self.evidence is None else max(self.grid.nx, self.grid.ny)
+
     @cached_property
     def hazard_areas(self) -> gpd.GeoDataFrame:
         """CHA polygons (``simulator.results.polygons``) where ``p_contaminated`` reaches the threshold."""
@@ -74,10 +85,11 @@ class Result:
 
     def _items_per_zone(self, zone: np.ndarray, n_zones: int) -> np.ndarray:
         """Remnants per realization in each zone of ``zone`` (per cell), over realizations drawn
-        independently of the hazard map's (the scored ones), as many as the map has."""
+        independently of the hazard map's (the scored ones, the posterior's with evidence), as many as the map has."""
         seed = self.setup.scenario.simulation.seed
         inputs = replace(self.setup.kernel, zone=zone, n_zones=n_zones, disc=NO_DISC, key=root_key(seed, SCORED))
-        return items_per_zone(inputs, self.ensemble.realizations, batch_size=self.setup.scenario.simulation.batch_size)
+        return items_per_zone(inputs, self.ensemble.realizations, batch_size=self.setup.scenario.simulation.batch_size,
+                              tile_cells=self.tile_cells, draw=self.draw)
 
     @cached_property
     def hazardous_area(self) -> pd.DataFrame:
@@ -134,8 +146,9 @@ class Result:
         if self.risk is not None:
             figures["risk"] = risk_summary(self.setup, self.risk)
         if self.evidence is not None:
-            scored = 0 if self.land_release is None else self.land_release.realizations
-            figures["evidence"] = self.evidence.summary(figures, self.ensemble.realizations, scored)
+            figures |= self.evidence.errors(self.ensemble)  # posterior realizations are not independent
+            final = None if self.land_release is None else self.land_release.final
+            figures["evidence"] = self.evidence.summary(figures, self.ensemble, final)
         target = self.setup.scenario.simulation.target
         if target is not None:
             figures["precision"] = {"target": target.model_dump(exclude_none=True)} | precision_note(target, figures)

@@ -21,7 +21,9 @@ import shapely
 from rasterio import features
 
 from simulator.config.clearance import METHODS
+from simulator.engine.ensemble import TILE_CELLS
 from simulator.engine.prepare import Setup
+from simulator.engine.scatter import scatter
 from simulator.engine.tiles import strike_reach_m
 from simulator.kernels import release as K
 from simulator.kernels import strike_table as T
@@ -67,8 +69,10 @@ def step_quantiles(counts: np.ndarray, n: np.ndarray, quantiles=QUANTILES) -> np
     return out
 
 
-def unit_schedule(setup: Setup, plan: Plan, realizations: int, threads: int | None = None) -> UnitSchedule:
-    """Record each unit's schedule over scored realizations ``0 .. realizations - 1``."""
+def unit_schedule(setup: Setup, plan: Plan, realizations: int, threads: int | None = None, draw=scatter,
+                  tile_cells: int = TILE_CELLS) -> UnitSchedule:
+    """Record each unit's schedule over scored realizations ``0 .. realizations - 1`` (``draw``: their scatter
+    call, the posterior's with evidence)."""
     n_units, n_steps = len(plan.units), len(setup.steps)
     bins = n_steps + 1
     n_cols = 2 * len(METHODS)
@@ -78,7 +82,8 @@ def unit_schedule(setup: Setup, plan: Plan, realizations: int, threads: int | No
     for first in range(0, realizations, SCHEDULE_CHUNK):
         n = min(SCHEDULE_CHUNK, realizations - first)
         units = np.empty((n, n_units, K.N_UNIT_METRICS))
-        run_land_release(setup, plan, n, first, threads, setup.scenario.simulation.batch_size, schedule=units)
+        run_land_release(setup, plan, n, first, threads, setup.scenario.simulation.batch_size, tile_cells=tile_cells,
+                         draw=draw, schedule=units)
         steps = units[:, :, K.UNIT_START:K.UNIT_START + n_cols].astype(np.int64)
         steps[steps < 0] = n_steps
         index = (np.arange(n_units)[:, None] * n_cols + np.arange(n_cols)) * bins + steps
@@ -137,7 +142,7 @@ def work_unit_table(result: Result, threads: int | None = None) -> gpd.GeoDataFr
     setup, release = result.setup, result.land_release
     plan = release.plan
     units, order = plan.units, plan.order
-    schedule = unit_schedule(setup, plan, release.realizations, threads)
+    schedule = unit_schedule(setup, plan, release.realizations, threads, result.draw, result.tile_cells)
     classes = setup.scenario.land_use.classes
     keys = [setup.class_keys[c] for c in units.unit_class[order]]
     area = (units.area_sha + units.area_cha)[order]
