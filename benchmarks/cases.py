@@ -16,6 +16,7 @@ import numpy as np
 from benchmarks import synthetic
 from benchmarks.baseline import METHODS, scatter_numpy
 from benchmarks.cmrs import cmrs  # noqa: F401 (a case group, called by name)
+from benchmarks.deadline import deadline  # noqa: F401 (a case group, called by name)
 from benchmarks.evidence import evidence  # noqa: F401 (a case group, called by name)
 from benchmarks.floor import floor  # noqa: F401 (a case group, called by name)
 from benchmarks.measure import in_fresh_process, other_load, peak_memory, peak_rss_mb, time_call, wait_for_quiet
@@ -365,7 +366,7 @@ def land_use(sizes: Sizes) -> list[Result]:
 
 
 GROUPS = ("floor", "scatter", "contamination", "ensemble", "threads", "demo", "scaling", "memory", "land_use",
-          "startup", "cmrs", "national", "evidence")
+          "startup", "cmrs", "national", "evidence", "deadline")
 
 
 def run(sizes: Sizes, groups: tuple[str, ...] = GROUPS, settle_s: float = 0.0) -> tuple[list[Result], dict]:

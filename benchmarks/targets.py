@@ -22,6 +22,18 @@ def _get(name: str, key: str = "value"):
     return lambda results, scaling: results[name].get(key) if name in results else None
 
 
+def _efficiency(name: str):
+    """A variance-reduction case's variance ratio over its cost ratio (detail fields)."""
+
+    def value(results: dict, scaling: dict) -> float | None:
+        detail = results.get(name, {}).get("detail") or {}
+        if "variance_ratio" not in detail:
+            return None
+        return detail["variance_ratio"] / detail["cost_ratio"]
+
+    return value
+
+
 def _growth(series: str):
     """Peak RSS at the most realizations / at the fewest, of a memory series."""
 
@@ -86,6 +98,9 @@ TARGETS = (
     Target("CMRS of demo-cmrs per core", 20.0, ">=", _get("cmrs_demo"), ">= 20 realizations/s (1,000 in under 50 s)",
            "cmrs_demo"),
     Target("national: 2 Dask workers / 1", 1.7, ">=", _get("national_workers_speedup"), ">= 1.7 x"),
+    # numbers a planner can defend (#13): P(deadline) from each realization's chance over its productivity
+    Target("#13 deadline chance: variance saved / CPU it costs", 10.0, ">=", _efficiency("deadline_chance_demo"),
+           ">= 10 x (as many realizations' worth of precision per CPU second)", "deadline_chance_demo"),
 )
 
 
