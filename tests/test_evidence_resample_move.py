@@ -179,3 +179,24 @@ def test_resample_move_is_calibrated_over_200_truths(tiny):
     print(f"coverage of the 90 % interval: {np.mean(covered):.3f}; median ESS of plain weights {np.median(before):.1f}")
     assert np.median(before) < 10
     assert 0.85 <= np.mean(covered) <= 0.95
+
+
+def test_work_units_are_scored_on_the_posterior(tmp_path):
+    """With evidence, the per-unit land release (risk map, QA) and the work-unit table replay the posterior's
+    scored draws: summed over units, items found equal land release's own, realization by realization."""
+    from simulator.kernels import release as RK
+
+    from simulator.results.work_unit_table import work_unit_table
+    from tests.test_risk import scenario
+
+    loaded = scenario(tmp_path)
+    path = loaded.path
+    path.write_text(path.read_text() + searched_file(path.parent, 0.9, box(500240, 4700540, 500380, 4700660), 3))
+    result = simulate(load_scenario(path, ["simulation.realizations=20"]), threads=1)
+    assert result.evidence is not None and not result.evidence.posterior.uniform
+    release = result.land_release
+    units = result.risk.units.state[:, -1, :, RK.FOUND].sum(axis=1)
+    np.testing.assert_allclose(units, release.final[:, :, RK.FOUND].sum(axis=1))
+    table = work_unit_table(result)
+    assert table["scored_realizations"].iloc[0] == 20
+    assert table["items_mean"].sum() > 0

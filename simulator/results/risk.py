@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from simulator.config.risk import Risk
-from simulator.engine.ensemble import Ensemble
+from simulator.engine.ensemble import TILE_CELLS, Ensemble
 from simulator.engine.prepare import Setup
+from simulator.engine.scatter import scatter
 from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
 from simulator.release.land_release import LandRelease, Plan, run_land_release
@@ -86,13 +87,16 @@ class UnitStates:
     map_step: int
 
     @classmethod
-    def of(cls, setup: Setup, land_release: LandRelease, threads: int | None = None) -> UnitStates:
-        """Land release of the scored realizations again (the same draws), kept per unit."""
+    def of(cls, setup: Setup, land_release: LandRelease, threads: int | None = None, draw=scatter,
+           tile_cells: int = TILE_CELLS) -> UnitStates:
+        """Land release of the scored realizations again (the same draws; ``draw`` their scatter call, the
+        posterior's with evidence), kept per unit."""
         plan, n = land_release.plan, land_release.realizations
         steps = np.array([map_step(setup), len(setup.steps) - 1])
         per_realization = len(setup.steps) * max(len(plan.units), 1) * K.N_METRICS * 8
         batch = int(max(1, min(setup.scenario.simulation.batch_size, UNIT_STATE_BYTES // per_realization)))
-        state = run_land_release(setup, plan, n, threads=threads, batch_size=batch, by_unit=steps)
+        state = run_land_release(setup, plan, n, threads=threads, batch_size=batch, tile_cells=tile_cells,
+                                 by_unit=steps, draw=draw)
         return cls(plan, state, int(steps[0]))
 
     @property
