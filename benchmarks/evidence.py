@@ -65,10 +65,11 @@ def evidence(sizes=None) -> list[Result]:
         ll = log_likelihoods(setup.kernel, tables, np.arange(REALIZATIONS), 1)
         seconds, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     finite = int(np.isfinite(ll).sum())
+    detail = {"realizations": REALIZATIONS, "finds": FINDS, "searched_polygons": POLYGONS, "threads": 1,
+              "cpu_s": round(cpu_s, 3), "tables_s": round(tables_s, 3), "total_s": round(seconds + tables_s, 3),
+              "target_s": 10.0, "finite_weights": finite}
     conditioning = Result("evidence_conditioning", REALIZATIONS / seconds, "realizations/s", peak.mb, seconds=seconds,
-                   detail={"realizations": REALIZATIONS, "finds": FINDS, "searched_polygons": POLYGONS, "threads": 1,
-                           "cpu_s": round(cpu_s, 3), "tables_s": round(tables_s, 3), "total_s": round(seconds + tables_s, 3),
-                           "target_s": 10.0, "finite_weights": finite})
+                          detail=detail)
     return [*resample_move(), conditioning]
 
 
