@@ -1,4 +1,6 @@
-"""Conditioning on evidence: 1,000 demo realizations weighed by 10,000 finds and 500 searched polygons, one core."""
+"""Conditioning on evidence: 1,000 demo realizations weighed by 10,000 finds and 500 searched polygons, one core;
+and the resample-move that carries a block of 64 demo realizations to the posterior of demo-evidence's
+precise evidence (89 finds at 10 m), one core."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 from benchmarks.report import Result
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "demo-district.toml"
+DEMO_EVIDENCE = DEMO.with_name("demo-evidence.toml")
 REALIZATIONS, FINDS, POLYGONS = 1000, 10_000, 500
 SEED = 11
 
@@ -62,7 +65,37 @@ def evidence(sizes=None) -> list[Result]:
         ll = log_likelihoods(setup.kernel, tables, np.arange(REALIZATIONS), 1)
         seconds, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     finite = int(np.isfinite(ll).sum())
-    return [Result("evidence_conditioning", REALIZATIONS / seconds, "realizations/s", peak.mb, seconds=seconds,
-                   detail={"realizations": REALIZATIONS, "finds": FINDS, "searched_polygons": POLYGONS, "threads": 1,
-                           "cpu_s": round(cpu_s, 3), "tables_s": round(tables_s, 3), "total_s": round(seconds + tables_s, 3),
-                           "target_s": 10.0, "finite_weights": finite})]
+    detail = {"realizations": REALIZATIONS, "finds": FINDS, "searched_polygons": POLYGONS, "threads": 1,
+              "cpu_s": round(cpu_s, 3), "tables_s": round(tables_s, 3), "total_s": round(seconds + tables_s, 3),
+              "target_s": 10.0, "finite_weights": finite}
+    conditioning = Result("evidence_conditioning", REALIZATIONS / seconds, "realizations/s", peak.mb, seconds=seconds,
+                          detail=detail)
+    return [*resample_move(), conditioning]
+
+
+def resample_move() -> list[Result]:
+    """CPU seconds of one resample-move block of ``demo-evidence.toml`` (its particles, moves and evidence) on one
+    thread, after a warm-up block that compiles the kernels; the ESS of plain weights before and the stages and
+    acceptance rates it took."""
+    from benchmarks.cases import log
+    from benchmarks.measure import peak_memory
+    from simulator.config.variants import load_scenario
+    from simulator.engine.posterior import condition
+    from simulator.engine.prepare import prepare
+
+    setup = prepare(load_scenario(DEMO_EVIDENCE, []))
+    posterior = condition(setup, 1)
+    log(f"evidence: resample-move of a block of {posterior.block} demo-evidence realizations, 1 thread")
+    posterior.run(0, 1)  # warm-up: compile or load the kernels
+    with peak_memory() as peak:
+        t0, c0 = time.perf_counter(), time.process_time()
+        run = posterior.run(0, 0)
+        seconds, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    rates = np.mean(run.acceptance, axis=0)
+    return [Result("evidence_resample_move", posterior.block / cpu_s, "particles/CPU s", peak.mb, seconds=seconds,
+                   detail={"particles": posterior.block, "finds": posterior.tables.n_finds, "threads": 1,
+                           "moves": setup.scenario.evidence.moves, "cpu_s": round(cpu_s, 3),
+                           "stages": len(run.powers), "ess_before": round(run.ess_before, 2),
+                           "stage_ess_min": round(min(run.stage_ess), 2),
+                           **{f"acceptance_{name}": round(float(r), 3)
+                              for name, r in zip(("positions", "dud_rates", "redraws", "jumps"), rates)}})]

@@ -136,8 +136,8 @@ def move(f, ti, key0, key1, cptr, src, aim_z, car_z, dud_p, ll, phi, sweeps, ste
     ``src``: the strike's other draws from an independent stream, an independence proposal from the prior).
     Only the moved strike is drawn again: the particle's remnants are kept as per-strike runs of (cell, epoch,
     count) triples (``capacity`` of them at most). ``ll[i]`` ends as the particle's log-likelihood;
-    ``accepted[i, s]`` += the four moves of strike row ``s`` accepted. Particle ``i``'s proposals come from its own stream
-    (``move_key``, ``stage``, ``i``), so results do not depend on ``n_chunks``."""
+    ``accepted[i, s]`` += the four moves of strike row ``s`` accepted. Particle ``i``'s proposals come from its
+    own stream (``move_key``, ``stage``, ``i``), so results do not depend on ``n_chunks``."""
     n = src.shape[0]
     n_strikes = f.shape[0]
     mult_hi = max(1.0, class_mult.max())

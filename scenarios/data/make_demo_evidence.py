@@ -8,7 +8,7 @@ The truth is realization 0 of the demo district drawn under a seed the scenario 
 * ``searched.gpkg``: 30 m CMRS boxes around the first find and around random points near the
   strikes' aim points, each searched with probability of detection ``POD`` (found: a binomial
   draw from the true items in the box);
-* ``cleared.gpkg``: one 60 m square cleared around the third find (found: binomial with ``CLEAR_POD``);
+* ``cleared.gpkg``: one ``CLEAR_M`` square cleared around the third find (found: binomial with ``CLEAR_POD``);
 * ``strike_reports.csv``: two witness accounts (lon, lat) of strikes S01 and S06, ``REPORT_ERROR_M`` off;
 * ``truth.json``: the truth's items per class, for the tutorial's comparison (the run never reads it).
 
@@ -40,12 +40,12 @@ DEMO = HERE.parent / "demo-district.toml"
 OUT = HERE / "demo-evidence"
 HIDDEN_SEED = 7_700_001
 SURVEY_DATE, CLEARED_DATE = "2024-05-20", "2024-06-15"
-NTS_DETECTION = 0.002  # as the scenario's finds.detection_probability
-FIND_ERROR_M = 50.0
+NTS_DETECTION = 0.015  # as the scenario's finds.detection_probability
+FIND_ERROR_M = 10.0  # handheld GPS: precise evidence, which resample-move carries
 BOX_M = 30.0
 POD = 0.6
 CLEAR_POD = 0.95
-CLEAR_M = 60.0
+CLEAR_M = 100.0
 RANDOM_BOXES = 10
 REPORT_ERROR_M = 300.0
 REPORTED = ("S01", "S06")

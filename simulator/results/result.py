@@ -132,7 +132,8 @@ class Result:
             return None
         if self.land_release is None:
             return RiskOverTime.of(self.setup, self.ensemble, None)
-        per_unit = partial(UnitStates.of, self.setup, self.land_release)  # for the risk map and QA per work unit
+        per_unit = partial(UnitStates.of, self.setup, self.land_release,
+                           tile_cells=self.tile_cells)  # for the risk map and QA per work unit
         return RiskOverTime.of(self.setup, self.ensemble, self.land_release.state, per_unit)
 
     @cached_property

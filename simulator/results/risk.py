@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from simulator.engine.ensemble import Ensemble
+from simulator.engine.ensemble import TILE_CELLS, Ensemble
 from simulator.engine.prepare import Setup
 from simulator.engine.scatter import scatter
 from simulator.kernels import release as K
@@ -98,13 +98,13 @@ class ReleaseFigures:
 
 
 def release_figures(setup: Setup, plan: Plan, rates: RiskRates, realizations: int, threads: int | None = None,
-                    draw=scatter) -> ReleaseFigures:
+                    draw=scatter, tile_cells: int = TILE_CELLS) -> ReleaseFigures:
     """``plan``'s land release of scored realizations ``0 .. realizations - 1`` (drawn by ``draw``),
     batch by batch: only its figures per realization are kept."""
     clearance, years_of_step = setup.scenario.clearance, step_years(setup)
     out = ReleaseFigures(*(np.zeros(realizations) for _ in range(5)))
     for first, part, *_ in release_batches(setup, plan, realizations, 0, threads, setup.scenario.simulation.batch_size,
-                                          None, draw=draw):
+                                          None, tile_cells, draw=draw):
         rows = slice(first, first + len(part))
         risk = batch_risk(rates, years_of_step, first, exposure(part))
         out.after[rows], out.before[rows] = (cumulative(risk[which][1], rates.casualties_per_detonation)[:, -1].sum(axis=1)
@@ -122,13 +122,17 @@ class UnitStates:
     risk over time (``sums``). What needs only the casualties over the time axis per realization
     (``horizon``: sweeps) gets them from a cheaper pass by class, unless the full one has run."""
 
-    def __init__(self, setup: Setup, land_release: LandRelease, threads: int | None = None):
-        self.setup, self.land_release, self.threads = setup, land_release, threads
+    def __init__(self, setup: Setup, land_release: LandRelease, threads: int | None = None,
+                 tile_cells: int = TILE_CELLS):
+        self.setup, self.land_release, self.threads, self.tile_cells = setup, land_release, threads, tile_cells
         self.rates = RiskRates.of(setup, land_release.realizations)
 
     @classmethod
-    def of(cls, setup: Setup, land_release: LandRelease, threads: int | None = None) -> UnitStates:
-        return cls(setup, land_release, threads)
+    def of(cls, setup: Setup, land_release: LandRelease, threads: int | None = None,
+           tile_cells: int = TILE_CELLS) -> UnitStates:
+        """Released again from ``land_release``'s own draws (the posterior's with evidence), scattered in tiles
+        of ``tile_cells`` (the posterior draws the whole grid in one)."""
+        return cls(setup, land_release, threads, tile_cells)
 
     @property
     def sums(self) -> RiskSums:
@@ -146,7 +150,8 @@ class UnitStates:
     @cached_property
     def _by_class(self) -> ReleaseFigures:
         release = self.land_release
-        return release_figures(self.setup, release.plan, self.rates, release.realizations, self.threads, release.draw)
+        return release_figures(self.setup, release.plan, self.rates, release.realizations, self.threads, release.draw,
+                               self.tile_cells)
 
     @cached_property
     def _passed(self) -> tuple[RiskSums, UnitSums]:
@@ -161,8 +166,8 @@ class UnitStates:
         of_class = np.zeros((n_classes, n_units))
         of_class[units.unit_class, np.arange(n_units)] = 1.0
         items = slice(K.FOUND, K.UNSUSPECTED + 1)
-        for first, part, *_ in release_batches(setup, plan, n, 0, self.threads, batch, None, by_unit=slice(None),
-                                              draw=release.draw):
+        for first, part, *_ in release_batches(setup, plan, n, 0, self.threads, batch, None, self.tile_cells,
+                                              by_unit=slice(None), draw=release.draw):
             per_unit, background = part[:, :, :n_units], part[:, :, n_units:, K.UNSUSPECTED]
             classes = np.zeros((len(part), len(setup.steps), n_classes, K.N_METRICS))
             classes[..., items] = of_class @ per_unit[..., items]  # whole numbers of items: exact in any order
