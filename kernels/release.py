@@ -43,7 +43,7 @@ CREW_MASKS = np.array([1, 2, 4, 3, 5, 6, 7], np.int64)
 (NTS+TS, NTS+BAC, TS+BAC, all three), spent after the single-role ones."""
 
 
-@jit
+@jit(helper=True)
 def _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual, units_out):
     """Add the remnants of epoch ``e`` to units (or to residual, in land already released)."""
     for u in range(n_units):
@@ -60,7 +60,7 @@ def _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, backgrou
         background[c] += items[e, 2 * n_units + c]
 
 
-@jit
+@jit(helper=True)
 def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha, area_cha, ts_first, rate,
             ts_fraction, p_detect, p_evidence, state, released, found, residual):
     """Unit ``u`` has finished method ``m``: draw what it found and move it to its next stage."""
@@ -109,8 +109,12 @@ def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha,
 @jit
 def _realization(
     items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction, p_detect,
-    p_evidence, state, epoch_step, out, units_out,
+    p_evidence, state, epoch_step, appear, out, units_out,
 ):
+    """One realization, step by step. Work per step is in proportion to the units not yet released
+    (``active``, in work order, compacted at the end of each step), not to all units: released units
+    take no work and add nothing to any sum, so skipping them changes no value or order of addition.
+    ``appear``: the units in order of their appearance step."""
     n_units = unit_class.shape[0]
     n_steps = capacity.shape[0]
     n_classes = out.shape[1]
@@ -124,20 +128,27 @@ def _realization(
     released = np.zeros((n_classes, 3))
     found = np.zeros(n_classes, np.int64)
     residual = np.zeros(n_classes, np.int64)
+    active = np.arange(n_units)
+    n_active = n_units
+    n_appeared = 0
     for s in range(n_steps):
         for e in range(epoch_step.shape[0]):
             if epoch_step[e] == s:
                 _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual, units_out)
-        for u in range(n_units):
-            if stage[u] == WAITING and unit_step[u] <= s:
-                stage[u] = NTS
-                left[u] = (area_sha[u] + area_cha[u]) * rate[u, 0]
+        while n_appeared < n_units and unit_step[appear[n_appeared]] <= s:
+            u = appear[n_appeared]
+            n_appeared += 1
+            stage[u] = NTS
+            left[u] = (area_sha[u] + area_cha[u]) * rate[u, 0]
         for j in range(capacity.shape[1]):
             budget = capacity[s, j] * speed
+            if budget <= 0.0:
+                continue
             roles = CREW_MASKS[j]
-            for u in range(n_units):
+            for i in range(n_active):
                 if budget <= 0.0:
                     break
+                u = active[i]
                 # the crew works this unit as long as it waits for one of the crew's roles
                 while budget > 0.0 and NTS <= stage[u] <= BAC and (roles >> (stage[u] - 1)) & 1:
                     m = stage[u] - 1
@@ -162,16 +173,23 @@ def _realization(
             out[s, c, FOUND] = found[c]
             out[s, c, RESIDUAL] = residual[c]
             out[s, c, UNSUSPECTED] = background[c]
-        for u in range(n_units):
+        kept = 0
+        for i in range(n_active):
+            u = active[i]
             c = unit_class[u]
+            if stage[u] == RELEASED:
+                continue
+            active[kept] = u
+            kept += 1
             if stage[u] == WAITING:
                 out[s, c, UNSUSPECTED] += sha_items[u] + cha_items[u]
             elif stage[u] == NTS:
                 out[s, c, IN_HAZARDOUS] += cha_items[u] + sha_items[u]
                 out[s, c, REMAINING_M2] += area_sha[u] + area_cha[u]
-            elif stage[u] != RELEASED:
+            else:
                 out[s, c, IN_HAZARDOUS] += cha_items[u]
                 out[s, c, REMAINING_M2] += area[u]
+        n_active = kept
 
 
 def release_ensemble(
@@ -221,9 +239,10 @@ def release_units(
         float(p_evidence), np.uint64(key0), np.uint64(key1),
     )
     epochs = np.ascontiguousarray(epoch_step, np.int64)
+    appear = np.argsort(plan[1], kind="stable")
 
     def run(r: int) -> None:
-        _seeded_realization(items[r], *plan, np.int64(r_offset + r), epochs, out[r],
+        _seeded_realization(items[r], *plan, np.int64(r_offset + r), epochs, appear, out[r],
                             none if units_out is None else units_out[r])
 
     each_realization(items.shape[0], threads or numba.get_num_threads(), run)
@@ -232,7 +251,7 @@ def release_units(
 @jit
 def _seeded_realization(
     items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
-    p_detect, p_evidence, key0, key1, r, epoch_step, out, units_out,
+    p_detect, p_evidence, key0, key1, r, epoch_step, appear, out, units_out,
 ):
     """Realization ``r`` on its own random stream, with its productivity factor."""
     state = np.empty(4, np.uint64)
@@ -241,5 +260,5 @@ def _seeded_realization(
     speed = np.exp(productivity_sd * z - 0.5 * productivity_sd * productivity_sd)
     _realization(
         items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction,
-        p_detect, p_evidence, state, epoch_step, out, units_out,
+        p_detect, p_evidence, state, epoch_step, appear, out, units_out,
     )
