@@ -108,13 +108,18 @@ def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha,
 
 @jit
 def _realization(
-    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction, p_detect,
-    p_evidence, state, epoch_step, appear, out, units_out,
+    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
+    p_detect, p_evidence, key0, key1, r, epoch_step, appear, out, units_out,
 ):
-    """One realization, step by step. Work per step is in proportion to the units not yet released
-    (``active``, in work order, compacted at the end of each step), not to all units: released units
-    take no work and add nothing to any sum, so skipping them changes no value or order of addition.
-    ``appear``: the units in order of their appearance step."""
+    """Realization ``r`` on its own random stream, with its productivity factor, step by step.
+    Work per step is in proportion to the units not yet released (``active``, in work order,
+    compacted at the end of each step), not to all units: released units take no work and add
+    nothing to any sum, so skipping them changes no value or order of addition. ``appear``: the
+    units in order of their appearance step."""
+    state = np.empty(4, np.uint64)
+    seed_stream(state, key0, key1, r, np.int64(RELEASE_STREAM))
+    z, _ = normal_pair(state)
+    speed = np.exp(productivity_sd * z - 0.5 * productivity_sd * productivity_sd)
     n_units = unit_class.shape[0]
     n_steps = capacity.shape[0]
     n_classes = out.shape[1]
@@ -229,7 +234,7 @@ def release_units(
     ``units_out`` (float64 [realization, unit, ``N_UNIT_METRICS``], start/finish columns set to -1
     by the caller, the others to 0; None: no record) gets per unit in work order the step each
     method first worked it and the step it finished, the area cancelled, reduced and cleared (m2),
-    and its items. Both run the one compiled ``_seeded_realization``, once per realization."""
+    and its items. Both run the one compiled ``_realization``, once per realization."""
     none = np.zeros((0, N_UNIT_METRICS))
     plan = (
         np.ascontiguousarray(unit_class, np.int64), np.ascontiguousarray(unit_step, np.int64),
@@ -242,23 +247,7 @@ def release_units(
     appear = np.argsort(plan[1], kind="stable")
 
     def run(r: int) -> None:
-        _seeded_realization(items[r], *plan, np.int64(r_offset + r), epochs, appear, out[r],
-                            none if units_out is None else units_out[r])
+        _realization(items[r], *plan, np.int64(r_offset + r), epochs, appear, out[r],
+                     none if units_out is None else units_out[r])
 
     each_realization(items.shape[0], threads or numba.get_num_threads(), run)
-
-
-@jit
-def _seeded_realization(
-    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
-    p_detect, p_evidence, key0, key1, r, epoch_step, appear, out, units_out,
-):
-    """Realization ``r`` on its own random stream, with its productivity factor."""
-    state = np.empty(4, np.uint64)
-    seed_stream(state, key0, key1, r, np.int64(RELEASE_STREAM))
-    z, _ = normal_pair(state)
-    speed = np.exp(productivity_sd * z - 0.5 * productivity_sd * productivity_sd)
-    _realization(
-        items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction,
-        p_detect, p_evidence, state, epoch_step, appear, out, units_out,
-    )
