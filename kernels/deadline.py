@@ -5,7 +5,7 @@ its items, and what each method finds in each unit (drawn on the unit's own stre
 not depend on when the unit is worked). When no items land in suspected land after teams start
 work, working faster never finishes later, so the realization meets the deadline exactly when
 its factor is at least some ``speed*``; otherwise the realization keeps its 0/1 outcome at its
-own factor (the one ``release_ensemble`` draws), which is exact too. Bisection on the factor's
+own factor (the one ``release_ensemble`` draws: ``z`` nan), which is exact too. Bisection on the factor's
 normal score finds ``speed*``, and the realization contributes ``P(factor >= speed*)`` instead of
 a 0/1 outcome at one drawn factor: the same expectation (P(deadline)), with a far smaller
 variance when productivity is what decides the date, and a smooth function of the plan.
@@ -20,8 +20,7 @@ import numpy as np
 
 from .chunks import each_realization
 from .jit import jit
-from .release import N_METRICS, RELEASE_STREAM, REMAINING_M2, _realization, speed_at
-from .rng import normal_pair, seed_stream
+from .release import N_METRICS, REMAINING_M2, _realization
 
 Z_MAX = 8.0
 """Normal scores searched: a factor beyond ``±Z_MAX`` standard deviations has probability under 1e-15."""
@@ -35,12 +34,12 @@ FIRST_STEP = 0.25
 
 @jit
 def _met(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, z, productivity_sd,
-         ts_fraction, p_detect, p_evidence, state, key0, key1, r, memo, epoch_step, deadline_step, out, none):
+         ts_fraction, p_detect, p_evidence, key0, key1, r, memo, epoch_step, appear, deadline_step, out, none):
     """Whether realization ``r`` has released all land by the end of ``deadline_step`` at normal score ``z``."""
     out[deadline_step] = 0.0
-    _realization(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity,
-                 speed_at(z, productivity_sd), ts_fraction, p_detect, p_evidence, state, key0, key1, r, memo, epoch_step,
-                 out, none, deadline_step + 1, False)
+    _realization(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd,
+                 ts_fraction, p_detect, p_evidence, key0, key1, r, epoch_step, appear, out, none, z, memo,
+                 deadline_step + 1, False)
     remaining = 0.0
     for c in range(out.shape[1]):
         remaining += out[deadline_step, c, REMAINING_M2]
@@ -63,7 +62,7 @@ def _paced(items, n_units, capacity, epoch_step):
 
 @jit
 def _p_deadline(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd,
-                ts_fraction, p_detect, p_evidence, key0, key1, r, epoch_step, deadline_step, n_classes):
+                ts_fraction, p_detect, p_evidence, key0, key1, r, epoch_step, appear, deadline_step, n_classes):
     """P(realization ``r`` meets the deadline | its items and survey draws), over its productivity factor."""
     n_units = unit_class.shape[0]
     if n_units == 0:
@@ -73,18 +72,15 @@ def _p_deadline(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate
     for u in range(n_units):
         if unit_step[u] > deadline_step:  # land first suspected after the deadline
             return 0.0
-    state = np.empty(4, np.uint64)
     out = np.zeros((deadline_step + 1, n_classes, N_METRICS))
     none = np.zeros((0, 1))
     memo = np.full((n_units, 3, 2), -1, np.int64)  # survey outcomes, the same at every factor
     args = (items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity)
-    rest = (ts_fraction, p_detect, p_evidence, state, key0, key1, r, memo, epoch_step, deadline_step, out, none)
+    rest = (ts_fraction, p_detect, p_evidence, key0, key1, r, memo, epoch_step, appear, deadline_step, out, none)
     if _paced(items, n_units, capacity, epoch_step):
         # items land in suspected land while teams work: how many a unit holds when it is worked depends on
         # the pace, so the outcome need not be monotone in it: the 0/1 outcome at the realization's own factor
-        seed_stream(state, key0, key1, r, np.int64(RELEASE_STREAM))
-        z, _ = normal_pair(state)
-        return 1.0 if _met(*args, z, productivity_sd, *rest) else 0.0
+        return 1.0 if _met(*args, np.nan, productivity_sd, *rest) else 0.0
     at_zero = _met(*args, 0.0, productivity_sd, *rest)
     if productivity_sd == 0.0:
         return 1.0 if at_zero else 0.0
@@ -134,9 +130,10 @@ def deadline_probabilities(
         float(p_evidence), np.uint64(key0), np.uint64(key1),
     )
     epochs = np.ascontiguousarray(epoch_step, np.int64)
+    appear = np.argsort(plan[1], kind="stable")
 
     def run(r: int) -> None:
-        out[r] = _p_deadline(items[r], *plan, np.int64(r_offset + r), epochs, np.int64(deadline_step),
+        out[r] = _p_deadline(items[r], *plan, np.int64(r_offset + r), epochs, appear, np.int64(deadline_step),
                              np.int64(n_classes))
 
     each_realization(items.shape[0], threads or numba.get_num_threads(), run)

@@ -45,7 +45,7 @@ CREW_MASKS = np.array([1, 2, 4, 3, 5, 6, 7], np.int64)
 (NTS+TS, NTS+BAC, TS+BAC, all three), spent after the single-role ones."""
 
 
-@jit
+@jit(helper=True)
 def _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual, units_out):
     """Add the remnants of epoch ``e`` to units (or to residual, in land already released)."""
     for u in range(n_units):
@@ -62,7 +62,7 @@ def _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, backgrou
         background[c] += items[e, 2 * n_units + c]
 
 
-@jit
+@jit(helper=True)
 def _found(u, m, n, p, q, state, key0, key1, r, memo):
     """What method ``m`` finds of the ``n`` items of unit ``u``: Binomial(n, p), then Binomial(that, q) if
     ``q >= 0``, on the unit and method's own stream, so that it does not depend on when the unit is worked.
@@ -79,7 +79,7 @@ def _found(u, m, n, p, q, state, key0, key1, r, memo):
     return k
 
 
-@jit
+@jit(helper=True)
 def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha, area_cha, ts_first, rate,
             ts_fraction, p_detect, p_evidence, state, key0, key1, r, memo, released, found, residual):
     """Unit ``u`` has finished method ``m``: draw what it found and move it to its next stage."""
@@ -127,16 +127,24 @@ def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha,
 
 @jit
 def _realization(
-    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed, ts_fraction, p_detect,
-    p_evidence, state, key0, key1, r, memo, epoch_step, out, units_out, n_steps, every_step,
+    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
+    p_detect, p_evidence, key0, key1, r, epoch_step, appear, out, units_out, z, memo, n_steps, every_step,
 ):
-    """Steps ``0 .. n_steps - 1`` of realization ``r`` at productivity factor ``speed``; ``out`` gets the
-    state after each step (``every_step``) or after the last only; ``memo`` see ``_found``."""
+    """Realization ``r``, step by step: steps ``0 .. n_steps - 1``, at the productivity factor of normal
+    score ``z`` (nan: the realization's own, drawn from its stream); ``out`` gets the state after each
+    step (``every_step``) or after the last only; ``memo``: see ``_found``.
+    Work per step is in proportion to the units not yet released (``active``, in work order,
+    compacted at the end of each step), not to all units: released units take no work and add
+    nothing to any sum, so skipping them changes no value or order of addition. ``appear``: the
+    units in order of their appearance step."""
+    state = np.empty(4, np.uint64)
+    if np.isnan(z):
+        seed_stream(state, key0, key1, r, np.int64(RELEASE_STREAM))
+        z, _ = normal_pair(state)
+    speed = speed_at(z, productivity_sd)
     n_units = unit_class.shape[0]
     n_classes = out.shape[1]
     record = units_out.shape[0] > 0
-    crew_from = np.zeros(CREW_MASKS.shape[0], np.int64)  # per crew: the units before it are past its stages
-    first_step = 0  # the next step at which a unit may appear
     stage = np.zeros(n_units, np.int64)
     left = np.zeros(n_units)
     area = np.zeros(n_units)
@@ -146,30 +154,27 @@ def _realization(
     released = np.zeros((n_classes, 3))
     found = np.zeros(n_classes, np.int64)
     residual = np.zeros(n_classes, np.int64)
+    active = np.arange(n_units)
+    n_active = n_units
+    n_appeared = 0
     for s in range(n_steps):
         for e in range(epoch_step.shape[0]):
             if epoch_step[e] == s:
                 _arrive(items, e, n_units, stage, sha_items, cha_items, unit_class, background, residual, units_out)
-        if s >= first_step:
-            first_step = n_steps
-            for u in range(n_units):
-                if stage[u] == WAITING:
-                    if unit_step[u] <= s:
-                        stage[u] = NTS
-                        left[u] = (area_sha[u] + area_cha[u]) * rate[u, 0]
-                    else:
-                        first_step = min(first_step, unit_step[u])
+        while n_appeared < n_units and unit_step[appear[n_appeared]] <= s:
+            u = appear[n_appeared]
+            n_appeared += 1
+            stage[u] = NTS
+            left[u] = (area_sha[u] + area_cha[u]) * rate[u, 0]
         for j in range(capacity.shape[1]):
             budget = capacity[s, j] * speed
             if budget <= 0.0:
                 continue
             roles = CREW_MASKS[j]
-            last = BAC if roles & 4 else TS if roles & 2 else NTS  # the last stage this crew works
-            while crew_from[j] < n_units and stage[crew_from[j]] > last:
-                crew_from[j] += 1
-            for u in range(crew_from[j], n_units):
+            for i in range(n_active):
                 if budget <= 0.0:
                     break
+                u = active[i]
                 # the crew works this unit as long as it waits for one of the crew's roles
                 while budget > 0.0 and NTS <= stage[u] <= BAC and (roles >> (stage[u] - 1)) & 1:
                     m = stage[u] - 1
@@ -182,31 +187,39 @@ def _realization(
                         break
                     c = unit_class[u]
                     before = released[c, 0] + released[c, 1] + released[c, 2]
-                    _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha, area_cha, ts_first,
-                            rate, ts_fraction, p_detect, p_evidence, state, key0, key1, r, memo, released, found,
-                            residual)
+                    _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha, area_cha,
+                            ts_first, rate, ts_fraction, p_detect, p_evidence, state, key0, key1, r, memo,
+                            released, found, residual)
                     if record:
                         units_out[u, UNIT_FINISH + m] = s
                         units_out[u, UNIT_RELEASED_M2 + m] += released[c, 0] + released[c, 1] + released[c, 2] - before
-        if not every_step and s < n_steps - 1:
-            continue
-        for c in range(n_classes):
+        write = every_step or s == n_steps - 1
+        for c in range(n_classes if write else 0):
             out[s, c, CANCELLED_M2] = released[c, 0]
             out[s, c, REDUCED_M2] = released[c, 1]
             out[s, c, CLEARED_M2] = released[c, 2]
             out[s, c, FOUND] = found[c]
             out[s, c, RESIDUAL] = residual[c]
             out[s, c, UNSUSPECTED] = background[c]
-        for u in range(n_units):
+        kept = 0
+        for i in range(n_active):
+            u = active[i]
             c = unit_class[u]
+            if stage[u] == RELEASED:
+                continue
+            active[kept] = u
+            kept += 1
+            if not write:
+                continue
             if stage[u] == WAITING:
                 out[s, c, UNSUSPECTED] += sha_items[u] + cha_items[u]
             elif stage[u] == NTS:
                 out[s, c, IN_HAZARDOUS] += cha_items[u] + sha_items[u]
                 out[s, c, REMAINING_M2] += area_sha[u] + area_cha[u]
-            elif stage[u] != RELEASED:
+            else:
                 out[s, c, IN_HAZARDOUS] += cha_items[u]
                 out[s, c, REMAINING_M2] += area[u]
+        n_active = kept
 
 
 def release_ensemble(
@@ -246,7 +259,7 @@ def release_units(
     ``units_out`` (float64 [realization, unit, ``N_UNIT_METRICS``], start/finish columns set to -1
     by the caller, the others to 0; None: no record) gets per unit in work order the step each
     method first worked it and the step it finished, the area cancelled, reduced and cleared (m2),
-    and its items. Both run the one compiled ``_seeded_realization``, once per realization."""
+    and its items. Both run the one compiled ``_realization``, once per realization."""
     none = np.zeros((0, N_UNIT_METRICS))
     plan = (
         np.ascontiguousarray(unit_class, np.int64), np.ascontiguousarray(unit_step, np.int64),
@@ -256,31 +269,18 @@ def release_units(
         float(p_evidence), np.uint64(key0), np.uint64(key1),
     )
     epochs = np.ascontiguousarray(epoch_step, np.int64)
+    appear = np.argsort(plan[1], kind="stable")
+
+    no_memo = np.zeros((0, 3, 2), np.int64)
 
     def run(r: int) -> None:
-        _seeded_realization(items[r], *plan, np.int64(r_offset + r), epochs, out[r],
-                            none if units_out is None else units_out[r])
+        _realization(items[r], *plan, np.int64(r_offset + r), epochs, appear, out[r],
+                     none if units_out is None else units_out[r], np.nan, no_memo, np.int64(plan[6].shape[0]), True)
 
     each_realization(items.shape[0], threads or numba.get_num_threads(), run)
 
 
-@jit
-def _seeded_realization(
-    items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
-    p_detect, p_evidence, key0, key1, r, epoch_step, out, units_out,
-):
-    """Realization ``r`` on its own random stream, with its productivity factor."""
-    state = np.empty(4, np.uint64)
-    seed_stream(state, key0, key1, r, np.int64(RELEASE_STREAM))
-    z, _ = normal_pair(state)
-    _realization(
-        items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, speed_at(z, productivity_sd),
-        ts_fraction, p_detect, p_evidence, state, key0, key1, r, np.zeros((0, 3, 2), np.int64), epoch_step, out, units_out,
-        capacity.shape[0], True,
-    )
-
-
-@jit
+@jit(helper=True)
 def speed_at(z, productivity_sd):
     """The lognormal productivity factor of mean 1 and log-scale deviation ``productivity_sd`` at normal score ``z``."""
     return np.exp(productivity_sd * z - 0.5 * productivity_sd * productivity_sd)

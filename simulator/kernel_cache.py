@@ -1,16 +1,35 @@
-"""Where numba keeps the compiled kernels: a user cache folder keyed by the kernels' own source
-and numba's version, so that no reinstall, upgrade or switch to an editable install can load a
-stale kernel or leave cache files that shadow a package (numba itself checks only a changed
-function's own file, not the kernels it calls)."""
+"""Where numba keeps the compiled kernels: a folder keyed by the kernels' own source and the
+versions of numba, llvmlite, numpy and Python, so that no reinstall, upgrade or switch to an
+editable install can load a stale kernel or leave cache files that shadow a package (numba
+itself checks only a changed function's own file, not the kernels it calls).
+
+The folder is ``$XDG_CACHE_HOME/remnant/numba/<key>`` (default ``~/.cache``), or
+``$NUMBA_CACHE_DIR/remnant-<key>`` when the user points numba's cache elsewhere. Found without
+importing numba or ``importlib.metadata`` (both slow to import): versions are read from the
+packages' version files.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import os
+import shutil
 import sys
-from importlib import metadata
+import time
 from pathlib import Path
+
+DEPENDENCIES = ("numba", "llvmlite", "numpy")
+"""Packages whose upgrade can change compiled kernels: their version files are in the key."""
+
+VERSION_FILES = ("_version.py", "version.py")
+"""A package's version file, the first of these it has (else its ``__init__.py``)."""
+
+KEEP_DAYS = 30
+"""Keyed folders of other versions unused this long are removed (each run touches its own)."""
+
+PREFIX = "remnant-"
+"""Name of the keyed folder inside a user's own ``NUMBA_CACHE_DIR``."""
 
 
 def kernel_sources() -> list[Path]:
@@ -20,29 +39,65 @@ def kernel_sources() -> list[Path]:
     return sorted(folder.glob("*.py"))
 
 
-def cache_folder() -> Path:
-    """``$XDG_CACHE_HOME/remnant/numba/<key>`` (default ``~/.cache``); the key hashes numba's
-    version and every kernel source file."""
-    digest = hashlib.sha256(metadata.version("numba").encode())
-    for path in kernel_sources():
+def dependency_versions() -> list[Path]:
+    """The version file of each package of ``DEPENDENCIES`` (found without importing it)."""
+    files = []
+    for name in DEPENDENCIES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        folder = Path(spec.origin).parent
+        files.append(next((folder / f for f in VERSION_FILES if (folder / f).is_file()), Path(spec.origin)))
+    return files
+
+
+def cache_key() -> str:
+    """Hash of Python's version, every dependency's version file and every kernel source file."""
+    digest = hashlib.sha256(sys.version.encode())
+    for path in [*dependency_versions(), *kernel_sources()]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def cache_folder(own: str | None = None) -> Path:
+    """The keyed folder: ``$XDG_CACHE_HOME/remnant/numba/<key>``, or ``<own>/remnant-<key>`` inside a
+    user's own ``NUMBA_CACHE_DIR`` (``own`` itself when it is a keyed folder already: a worker's, inherited)."""
+    key = cache_key()
+    if own:
+        own_path = Path(own)
+        return own_path if own_path.name in (key, PREFIX + key) else own_path / (PREFIX + key)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "remnant" / "numba" / digest.hexdigest()[:20]
+    return base / "remnant" / "numba" / key
 
 
 def configure() -> None:
-    """Point numba's cache at ``cache_folder()`` unless the user set ``NUMBA_CACHE_DIR``, or the
-    folder cannot be made (numba then caches beside the sources, as it does by default). Set as
-    ``NUMBA_CACHE_DIR``, which numba reads when first imported (so ``import simulator`` does not
-    import numba) and worker processes inherit."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return
-    folder = cache_folder()
+    """Point numba's cache at ``cache_folder`` (numba then caches beside the sources, as it does by
+    default, if the folder cannot be made), and remove keyed folders of other versions unused for
+    ``KEEP_DAYS``. Set as ``NUMBA_CACHE_DIR``, which numba reads when first imported (so ``import
+    simulator`` does not import numba) and worker processes inherit."""
+    folder = cache_folder(os.environ.get("NUMBA_CACHE_DIR"))
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        os.utime(folder)  # last used now
     except OSError:
         return
     os.environ["NUMBA_CACHE_DIR"] = str(folder)
     if "numba" in sys.modules:  # imported before simulator: tell its config directly
         sys.modules["numba"].config.CACHE_DIR = str(folder)
+    prune(folder)
+
+
+def prune(current: Path, now: float | None = None) -> list[Path]:
+    """Remove the keyed folders beside ``current`` unused for ``KEEP_DAYS``; return them."""
+    old = (now or time.time()) - KEEP_DAYS * 86400
+    pattern = PREFIX + "*" if current.name.startswith(PREFIX) else "?" * len(current.name)
+    removed = []
+    for folder in current.parent.glob(pattern):
+        try:
+            if folder != current and folder.is_dir() and folder.stat().st_mtime < old:
+                shutil.rmtree(folder)
+                removed.append(folder)
+        except OSError:  # another process removed or uses it
+            continue
+    return removed

@@ -91,6 +91,19 @@ def test_project_imports_are_at_module_top():
     assert [pair for pair in inside if pair not in allowed] == []
 
 
+def test_modules_imported_by_name_are_the_public_api_and_the_commands():
+    """Two tables name modules that are imported when first used: the package's public names
+    (``simulator.__init__``) and the commands (``simulator.cli.app.COMMANDS``); nothing else imports
+    a project module by name, and the tables name only modules that exist."""
+    import simulator
+    from simulator.cli.app import COMMANDS
+
+    by_name = sorted(name for name, path in modules().items() if "import_module(" in path.read_text())
+    assert by_name == ["simulator", "simulator.cli.app"]
+    assert set(COMMANDS.values()) <= KNOWN and set(simulator._PUBLIC.values()) <= KNOWN
+    assert all(m.startswith("simulator.cli.") for m in COMMANDS.values())
+
+
 def test_no_library_module_imports_the_cli():
     offenders = [(name, target) for name, path in modules().items() if not name.startswith("simulator.cli")
                  and name != "simulator.__main__" for target, _ in imports(path, name)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from simulator import __version__
-from simulator.cli.app import app
+from simulator.cli.app import COMMANDS
 from simulator.cli.run import ConsoleReporter
 from simulator.cli.summary import print_summary
 from simulator.config.variants import load_scenario
@@ -59,11 +59,7 @@ def test_version(remnant):
     assert (code, stdout, stderr) == (0, f"remnant {__version__}\n", "")
 
 
-def _commands() -> list[str]:
-    return [c.name or c.callback.__name__ for c in app.registered_commands]
-
-
-@pytest.mark.parametrize("command", [[]] + [[name] for name in _commands()])
+@pytest.mark.parametrize("command", [[]] + [[name] for name in COMMANDS])
 def test_help_shows_flags_without_a_type_and_without_negations(remnant, monkeypatch, command):
     monkeypatch.setenv("COLUMNS", "200")
     code, stdout, _ = remnant(*command, "--help")

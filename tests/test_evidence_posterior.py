@@ -15,8 +15,8 @@ from simulator.config.variants import load_scenario
 from simulator.engine.ensemble import root_key, run_ensemble
 from simulator.engine.evidence_tables import evidence_tables
 from simulator.engine.posterior import Posterior, log_likelihoods, realization
-from simulator.engine.resample_move import carrier_rows, empty_particles, triple_capacity, weights
 from simulator.engine.prepare import prepare
+from simulator.engine.resample_move import carrier_rows, empty_particles, triple_capacity, weights
 from simulator.engine.scatter import CellSums
 from simulator.pipeline import simulate
 from tests.test_evidence_kernel import NO_AREAS, areas, data, points

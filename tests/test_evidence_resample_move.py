@@ -16,13 +16,28 @@ from simulator.config.variants import load_scenario
 from simulator.engine.ensemble import root_key
 from simulator.engine.evidence_tables import evidence_tables
 from simulator.engine.posterior import Posterior
-from simulator.engine.resample_move import (carrier_rows, ess, jump_targets, prior_particles, run_block,
-                                            segment_capacity, triple_capacity, weights)
+from simulator.engine.resample_move import (
+    carrier_rows,
+    ess,
+    jump_targets,
+    prior_particles,
+    run_block,
+    segment_capacity,
+    triple_capacity,
+    weights,
+)
 from simulator.engine.scatter import CellSums
 from simulator.pipeline import simulate
 from tests.test_evidence_kernel import areas, data, points, setup_of
-from tests.test_evidence_posterior import (BOXES, HIDDEN, cells_in, held, prepared_posterior, searched_file,
-                                           synthetic_evidence)
+from tests.test_evidence_posterior import (
+    BOXES,
+    HIDDEN,
+    cells_in,
+    held,
+    prepared_posterior,
+    searched_file,
+    synthetic_evidence,
+)
 
 FINDS = points([500310, 500330, 500690, 500720], [4700610, 4700570, 4700410, 4700380], error=15.0, detection=0.1)
 SEARCHED = areas([box(500440, 4700440, 500560, 4700560)], pod=0.7, found=[1])

@@ -1,5 +1,6 @@
-"""The numba cache folder is keyed by every kernel source and numba's version, so no upgrade or
-edit can load a stale kernel (numba itself checks only a changed function's own file)."""
+"""The numba cache folder is keyed by every kernel source and the versions of numba, llvmlite, numpy
+and Python, so no upgrade or edit can load a stale kernel (numba itself checks only a changed
+function's own file); old keyed folders are removed once unused for a month."""
 
 from __future__ import annotations
 
@@ -51,24 +52,55 @@ def test_a_new_kernel_file_changes_the_key(sources):
     assert kernel_cache.cache_folder() != before
 
 
-def test_numba_version_is_in_the_key(sources, monkeypatch):
+def test_the_dependencies_versions_are_in_the_key(sources, monkeypatch, tmp_path):
+    files = kernel_cache.dependency_versions()
+    assert [f.parent.name for f in files] == list(kernel_cache.DEPENDENCIES)
+    import numba
+    assert numba.__version__ in files[0].read_text()  # the file holds the version
+    copies = []
+    for f in files:
+        (tmp_path / f.parent.name).mkdir()
+        copies.append(Path(shutil.copy(f, tmp_path / f.parent.name / f.name)))
+    monkeypatch.setattr(kernel_cache, "dependency_versions", lambda: copies)
     before = kernel_cache.cache_folder()
-    real = kernel_cache.metadata.version
-    monkeypatch.setattr(kernel_cache.metadata, "version", lambda name: "9.9.9" if name == "numba" else real(name))
+    for copy in copies:  # an upgrade of any one of them
+        text = copy.read_text()
+        copy.write_text(text.replace(".", "_"))
+        assert kernel_cache.cache_folder() != before
+        copy.write_text(text)
+    monkeypatch.setattr(kernel_cache.sys, "version", "3.99.0")
     assert kernel_cache.cache_folder() != before
+
+
+def test_old_folders_are_pruned_and_the_current_one_kept(sources):
+    current = kernel_cache.cache_folder()
+    others = [current.parent / name for name in ("0" * 20, "1" * 20)]
+    for folder in [current, *others]:
+        (folder / "kernels_x").mkdir(parents=True)
+    month = kernel_cache.KEEP_DAYS * 86400
+    now = os.stat(current).st_mtime
+    os.utime(others[0], (now - month - 60, now - month - 60))  # unused for over a month
+    os.utime(current, (now - 2 * month, now - 2 * month))  # the current one is never removed
+    assert kernel_cache.prune(current, now) == [others[0]]
+    assert current.is_dir() and others[1].is_dir() and not others[0].exists()
 
 
 def test_import_points_numba_at_the_keyed_folder(tmp_path):
     """A fresh process that imports ``simulator`` sets NUMBA_CACHE_DIR to the keyed folder (which
-    numba reads when first imported) without importing numba itself; a user's own setting wins."""
+    numba reads when first imported) without importing numba itself; with a user's own setting,
+    the keyed folder is inside it, and a worker that inherits the setting keeps it."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"} | {"XDG_CACHE_HOME": str(tmp_path)}
     code = ("import os, sys, simulator; from simulator import kernel_cache; "
             "print(os.environ['NUMBA_CACHE_DIR'] == str(kernel_cache.cache_folder()), 'numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False"]
     assert Path(tmp_path, "remnant", "numba").is_dir()
-    mine = str(tmp_path / "mine")
+    mine = tmp_path / "mine"
     code = "import os, simulator; print(os.environ['NUMBA_CACHE_DIR'])"
-    out = subprocess.run([sys.executable, "-c", code], env=env | {"NUMBA_CACHE_DIR": mine}, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", code], env=env | {"NUMBA_CACHE_DIR": str(mine)}, capture_output=True,
                          text=True, check=True)
-    assert out.stdout.strip() == mine
+    keyed = Path(out.stdout.strip())
+    assert keyed.parent == mine and keyed.name == kernel_cache.PREFIX + kernel_cache.cache_key() and keyed.is_dir()
+    out = subprocess.run([sys.executable, "-c", code], env=env | {"NUMBA_CACHE_DIR": str(keyed)}, capture_output=True,
+                         text=True, check=True)
+    assert Path(out.stdout.strip()) == keyed

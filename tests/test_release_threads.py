@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from simulator.kernels import release as K
 
 N_UNITS, N_STEPS, N_CLASSES, N_REAL = 40, 12, 3, 9

@@ -10,30 +10,45 @@ report the traceback); 130 interrupted (Ctrl-C or SIGTERM). Every failure is one
 from __future__ import annotations
 
 import errno
+import importlib
+import os
 import shutil
 import signal
 import sys
 import traceback
 import warnings
+from collections.abc import Iterator, MutableMapping
 
-import matplotlib
 import typer
 import typer.core
+import typer.main
+import typer.models
 import typer.rich_utils
 from rich.text import Text
 from typer import _click as click  # typer ships its own click; its usage errors are these
 
 from simulator import __version__
-from simulator.cli.compare import compare
 from simulator.cli.console import err, out
-from simulator.cli.info import catalog, schema, validate
-from simulator.cli.init import init
-from simulator.cli.inspect import inspect
-from simulator.cli.qa import qa
-from simulator.cli.run import run
-from simulator.cli.studies import sensitivity, sweep
 from simulator.errors import InputError, InputWarning, one_line
 from simulator.outputs.staging import release_all
+
+COMMANDS = {
+    "run": "simulator.cli.run",
+    "validate": "simulator.cli.info",
+    "catalog": "simulator.cli.info",
+    "schema": "simulator.cli.info",
+    "inspect": "simulator.cli.inspect",
+    "init": "simulator.cli.init",
+    "sweep": "simulator.cli.studies",
+    "sensitivity": "simulator.cli.studies",
+    "compare": "simulator.cli.compare",
+    "qa": "simulator.cli.qa",
+}
+"""Each command, in the order ``--help`` lists them, and the module whose function of that name it
+runs. A command's module is imported when the command is looked up (to run it, or to show its help),
+so ``remnant validate`` does not import the run's pipeline, figures and outputs, nor ``remnant run``
+the studies' and comparisons' libraries. The one exception, with the Dask backend, to the rule that
+project modules are imported at module top (``tests/test_architecture.py`` checks this table)."""
 
 BAD_INPUT = 2
 """Exit code of a bad input or usage error."""
@@ -89,8 +104,45 @@ class Command(_PlainFlags, typer.core.TyperCommand):
     """A ``remnant`` command."""
 
 
+class _Commands(MutableMapping):
+    """The commands of ``COMMANDS`` by name, each built from its module's function when first looked up."""
+
+    def __init__(self, markup_mode):
+        self.markup_mode = markup_mode
+        self.built: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self.built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            function = getattr(importlib.import_module(COMMANDS[name]), name)
+            self.built[name] = typer.main.get_command_from_info(
+                typer.models.CommandInfo(callback=function, cls=Command), pretty_exceptions_short=True,
+                rich_markup_mode=self.markup_mode)
+        return self.built[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self.built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self.built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*COMMANDS, *self.built]))
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self.built))
+
+
 class Group(_PlainFlags, typer.core.TyperGroup):
-    """The ``remnant`` command group."""
+    """The ``remnant`` command group, whose commands are built when looked up (``COMMANDS``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.commands = _Commands(self.rich_markup_mode)
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(self.commands)  # names only: a listed command is built when its help is shown
 
 
 app = typer.Typer(
@@ -101,8 +153,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     callback=_debug,
 )
-for command in (run, validate, catalog, schema, inspect, init, sweep, sensitivity, compare, qa):
-    app.command(cls=Command)(command)
 
 
 def _fail(message: str, code: int, debug: bool) -> None:
@@ -132,6 +182,16 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 _python_warning = warnings.showwarning
 
 
+def _files_only_figures() -> None:
+    """Figures are drawn to files (matplotlib's Agg backend, whatever the environment's display),
+    told to matplotlib through its environment variable when it is not imported yet, so that
+    commands drawing no figure need not import it."""
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].use("Agg")
+    else:
+        os.environ["MPLBACKEND"] = "Agg"
+
+
 def _help_width() -> None:
     """Let typer's rich help use the terminal's width (it keeps to 80 columns otherwise)."""
     columns = shutil.get_terminal_size(fallback=(100, 24)).columns
@@ -147,7 +207,7 @@ def main() -> None:
     """Entry point: every failure is one line on stderr and a documented exit code, never a traceback."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminated)
-    matplotlib.use("Agg")
+    _files_only_figures()
     _help_width()
     warnings.showwarning = _show_warning
     warnings.simplefilter("always", InputWarning)

@@ -23,8 +23,16 @@ from simulator.config.evidence import Evidence
 from simulator.engine.ensemble import SCORED, root_key
 from simulator.engine.evidence_tables import EvidenceTables, evidence_tables
 from simulator.engine.prepare import Setup
-from simulator.engine.resample_move import (BlockRun, Particles, carrier_rows, empty_particles, jump_targets,
-                                            prior_particles, run_block, triple_capacity)
+from simulator.engine.resample_move import (
+    BlockRun,
+    Particles,
+    carrier_rows,
+    empty_particles,
+    jump_targets,
+    prior_particles,
+    run_block,
+    triple_capacity,
+)
 from simulator.engine.scatter import CellSums, Tallies
 from simulator.inputs.evidence import read_evidence
 from simulator.inputs.kernel_inputs import KernelInputs

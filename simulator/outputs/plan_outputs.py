@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -27,9 +27,7 @@ def write_plan(units: gpd.GeoDataFrame, folder: Path, title: str, deadline) -> N
     """``work_units.gpkg`` (layer ``work_units``), ``work_units.csv`` (no geometry) and ``plan.png``."""
     units.to_file(folder / "work_units.gpkg", layer="work_units", driver="GPKG")
     write_csv(pd.DataFrame(units.drop(columns="geometry")), folder / "work_units.csv")
-    figure = gantt(units, title, deadline)
-    figure.savefig(folder / "plan.png", dpi=120)
-    plt.close(figure)
+    gantt(units, title, deadline).savefig(folder / "plan.png", dpi=120)
 
 
 def plain(text: str) -> str:
@@ -42,7 +40,8 @@ def gantt(units: pd.DataFrame, title: str, deadline):
     median start to the median finish of each method, a whisker to the P90 finish, and the deadline."""
     step = max(1, -(-len(units) // GANTT_ROWS))
     shown = units.iloc[::step]
-    fig, ax = plt.subplots(figsize=(10, 1.6 + 0.22 * max(len(shown), 1)), layout="constrained")
+    fig = Figure(figsize=(10, 1.6 + 0.22 * max(len(shown), 1)), layout="constrained")  # outside pyplot
+    ax = fig.subplots()
     offsets = {"nts": -0.27, "ts": 0.0, "bac": 0.27}
     for row, (_, unit) in enumerate(shown.iterrows()):
         for method in METHODS:
