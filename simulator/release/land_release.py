@@ -160,16 +160,19 @@ def with_total(state: np.ndarray) -> np.ndarray:
 
 def capacity_per_step(clearance: Clearance, steps: TimeSteps) -> np.ndarray:
     """Team-days per reporting step and crew (columns in ``kernels.release.CREW_MASKS`` order:
-    NTS, TS, BAC, then teams with several roles): the work done in (previous date, date]."""
+    NTS, TS, BAC, then teams with several roles): the work done in (previous date, date], counted
+    over runs of days with the same teams (the teams change only on ``team_changes`` dates)."""
     column = {int(mask): j for j, mask in enumerate(K.CREW_MASKS)}
     capacity = np.zeros((len(steps), len(K.CREW_MASKS)))
     per_day = clearance.working_days_per_year / DAYS_PER_YEAR
+    last_same = sorted({change.date - timedelta(days=1) for change in clearance.team_changes})
     for k in range(1, len(steps)):
-        day = max(steps.dates[k - 1], clearance.start - timedelta(days=1))
+        day = max(steps.dates[k - 1], clearance.start - timedelta(days=1))  # the last day already counted
         while day < steps.dates[k]:
-            day += timedelta(days=1)
-            for roles, n in clearance.teams_on(day).by_roles().items():
-                capacity[k, column[sum(1 << METHODS.index(m) for m in roles)]] += n * per_day
+            end = min([d for d in last_same if d > day] + [steps.dates[k]])  # days day+1 .. end share their teams
+            for roles, n in clearance.teams_on(end).by_roles().items():
+                capacity[k, column[sum(1 << METHODS.index(m) for m in roles)]] += n * per_day * (end - day).days
+            day = end
     return capacity
 
 
