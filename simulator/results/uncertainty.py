@@ -10,9 +10,12 @@ over the ensemble's ``GROUPS`` groups of realizations.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import bdtr, ndtri
 
 LEVEL = 0.95
 """Coverage of every reported interval."""
+Z = float(ndtri(0.5 + LEVEL / 2))
+"""Standard normal quantile of a two-sided ``LEVEL`` interval."""
 
 
 def mean_se(values: np.ndarray) -> tuple[float, float]:
@@ -25,11 +28,10 @@ def mean_se(values: np.ndarray) -> tuple[float, float]:
 
 def proportion(hits: np.ndarray) -> tuple[float, float, tuple[float, float]]:
     """Share of true values in ``hits``, its standard error and its Wilson interval."""
-    from scipy import stats  # deferred: slow to import, and most commands never need it
     hits = np.asarray(hits, bool)
     n = len(hits)
     p = float(hits.mean())
-    z = stats.norm.ppf(0.5 + LEVEL / 2)
+    z = Z
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return p, float(np.sqrt(p * (1 - p) / n)), (float(max(centre - half, 0.0)), float(min(centre + half, 1.0)))
@@ -41,25 +43,29 @@ def chance_mean(chances: np.ndarray) -> tuple[float, float, tuple[float, float]]
     chances = np.asarray(chances, float)
     if np.all((chances == 0.0) | (chances == 1.0)):
         return proportion(chances == 1.0)
-    from scipy import stats  # deferred: slow to import, and most commands never need it
     p, se = mean_se(chances)
-    half = stats.norm.ppf(0.5 + LEVEL / 2) * se
+    half = Z * se
     return p, se, (max(p - half, 0.0), min(p + half, 1.0))
 
 
 def quantile_ci(values: np.ndarray, q: float) -> tuple[float, tuple[float, float]]:
     """The ``q`` quantile (inverted CDF: an observed value) and a distribution-free interval of
     at least ``LEVEL`` coverage between two order statistics (inf where it reaches beyond them)."""
-    from scipy import stats  # deferred: slow to import, and most commands never need it
     x = np.sort(np.asarray(values, float))
     n = len(x)
     value = float(np.quantile(x, q, method="inverted_cdf"))
     alpha = (1 - LEVEL) / 2
-    lo = int(stats.binom.ppf(alpha, n, q))  # P(count below the quantile < lo) <= alpha
-    hi = int(stats.binom.ppf(1 - alpha, n, q)) + 1
+    cdf = bdtr(np.arange(n + 1), n, q)  # P(Binomial(n, q) <= k)
+    lo = binomial_ppf(cdf, alpha)  # P(count below the quantile < lo) <= alpha
+    hi = binomial_ppf(cdf, 1 - alpha) + 1
     low = float(x[lo - 1]) if lo >= 1 else -np.inf
     high = float(x[hi - 1]) if hi <= n else np.inf
     return value, (low, high)
+
+
+def binomial_ppf(cdf: np.ndarray, p: float) -> int:
+    """The smallest ``k`` with ``cdf[k] >= p`` (``scipy.stats.binom.ppf``, whose import costs a run 0.5 s)."""
+    return int(np.searchsorted(cdf, p * (1 - 1e-12), side="left"))
 
 
 def jackknife_se(leave_out: np.ndarray) -> float:
