@@ -28,8 +28,8 @@ WHOLE_TOLERANCE = 1e-12
 cells whose area in m2 is not a binary fraction); the figure is then held as that whole number."""
 PENDING_KEYS = 1 << 18
 """Values waiting (8 B each) before they are folded into the histogram (a merge of sorted arrays)."""
-BAND_KEYS = 1 << 21
-"""Most keys (16 B each with their counts) real-valued bands hold: past it their buckets are widened."""
+BAND_KEYS = 1 << 20
+"""Most keys (16 B each with their counts: 16 MiB) real-valued bands hold: past it their buckets are widened."""
 MAX_SHIFT = 46
 """Most low bits of a float64 dropped: 6 bits of mantissa kept (buckets under 1.6 % wide)."""
 
@@ -170,8 +170,9 @@ class FloatBands:
         """The bands of both sets of realizations (at the coarser of their shifts, or coarser)."""
         self._fold()
         other._fold()
+        keys, counts = self._at(max(self.shift, other.shift))
         both = FloatBands(self.shape, self.budget, self.n + other.n, max(self.shift, other.shift),
-                          self.sums + other.sums, *self._at(max(self.shift, other.shift)))
+                          self.sums + other.sums, keys.copy(), counts.copy())
         both.keys, both.counts = _inserted(both.keys, both.counts, *other._at(both.shift))
         both._fit()
         return both
@@ -195,10 +196,14 @@ class FloatBands:
         """Keys and counts with ``shift`` low bits dropped (``shift`` at least ``self.shift``)."""
         if shift == self.shift:
             return self.keys, self.counts
-        slot = self.keys >> self.value_bits
-        value = (self.keys & ((1 << self.value_bits) - 1)) >> (shift - self.shift)
-        keys, first = np.unique((slot << self.value_bits) + value, return_index=True)
-        return keys, np.add.reduceat(self.counts, first) if len(first) else self.counts[:0]
+        keys = self.keys >> self.value_bits
+        keys <<= self.value_bits
+        value = self.keys & ((1 << self.value_bits) - 1)
+        value >>= shift - self.shift
+        keys |= value
+        del value
+        first = np.flatnonzero(np.diff(keys, prepend=-1))  # sorted still: equal keys are neighbours
+        return keys[first], np.add.reduceat(self.counts, first) if len(first) else self.counts[:0]
 
     def _fit(self) -> None:
         """Widen the buckets until the keys fit the budget."""
@@ -216,12 +221,11 @@ class FloatBands:
 
 def _inserted(keys: np.ndarray, counts: np.ndarray, new: np.ndarray, new_counts: np.ndarray):
     """``keys`` and ``counts`` (sorted, distinct keys) with ``new_counts`` realizations added at each
-    of the sorted, distinct ``new`` keys."""
+    of the sorted, distinct ``new`` keys (``counts`` of keys already there are added to in place)."""
     at = np.searchsorted(keys, new)
     seen = np.zeros(len(new), bool)
     inside = at < len(keys)
     seen[inside] = keys[at[inside]] == new[inside]
-    counts = counts.copy()
     counts[at[seen]] += new_counts[seen]
     return np.insert(keys, at[~seen], new[~seen]), np.insert(counts, at[~seen], new_counts[~seen])
 
