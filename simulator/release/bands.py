@@ -29,7 +29,7 @@ cells whose area in m2 is not a binary fraction); the figure is then held as tha
 PENDING_KEYS = 1 << 18
 """Values waiting (8 B each) before they are folded into the histogram (a merge of sorted arrays)."""
 BAND_KEYS = 1 << 20
-"""Most keys (16 B each with their counts: 16 MiB) real-valued bands hold: past it their buckets are widened."""
+"""Most keys (12 B each with their counts: 12 MiB) real-valued bands hold: past it their buckets are widened."""
 MAX_SHIFT = 46
 """Most low bits of a float64 dropped: 6 bits of mantissa kept (buckets under 1.6 % wide)."""
 
@@ -127,7 +127,7 @@ class FloatBands:
     shift: int = 0
     sums: np.ndarray = None
     keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # realizations: < 2**31
     _pending: list = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -202,7 +202,9 @@ class FloatBands:
         value >>= shift - self.shift
         keys |= value
         del value
-        first = np.flatnonzero(np.diff(keys, prepend=-1))  # sorted still: equal keys are neighbours
+        new = np.ones(len(keys), bool)  # sorted still: equal keys are neighbours
+        np.not_equal(keys[1:], keys[:-1], out=new[1:])
+        first = np.flatnonzero(new)
         return keys[first], np.add.reduceat(self.counts, first) if len(first) else self.counts[:0]
 
     def _fit(self) -> None:
@@ -215,7 +217,7 @@ class FloatBands:
         if self._pending:
             keys, counts = np.unique(np.concatenate(self._pending), return_counts=True)
             self._pending = []
-            self.keys, self.counts = _inserted(self.keys, self.counts, keys, counts.astype(np.int64))
+            self.keys, self.counts = _inserted(self.keys, self.counts, keys, counts.astype(np.int32))
             self._fit()
 
 
@@ -235,7 +237,7 @@ def _percentiles(slot: np.ndarray, value: np.ndarray, counts: np.ndarray, slots:
     """P5, P50 and P95 ([*shape]) of a histogram: per key (sorted by slot, then value) its slot,
     the value it stands for and its count of realizations, ``n`` in every slot; interpolated
     between order statistics as ``numpy.percentile`` does."""
-    ends = np.cumsum(counts)
+    ends = np.cumsum(counts, dtype=np.int64)
     start = np.searchsorted(slot, np.arange(slots))
     before = np.where(start > 0, ends[np.maximum(start - 1, 0)], 0)
     out = {}
