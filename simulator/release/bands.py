@@ -81,6 +81,13 @@ class ExactBands:
         both._insert(other.keys, other.counts)
         return both
 
+    def add_histogram(self, other: ExactBands) -> None:
+        """Add the realizations of ``other`` (in place: ``merged`` without the copy)."""
+        self._fold()
+        other._fold()
+        self._insert(other.keys, other.counts)
+        self.n += other.n
+
     def bands(self, scale: np.ndarray) -> dict[str, np.ndarray]:
         """``p5``, ``p50``, ``p95`` and ``mean`` ([*shape]) of the figures times ``scale`` (per last
         axis), as ``simulator.results.tables.band`` gives them from the table of realizations."""
