@@ -28,8 +28,8 @@ WHOLE_TOLERANCE = 1e-12
 cells whose area in m2 is not a binary fraction); the figure is then held as that whole number."""
 PENDING_KEYS = 1 << 18
 """Values waiting (8 B each) before they are folded into the histogram (a merge of sorted arrays)."""
-BAND_KEYS = 1 << 21
-"""Most keys (16 B each with their counts) real-valued bands hold: past it their buckets are widened."""
+BAND_KEYS = 1 << 20
+"""Most keys (12 B each with their counts: 12 MiB) real-valued bands hold: past it their buckets are widened."""
 MAX_SHIFT = 46
 """Most low bits of a float64 dropped: 6 bits of mantissa kept (buckets under 1.6 % wide)."""
 
@@ -81,6 +81,13 @@ class ExactBands:
         both._insert(other.keys, other.counts)
         return both
 
+    def add_histogram(self, other: ExactBands) -> None:
+        """Add the realizations of ``other`` (in place: ``merged`` without the copy)."""
+        self._fold()
+        other._fold()
+        self._insert(other.keys, other.counts)
+        self.n += other.n
+
     def bands(self, scale: np.ndarray) -> dict[str, np.ndarray]:
         """``p5``, ``p50``, ``p95`` and ``mean`` ([*shape]) of the figures times ``scale`` (per last
         axis), as ``simulator.results.tables.band`` gives them from the table of realizations."""
@@ -127,7 +134,7 @@ class FloatBands:
     shift: int = 0
     sums: np.ndarray = None
     keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # realizations: < 2**31
     _pending: list = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -170,8 +177,9 @@ class FloatBands:
         """The bands of both sets of realizations (at the coarser of their shifts, or coarser)."""
         self._fold()
         other._fold()
+        keys, counts = self._at(max(self.shift, other.shift))
         both = FloatBands(self.shape, self.budget, self.n + other.n, max(self.shift, other.shift),
-                          self.sums + other.sums, *self._at(max(self.shift, other.shift)))
+                          self.sums + other.sums, keys.copy(), counts.copy())
         both.keys, both.counts = _inserted(both.keys, both.counts, *other._at(both.shift))
         both._fit()
         return both
@@ -195,10 +203,16 @@ class FloatBands:
         """Keys and counts with ``shift`` low bits dropped (``shift`` at least ``self.shift``)."""
         if shift == self.shift:
             return self.keys, self.counts
-        slot = self.keys >> self.value_bits
-        value = (self.keys & ((1 << self.value_bits) - 1)) >> (shift - self.shift)
-        keys, first = np.unique((slot << self.value_bits) + value, return_index=True)
-        return keys, np.add.reduceat(self.counts, first) if len(first) else self.counts[:0]
+        keys = self.keys >> self.value_bits
+        keys <<= self.value_bits
+        value = self.keys & ((1 << self.value_bits) - 1)
+        value >>= shift - self.shift
+        keys |= value
+        del value
+        new = np.ones(len(keys), bool)  # sorted still: equal keys are neighbours
+        np.not_equal(keys[1:], keys[:-1], out=new[1:])
+        first = np.flatnonzero(new)
+        return keys[first], np.add.reduceat(self.counts, first) if len(first) else self.counts[:0]
 
     def _fit(self) -> None:
         """Widen the buckets until the keys fit the budget."""
@@ -210,18 +224,17 @@ class FloatBands:
         if self._pending:
             keys, counts = np.unique(np.concatenate(self._pending), return_counts=True)
             self._pending = []
-            self.keys, self.counts = _inserted(self.keys, self.counts, keys, counts.astype(np.int64))
+            self.keys, self.counts = _inserted(self.keys, self.counts, keys, counts.astype(np.int32))
             self._fit()
 
 
 def _inserted(keys: np.ndarray, counts: np.ndarray, new: np.ndarray, new_counts: np.ndarray):
     """``keys`` and ``counts`` (sorted, distinct keys) with ``new_counts`` realizations added at each
-    of the sorted, distinct ``new`` keys."""
+    of the sorted, distinct ``new`` keys (``counts`` of keys already there are added to in place)."""
     at = np.searchsorted(keys, new)
     seen = np.zeros(len(new), bool)
     inside = at < len(keys)
     seen[inside] = keys[at[inside]] == new[inside]
-    counts = counts.copy()
     counts[at[seen]] += new_counts[seen]
     return np.insert(keys, at[~seen], new[~seen]), np.insert(counts, at[~seen], new_counts[~seen])
 
@@ -231,7 +244,7 @@ def _percentiles(slot: np.ndarray, value: np.ndarray, counts: np.ndarray, slots:
     """P5, P50 and P95 ([*shape]) of a histogram: per key (sorted by slot, then value) its slot,
     the value it stands for and its count of realizations, ``n`` in every slot; interpolated
     between order statistics as ``numpy.percentile`` does."""
-    ends = np.cumsum(counts)
+    ends = np.cumsum(counts, dtype=np.int64)
     start = np.searchsorted(slot, np.arange(slots))
     before = np.where(start > 0, ends[np.maximum(start - 1, 0)], 0)
     out = {}

@@ -115,8 +115,10 @@ class ReleaseSums:
     def concat(parts: list[ReleaseSums]) -> ReleaseSums:
         """The sums of ``parts``' realizations, in that order."""
         bands = parts[0].bands
-        for part in parts[1:]:
-            bands = bands.merged(part.bands)
+        if len(parts) > 1:  # one copy, then each part's counts added in place
+            bands = bands.merged(parts[1].bands)
+            for part in parts[2:]:
+                bands.add_histogram(part.bands)
         keep = all(p.state is not None for p in parts)
         deadline = all(p.deadline is not None for p in parts)
         return ReleaseSums(bands, np.concatenate([p.final for p in parts]),
