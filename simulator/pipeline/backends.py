@@ -32,11 +32,9 @@ class LocalBackend:
         return run_ensemble(setup.kernel, n, first=first, threads=self.threads,
                             batch_size=setup.scenario.simulation.batch_size, progress=progress)
 
-    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress,
-                keep_state: bool = False) -> ReleaseSums:
+    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress) -> ReleaseSums:
         """Land release in realizations ``first .. first + n - 1`` (see ``score_plan``)."""
-        return score_plan(setup, plan, n, first, self.threads, setup.scenario.simulation.batch_size, progress,
-                          keep_state=keep_state)
+        return score_plan(setup, plan, n, first, self.threads, setup.scenario.simulation.batch_size, progress)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -160,9 +160,9 @@ def _dense(tile, n: int, sparse: tuple) -> Ensemble:
     return dense
 
 
-def _release_chunk(setup: Setup, plan: Plan, n: int, first: int, keep_state: bool) -> ReleaseSums:
+def _release_chunk(setup: Setup, plan: Plan, n: int, first: int) -> ReleaseSums:
     """A chunk of the land-release pass on one worker thread (tiled there as locally)."""
-    return score_plan(setup, plan, n, first, 1, setup.scenario.simulation.batch_size, None, keep_state=keep_state)
+    return score_plan(setup, plan, n, first, 1, setup.scenario.simulation.batch_size, None)
 
 
 @dataclass
@@ -266,14 +266,13 @@ class DaskBackend:
             merged = merged.merge(part)
         return merged
 
-    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress,
-                keep_state: bool = False) -> ReleaseSums:
+    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress) -> ReleaseSums:
         """Land release in realizations ``first .. first + n - 1``, as Dask tasks of realization
         chunks, each tiled on its worker as a local run is; merged in realization order."""
         client = self.client
         shared = client.scatter([(replace(setup, land_use=None), plan)], broadcast=True, hash=False)[0]
         chunks = self._chunks(n, first)
-        futures = [client.submit(lambda both, size, start: _release_chunk(*both, size, start, keep_state), shared,
+        futures = [client.submit(lambda both, size, start: _release_chunk(*both, size, start), shared,
                                  size, start, pure=False) for start, size in chunks]
         return ReleaseSums.concat(self._gather(futures, progress, [size for _, size in chunks]))
 

@@ -26,10 +26,10 @@ class PosteriorBackend:
                             batch_size=setup.scenario.simulation.batch_size, progress=progress,
                             tile_cells=max(setup.grid.nx, setup.grid.ny), draw=self.posterior.draw)
 
-    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress, keep_state: bool = False) -> ReleaseSums:
+    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress) -> ReleaseSums:
         """Land release in posterior scored positions ``first .. first + n - 1`` (see ``score_plan``)."""
         return score_plan(setup, plan, n, first, self.threads, setup.scenario.simulation.batch_size, progress,
-                          tile_cells=max(setup.grid.nx, setup.grid.ny), keep_state=keep_state, draw=self.posterior.draw)
+                          tile_cells=max(setup.grid.nx, setup.grid.ny), draw=self.posterior.draw)
 
     def close(self) -> None:
         close = getattr(self.inner, "close", None)
