@@ -20,7 +20,7 @@ import numpy as np
 
 from .chunks import each_realization
 from .jit import jit
-from .release import N_METRICS, REMAINING_M2, _realization
+from .release import N_METRICS, REMAINING_M2, _realization, plan_arguments
 
 Z_MAX = 8.0
 """Normal scores searched: a factor beyond ``±Z_MAX`` standard deviations has probability under 1e-15."""
@@ -122,15 +122,8 @@ def deadline_probabilities(
     ``deadline_step``) in realization ``r_offset + r`` of the batch, over its productivity factor, with
     ``release_ensemble``'s inputs and the same draws otherwise; on ``threads`` threads (default: numba's
     thread count), which do not change the results."""
-    plan = (
-        np.ascontiguousarray(unit_class, np.int64), np.ascontiguousarray(unit_step, np.int64),
-        np.ascontiguousarray(area_sha, np.float64), np.ascontiguousarray(area_cha, np.float64),
-        np.ascontiguousarray(ts_first, np.bool_), np.ascontiguousarray(rate, np.float64),
-        np.ascontiguousarray(capacity, np.float64), float(productivity_sd), float(ts_fraction), float(p_detect),
-        float(p_evidence), np.uint64(key0), np.uint64(key1),
-    )
-    epochs = np.ascontiguousarray(epoch_step, np.int64)
-    appear = np.argsort(plan[1], kind="stable")
+    plan, epochs, appear = plan_arguments(unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity,
+                                          productivity_sd, ts_fraction, p_detect, p_evidence, key0, key1, epoch_step)
 
     def run(r: int) -> None:
         out[r] = _p_deadline(items[r], *plan, np.int64(r_offset + r), epochs, appear, np.int64(deadline_step),

@@ -222,6 +222,20 @@ def _realization(
         n_active = kept
 
 
+def plan_arguments(unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
+                   p_detect, p_evidence, key0, key1, epoch_step) -> tuple[tuple, np.ndarray, np.ndarray]:
+    """The per-unit, capacity and scalar arguments of ``_realization`` in the one set of types it is
+    compiled for; the epochs' steps; the units in order of their appearance step."""
+    plan = (
+        np.ascontiguousarray(unit_class, np.int64), np.ascontiguousarray(unit_step, np.int64),
+        np.ascontiguousarray(area_sha, np.float64), np.ascontiguousarray(area_cha, np.float64),
+        np.ascontiguousarray(ts_first, np.bool_), np.ascontiguousarray(rate, np.float64),
+        np.ascontiguousarray(capacity, np.float64), float(productivity_sd), float(ts_fraction), float(p_detect),
+        float(p_evidence), np.uint64(key0), np.uint64(key1),
+    )
+    return plan, np.ascontiguousarray(epoch_step, np.int64), np.argsort(plan[1], kind="stable")
+
+
 def release_ensemble(
     items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd, ts_fraction,
     p_detect, p_evidence, key0, key1, r_offset, epoch_step, out, threads=None,
@@ -261,15 +275,8 @@ def release_units(
     method first worked it and the step it finished, the area cancelled, reduced and cleared (m2),
     and its items. Both run the one compiled ``_realization``, once per realization."""
     none = np.zeros((0, N_UNIT_METRICS))
-    plan = (
-        np.ascontiguousarray(unit_class, np.int64), np.ascontiguousarray(unit_step, np.int64),
-        np.ascontiguousarray(area_sha, np.float64), np.ascontiguousarray(area_cha, np.float64),
-        np.ascontiguousarray(ts_first, np.bool_), np.ascontiguousarray(rate, np.float64),
-        np.ascontiguousarray(capacity, np.float64), float(productivity_sd), float(ts_fraction), float(p_detect),
-        float(p_evidence), np.uint64(key0), np.uint64(key1),
-    )
-    epochs = np.ascontiguousarray(epoch_step, np.int64)
-    appear = np.argsort(plan[1], kind="stable")
+    plan, epochs, appear = plan_arguments(unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity,
+                                          productivity_sd, ts_fraction, p_detect, p_evidence, key0, key1, epoch_step)
 
     no_memo = np.zeros((0, 3, 2), np.int64)
 
