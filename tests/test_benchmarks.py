@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 UNITS = {"submunitions/s", "remnants/s", "realizations/s", "polygons/s", "x", "MB", "CPU s", "GB/s", "ns/output",
-         "ns/point", "ns/remnant", "ns/carrier"}
+         "ns/point", "ns/remnant", "ns/carrier", "particles/CPU s"}
 
 
 pytestmark = pytest.mark.slow
