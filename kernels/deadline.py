@@ -47,13 +47,8 @@ def _met(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capac
 
 
 @jit
-def _paced(items, n_units, capacity, epoch_step):
-    """Whether items land in suspected land after the first step in which any team works."""
-    first_work = capacity.shape[0]
-    for step in range(capacity.shape[0]):
-        if capacity[step].sum() > 0.0:
-            first_work = step
-            break
+def _paced(items, n_units, first_work, epoch_step):
+    """Whether items land in suspected land after ``first_work``, the first step in which any team works."""
     for e in range(epoch_step.shape[0]):
         if epoch_step[e] > first_work and items[e, :2 * n_units].sum() > 0:
             return True
@@ -62,7 +57,8 @@ def _paced(items, n_units, capacity, epoch_step):
 
 @jit
 def _p_deadline(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd,
-                ts_fraction, p_detect, p_evidence, key0, key1, r, epoch_step, appear, deadline_step, n_classes):
+                ts_fraction, p_detect, p_evidence, key0, key1, r, epoch_step, appear, first_work, deadline_step,
+                n_classes):
     """P(realization ``r`` meets the deadline | its items and survey draws), over its productivity factor."""
     n_units = unit_class.shape[0]
     if n_units == 0:
@@ -77,7 +73,7 @@ def _p_deadline(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate
     memo = np.full((n_units, 3, 2), -1, np.int64)  # survey outcomes, the same at every factor
     args = (items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity)
     rest = (ts_fraction, p_detect, p_evidence, key0, key1, r, memo, epoch_step, appear, deadline_step, out, none)
-    if _paced(items, n_units, capacity, epoch_step):
+    if _paced(items, n_units, first_work, epoch_step):
         # items land in suspected land while teams work: how many a unit holds when it is worked depends on
         # the pace, so the outcome need not be monotone in it: the 0/1 outcome at the realization's own factor
         return 1.0 if _met(*args, np.nan, productivity_sd, *rest) else 0.0
@@ -124,9 +120,11 @@ def deadline_probabilities(
     thread count), which do not change the results."""
     plan, epochs, appear = plan_arguments(unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity,
                                           productivity_sd, ts_fraction, p_detect, p_evidence, key0, key1, epoch_step)
+    working = np.flatnonzero(plan[6].sum(axis=1) > 0.0)  # capacity per step
+    first_work = np.int64(working[0] if len(working) else plan[6].shape[0])
 
     def run(r: int) -> None:
-        out[r] = _p_deadline(items[r], *plan, np.int64(r_offset + r), epochs, appear, np.int64(deadline_step),
-                             np.int64(n_classes))
+        out[r] = _p_deadline(items[r], *plan, np.int64(r_offset + r), epochs, appear, first_work,
+                             np.int64(deadline_step), np.int64(n_classes))
 
     each_realization(items.shape[0], threads or numba.get_num_threads(), run)

@@ -13,10 +13,7 @@ import numpy as np
 from simulator.config.scenario import Precision
 from simulator.engine.ensemble import Ensemble
 from simulator.engine.prepare import Setup
-from simulator.results.uncertainty import area_at_threshold, chance_mean
-
-Z95 = 1.959963984540054
-"""Standard normal quantile of a two-sided 95 % interval."""
+from simulator.results.uncertainty import Z, area_at_threshold, chance_mean
 
 
 def area_errors(setup: Setup, ensemble: Ensemble) -> dict[str, tuple[float, float]]:
@@ -46,7 +43,7 @@ def deadline_error(chances: np.ndarray) -> float:
     standard error, or a quarter of its interval's width when that is larger (so that 0 or 100 % from
     0/1 outcomes is not taken as exact)."""
     p, se, (lo, hi) = chance_mean(chances)
-    return max(se, (hi - lo) / (2 * Z95))
+    return max(se, (hi - lo) / (2 * Z))
 
 
 def precision_note(target: Precision, summary: dict) -> dict:

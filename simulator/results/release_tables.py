@@ -11,7 +11,7 @@ from simulator.engine.prepare import Setup
 from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
 from simulator.release.bands import ExactBands
-from simulator.release.land_release import LandRelease, band_units, with_total
+from simulator.release.land_release import LandRelease, band_units, deadline_step, with_total
 from simulator.results.precision import deadline_error
 from simulator.results.tables import M2_PER_HA, TOTAL, rounded
 from simulator.results.uncertainty import chance_mean, jackknife_se, mean_se, proportion, quantile_ci
@@ -79,10 +79,11 @@ def completion_table(setup: Setup, release: LandRelease) -> pd.DataFrame:
 
 def deadline_met(setup: Setup, release: LandRelease) -> np.ndarray | None:
     """Per scored realization, whether all SHA is released by the deadline (None: no deadline)."""
-    clearance = setup.scenario.clearance
-    if clearance.deadline is None:
+    step = deadline_step(setup)
+    if step is None:
         return None
-    return completion_years(setup, release) <= (clearance.deadline - clearance.start).days / DAYS_PER_YEAR
+    completion = release.completion_step()
+    return (completion >= 0) & (completion <= step)
 
 
 def deadline_chances(setup: Setup, release: LandRelease) -> np.ndarray | None:
