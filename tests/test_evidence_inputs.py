@@ -95,3 +95,17 @@ def test_the_run_hash_covers_evidence_files(tiny):
     before = scenario_hash(prepare(loaded))
     finds.write_text("Easting,Northing,found_on,n\n500300,4700600,2024-07-01,3\n")
     assert scenario_hash(prepare(loaded)) != before
+
+
+@pytest.mark.parametrize("setting,value", [("particles", "50"), ("moves", "-1"), ("ess_fraction", "1.0"),
+                                           ("max_stages", "0"), ("target_ess", "0")])
+def test_bad_resample_move_settings_fail_in_one_line(tiny, remnant, setting, value):
+    (tiny.parent / "finds.csv").write_text("Easting,Northing,found_on,n\n500300,4700600,2024-07-01,1\n")
+    tiny.write_text(tiny.read_text() + FINDS.replace("[evidence]\n", f"[evidence]\n{setting} = {value}\n"))
+    out = tiny.parent / "out"
+    code, _, stderr = remnant("run", tiny, "--out", out)
+    assert code == 2, stderr
+    line = stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in stderr, stderr
+    assert str(tiny) in line and f"evidence.{setting}" in line and value in line, line
+    assert not out.exists()
