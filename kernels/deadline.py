@@ -39,7 +39,7 @@ def _met(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capac
     out[deadline_step] = 0.0
     _realization(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity, productivity_sd,
                  ts_fraction, p_detect, p_evidence, key0, key1, r, epoch_step, appear, out, none, z, memo,
-                 deadline_step + 1, False)
+                 deadline_step + 1, np.bool_(False))  # typed bool: the one compiled _realization
     remaining = 0.0
     for c in range(out.shape[1]):
         remaining += out[deadline_step, c, REMAINING_M2]
@@ -73,24 +73,26 @@ def _p_deadline(items, unit_class, unit_step, area_sha, area_cha, ts_first, rate
     memo = np.full((n_units, 3, 2), -1, np.int64)  # survey outcomes, the same at every factor
     args = (items, unit_class, unit_step, area_sha, area_cha, ts_first, rate, capacity)
     rest = (ts_fraction, p_detect, p_evidence, key0, key1, r, memo, epoch_step, appear, deadline_step, out, none)
-    if _paced(items, n_units, first_work, epoch_step):
-        # items land in suspected land while teams work: how many a unit holds when it is worked depends on
-        # the pace, so the outcome need not be monotone in it: the 0/1 outcome at the realization's own factor
-        return 1.0 if _met(*args, np.nan, productivity_sd, *rest) else 0.0
-    at_zero = _met(*args, 0.0, productivity_sd, *rest)
-    if productivity_sd == 0.0:
+    # items landing in suspected land while teams work make how many a unit holds when it is worked depend
+    # on the pace, so the outcome need not be monotone in it: then the 0/1 outcome at the realization's own
+    # factor (nan: drawn from its stream). Each _met call site is compiled in full: there are three.
+    paced = _paced(items, n_units, first_work, epoch_step)
+    z = np.nan if paced else 0.0
+    at_zero = _met(*args, z, productivity_sd, *rest)
+    if paced or productivity_sd == 0.0:
         return 1.0 if at_zero else 0.0
     # bracket the threshold score by steps doubling away from 0, then halve the bracket
     lo, hi = (-Z_MAX, 0.0) if at_zero else (0.0, Z_MAX)
     step = FIRST_STEP
     while True:
         z = hi - step if at_zero else lo + step
-        if abs(z) >= Z_MAX:
+        edge = abs(z) >= Z_MAX
+        if edge:
             z = -Z_MAX if at_zero else Z_MAX
-            if _met(*args, z, productivity_sd, *rest) == at_zero:
-                return 1.0 if at_zero else 0.0
-            break
-        if _met(*args, z, productivity_sd, *rest) != at_zero:
+        changed = _met(*args, z, productivity_sd, *rest) != at_zero
+        if edge and not changed:
+            return 1.0 if at_zero else 0.0
+        if changed or edge:
             break
         if at_zero:
             hi = z

@@ -87,7 +87,7 @@ def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha,
     if m == 0:
         area[u] = area_cha[u]
         cha_items[u] += sha_items[u]
-        if _found(u, 0, sha_items[u], p_evidence, -1.0, state, key0, key1, r, memo) == 0:
+        if _found(u, m, sha_items[u], p_evidence, -1.0, state, key0, key1, r, memo) == 0:
             released[c, 0] += area_sha[u]
             residual[c] += sha_items[u]
             cha_items[u] -= sha_items[u]
@@ -105,7 +105,7 @@ def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha,
             stage[u] = BAC
             left[u] = area[u] * rate[u, 2]
     elif m == 1:
-        hit = _found(u, 1, cha_items[u], ts_fraction, p_detect, state, key0, key1, r, memo)
+        hit = _found(u, m, cha_items[u], ts_fraction, p_detect, state, key0, key1, r, memo)
         found[c] += hit
         cha_items[u] -= hit
         if hit == 0:
@@ -117,7 +117,7 @@ def _finish(u, m, stage, left, area, sha_items, cha_items, unit_class, area_sha,
             stage[u] = BAC
             left[u] = (1.0 - ts_fraction) * area[u] * rate[u, 2]
     else:
-        hit = _found(u, 2, cha_items[u], p_detect, -1.0, state, key0, key1, r, memo)
+        hit = _found(u, m, cha_items[u], p_detect, -1.0, state, key0, key1, r, memo)
         found[c] += hit
         residual[c] += cha_items[u] - hit
         cha_items[u] = 0

@@ -1,7 +1,9 @@
 """Where numba keeps the compiled kernels: a folder keyed by the kernels' own source and the
 versions of numba, llvmlite, numpy and Python, so that no reinstall, upgrade or switch to an
 editable install can load a stale kernel or leave cache files that shadow a package (numba
-itself checks only a changed function's own file, not the kernels it calls).
+itself checks only a changed function's own file, not the kernels it calls). Inside it, kernels
+are found by that key, not by their source's path (``kernel_locator``): the same sources
+installed elsewhere load the same compiled kernels.
 
 The folder is ``$XDG_CACHE_HOME/remnant/numba/<key>`` (default ``~/.cache``), or
 ``$NUMBA_CACHE_DIR/remnant-<key>`` when the user points numba's cache elsewhere. Found without
@@ -27,6 +29,13 @@ VERSION_FILES = ("_version.py", "version.py")
 
 KEEP_DAYS = 30
 """Keyed folders of other versions unused this long are removed (each run touches its own)."""
+
+LOCATOR = "simulator.kernel_locator.KeyedLocator"
+"""The locator that finds kernels' cache files by this folder's key, not by their source's path."""
+
+DEFAULT_LOCATORS = ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator",
+                    "IPythonCacheLocator", "ZipCacheLocator")
+"""numba's own locators, in its order, tried after ``LOCATOR`` for every function that is not a kernel."""
 
 PREFIX = "remnant-"
 """Name of the keyed folder inside a user's own ``NUMBA_CACHE_DIR``."""
@@ -82,10 +91,20 @@ def configure() -> None:
         os.utime(folder)  # last used now
     except OSError:
         return
+    locators = locator_classes(os.environ.get("NUMBA_CACHE_LOCATOR_CLASSES"))
     os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    os.environ["NUMBA_CACHE_LOCATOR_CLASSES"] = locators
     if "numba" in sys.modules:  # imported before simulator: tell its config directly
         sys.modules["numba"].config.CACHE_DIR = str(folder)
+        sys.modules["numba"].config.CACHE_LOCATOR_CLASSES = locators
     prune(folder)
+
+
+def locator_classes(own: str | None = None) -> str:
+    """numba's list of cache locators: ``kernel_locator.KeyedLocator`` first, then a user's own list
+    (``own``) or numba's defaults."""
+    from_user = [name.strip() for name in (own or "").split(",") if name.strip() and name.strip() != LOCATOR]
+    return ",".join([LOCATOR, *(from_user or DEFAULT_LOCATORS)])
 
 
 def prune(current: Path, now: float | None = None) -> list[Path]:

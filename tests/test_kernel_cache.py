@@ -104,3 +104,47 @@ def test_import_points_numba_at_the_keyed_folder(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env | {"NUMBA_CACHE_DIR": str(keyed)}, capture_output=True,
                          text=True, check=True)
     assert Path(out.stdout.strip()) == keyed
+
+
+def _copy_of_the_package(target: Path) -> Path:
+    """``simulator`` with its kernels copied under ``target`` (new modification times, another path)."""
+    package = Path(kernel_cache.__file__).parent
+    shutil.copytree(package, target / "simulator", copy_function=shutil.copy,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.rmtree(target / "simulator" / "kernels", ignore_errors=True)
+    shutil.copytree(kernel_cache.kernel_sources()[0].parent, target / "simulator" / "kernels", copy_function=shutil.copy,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def _cache_stats(root: Path, cache: Path) -> list[str]:
+    """In a fresh process importing ``simulator`` from ``root``: where splitmix64 was compiled from, its
+    numba cache hits and misses once called."""
+    code = ("import simulator, numpy as np; from simulator.kernels.rng import splitmix64; splitmix64(np.uint64(7)); "
+            "s = splitmix64.stats; print(simulator.__file__, sum(s.cache_hits.values()), sum(s.cache_misses.values()))")
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "NUMBA_CACHE_LOCATOR_CLASSES")}
+    out = subprocess.run([sys.executable, "-c", code], env=env | {"XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(root)},
+                         capture_output=True, text=True, check=True, cwd=root)
+    return out.stdout.split()
+
+
+def test_the_same_sources_installed_elsewhere_load_the_compiled_kernels(tmp_path):
+    """The first copy compiles and caches; a second copy of the same sources at another path, with other
+    modification times (a reinstall, an editable install), loads that cache; an edited copy does not."""
+    first, second, edited = (_copy_of_the_package(tmp_path / name) for name in ("first", "second", "edited"))
+    (edited / "simulator" / "kernels" / "rng.py").write_text(
+        (edited / "simulator" / "kernels" / "rng.py").read_text() + "\n# edited\n")
+    cache = tmp_path / "cache"
+    where, hits, misses = _cache_stats(first, cache)
+    assert where.startswith(str(first)) and (hits, misses) == ("0", "1")
+    where, hits, misses = _cache_stats(second, cache)
+    assert where.startswith(str(second)) and (hits, misses) == ("1", "0")
+    assert _cache_stats(edited, cache)[1:] == ["0", "1"]
+    assert len(list((cache / "remnant" / "numba").iterdir())) == 2  # one keyed folder per distinct source
+
+
+def test_a_users_own_locators_follow_the_kernels(monkeypatch):
+    assert kernel_cache.locator_classes(None).split(",") == [kernel_cache.LOCATOR, *kernel_cache.DEFAULT_LOCATORS]
+    mine = "my.module.Locator, InTreeCacheLocator"
+    assert kernel_cache.locator_classes(mine) == f"{kernel_cache.LOCATOR},my.module.Locator,InTreeCacheLocator"
+    assert kernel_cache.locator_classes(kernel_cache.locator_classes(mine)) == kernel_cache.locator_classes(mine)
