@@ -21,12 +21,39 @@ REMNANT = (sys.executable, "-m", "simulator")
 SHORT_RUN = 20  # realizations of the first-run case: enough to call every kernel, little sampling
 
 
-def cli_cpu(args: list[str], env: dict | None = None) -> tuple[float, float, float]:
-    """CPU seconds, wall seconds and peak resident memory (MB) of one ``remnant`` process, which
-    must succeed (its own resource usage, from ``wait4``)."""
+ROOT = Path(__file__).resolve().parents[1]
+
+COMPILE_TIMER = """
+import sys, time
+from numba.core import event
+spent, depth, start = [0.0], [0], [0.0]
+class Timer(event.Listener):
+    def on_start(self, ev):
+        if depth[0] == 0:
+            start[0] = time.process_time()
+        depth[0] += 1
+    def on_end(self, ev):
+        depth[0] -= 1
+        if depth[0] == 0:
+            spent[0] += time.process_time() - start[0]
+event.register("numba:compile", Timer())
+from simulator.cli.app import main
+into, sys.argv = sys.argv[1], ["remnant", *sys.argv[2:]]
+try:
+    main()
+finally:
+    open(into, "w").write(str(spent[0]))
+"""
+"""``remnant`` (arguments after a file's path) that writes to that file the CPU seconds numba spent compiling."""
+
+
+def cli_cpu(args: list[str], env: dict | None = None, command: tuple = REMNANT,
+            cwd: Path | None = None) -> tuple[float, float, float]:
+    """CPU seconds, wall seconds and peak resident memory (MB) of one ``remnant`` process (``command``
+    then ``args``), which must succeed (its own resource usage, from ``wait4``)."""
     with tempfile.TemporaryFile() as errors:
         t0 = time.perf_counter()
-        child = subprocess.Popen([*REMNANT, *args], env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        child = subprocess.Popen([*command, *args], env=env, stdout=subprocess.DEVNULL, stderr=errors, cwd=cwd)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - t0
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -35,6 +62,14 @@ def cli_cpu(args: list[str], env: dict | None = None) -> tuple[float, float, flo
             raise RuntimeError(f"remnant {' '.join(args)} exited with {child.returncode}: "
                                f"{errors.read().decode()[-2000:]}")
     return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024.0
+
+
+def install_wheel(site: Path) -> Path:
+    """``pip install --no-deps --target site`` of this checkout, as ``pip install .`` builds it (the
+    wheel's build compiles the demo's kernels into it); the dependencies are this environment's."""
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(ROOT)],
+                   check=True, capture_output=True, text=True)
+    return site
 
 
 def demo_args(out: Path, realizations: int | None) -> list[str]:
@@ -54,16 +89,25 @@ def best_cpu(args: list[str], repeats: int) -> tuple[tuple[float, float, float],
 
 
 def first_run(work: Path) -> Result:
-    """The first ``remnant run`` with an empty kernel cache (``NUMBA_CACHE_DIR`` a new folder),
-    then the same run warm: ``value`` = the CPU seconds the first run spends compiling (cold - warm)."""
-    env = os.environ | {"NUMBA_CACHE_DIR": str(work / "numba-cache")}
+    """The first ``remnant run`` after ``pip install .`` with an empty kernel cache (``NUMBA_CACHE_DIR``
+    a new folder): ``value`` = the CPU seconds numba spends compiling in it (numba's compile events);
+    beside it the same for this checkout as installed here (an editable install compiles on first
+    use), and the first run's CPU seconds cold and warm."""
+    site = install_wheel(work / "site")
+    timer = work / "compile_s"
+    timed = (sys.executable, "-c", COMPILE_TIMER, str(timer))
     args = demo_args(work / "first", SHORT_RUN)
     with other_load() as load:
-        cold, cold_wall, peak = cli_cpu(args, env)
-        warm, warm_wall, _ = cli_cpu(args, env)
+        cold, cold_wall, peak = cli_cpu(args, os.environ | {"NUMBA_CACHE_DIR": str(work / "cache-wheel"),
+                                                             "PYTHONPATH": str(site)}, timed, cwd=work)
+        compile_s = float(timer.read_text())
+        warm, warm_wall, _ = cli_cpu(args, os.environ | {"NUMBA_CACHE_DIR": str(work / "cache-wheel"),
+                                                          "PYTHONPATH": str(site)}, cwd=work)
+        cli_cpu(args, os.environ | {"NUMBA_CACHE_DIR": str(work / "cache-here")}, timed, cwd=work)
+        here_s = float(timer.read_text())
     detail = {"realizations": SHORT_RUN, "cold_cpu_s": cold, "warm_cpu_s": warm, "cold_wall_s": cold_wall,
-              "warm_wall_s": warm_wall, "others_cores": load.others_cores}
-    return Result("first_run_compile", cold - warm, "CPU s", peak, seconds=cold_wall, detail=detail)
+              "warm_wall_s": warm_wall, "this_install_compile_cpu_s": here_s, "others_cores": load.others_cores}
+    return Result("first_run_compile", compile_s, "CPU s", peak, seconds=cold_wall, detail=detail)
 
 
 def startup(sizes) -> list[Result]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from simulator import kernel_cache
+from simulator.compiled import cache as kernel_cache
 
 __version__ = "0.1.0"
 

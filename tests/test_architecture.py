@@ -92,15 +92,19 @@ def test_project_imports_are_at_module_top():
 
 
 def test_modules_imported_by_name_are_the_public_api_and_the_commands():
-    """Two tables name modules that are imported when first used: the package's public names
-    (``simulator.__init__``) and the commands (``simulator.cli.app.COMMANDS``); nothing else imports
-    a project module by name, and the tables name only modules that exist."""
+    """Three tables name modules that are imported when first used: the package's public names
+    (``simulator.__init__``), the commands (``simulator.cli.app.COMMANDS``) and the kernels compiled
+    into the wheel (``simulator/compiled/signatures.txt``, read by ``simulator.compiled.warmup``);
+    nothing else imports a project module by name, and the tables name only modules that exist."""
     import simulator
     from simulator.cli.app import COMMANDS
+    from simulator.compiled.warmup import SIGNATURES
 
     by_name = sorted(name for name, path in modules().items() if "import_module(" in path.read_text())
-    assert by_name == ["simulator", "simulator.cli.app"]
+    assert by_name == ["simulator", "simulator.cli.app", "simulator.compiled.warmup"]
     assert set(COMMANDS.values()) <= KNOWN and set(simulator._PUBLIC.values()) <= KNOWN
+    compiled = {line.split(":")[0] for line in SIGNATURES.read_text().splitlines()}
+    assert compiled and compiled <= KNOWN and all(m.startswith("simulator.kernels.") for m in compiled)
     assert all(m.startswith("simulator.cli.") for m in COMMANDS.values())
 
 

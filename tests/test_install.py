@@ -19,8 +19,8 @@ import pytest
 pytestmark = pytest.mark.slow  # pip builds and installs the package, a fresh process compiles a kernel
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("pyproject.toml", "README.md", "simulator", "kernels", "scenarios")
-"""What ``pip install .`` reads (pyproject.toml's packages, package-dir and readme)."""
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "simulator", "kernels", "scenarios")
+"""What ``pip install .`` reads (pyproject.toml's packages, package-dir and readme; setup.py's build hook)."""
 
 COMPILE = """
 import numpy as np, simulator.kernels
@@ -61,3 +61,18 @@ def test_compiled_kernels_are_cached_outside_the_installed_package(installed, tm
         recorded = {(installed / row[0]).resolve() for row in csv.reader(handle)}
     left = [p for p in (installed / "simulator").rglob("*") if p.is_file() and p.resolve() not in recorded]
     assert left == [], f"files an uninstall would leave behind (they shadow the next install): {left[:5]}"
+
+
+def test_the_first_run_after_install_compiles_no_kernel(installed, tmp_path):
+    """The wheel ships the demo's kernels compiled while it was built: with an empty user cache, a
+    short demo run loads them (copied into the keyed folder) and compiles nothing."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "NUMBA_CACHE_LOCATOR_CLASSES", "PYTHONPATH")}
+    env |= {"PYTHONPATH": str(installed), "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONDONTWRITEBYTECODE": "1"}
+    code = "import simulator; from simulator.compiled import record; print(simulator.__file__); print(record.demo_compiles())"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          check=False, timeout=600)
+    assert done.returncode == 0, done.stderr
+    where, compiled = done.stdout.strip().splitlines()[-2:]
+    assert Path(where).is_relative_to(installed)
+    assert compiled == "[]"
+    assert list((installed / "simulator" / "compiled" / "shipped").glob("remnant-*/kernels/*.nbi"))

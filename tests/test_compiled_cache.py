@@ -4,6 +4,7 @@ function's own file); old keyed folders are removed once unused for a month."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator import kernel_cache
+from simulator.compiled import cache as kernel_cache
 
 
 @pytest.fixture
@@ -90,7 +91,7 @@ def test_import_points_numba_at_the_keyed_folder(tmp_path):
     numba reads when first imported) without importing numba itself; with a user's own setting,
     the keyed folder is inside it, and a worker that inherits the setting keeps it."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"} | {"XDG_CACHE_HOME": str(tmp_path)}
-    code = ("import os, sys, simulator; from simulator import kernel_cache; "
+    code = ("import os, sys, simulator; from simulator.compiled import cache as kernel_cache; "
             "print(os.environ['NUMBA_CACHE_DIR'] == str(kernel_cache.cache_folder()), 'numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False"]
@@ -108,7 +109,7 @@ def test_import_points_numba_at_the_keyed_folder(tmp_path):
 
 def _copy_of_the_package(target: Path) -> Path:
     """``simulator`` with its kernels copied under ``target`` (new modification times, another path)."""
-    package = Path(kernel_cache.__file__).parent
+    package = Path(kernel_cache.__file__).parents[1]
     shutil.copytree(package, target / "simulator", copy_function=shutil.copy,
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.rmtree(target / "simulator" / "kernels", ignore_errors=True)
@@ -148,3 +149,49 @@ def test_a_users_own_locators_follow_the_kernels(monkeypatch):
     mine = "my.module.Locator, InTreeCacheLocator"
     assert kernel_cache.locator_classes(mine) == f"{kernel_cache.LOCATOR},my.module.Locator,InTreeCacheLocator"
     assert kernel_cache.locator_classes(kernel_cache.locator_classes(mine)) == kernel_cache.locator_classes(mine)
+
+
+WARM_DEMO = """
+import json, sys
+from simulator.compiled import record, warmup
+if sys.argv[1] == "compile":
+    warmup.compile_all(warmup.SIGNATURES.read_text().splitlines())
+print(json.dumps(record.demo_compiles()))
+"""
+
+
+def test_the_listed_signatures_are_all_a_demo_run_compiles(tmp_path):
+    """After ``compile_all`` of signatures.txt into an empty cache, a short demo run compiles no kernel;
+    without it, it compiles exactly the listed ones (a changed kernel signature fails here until
+    ``simulator.compiled.record`` is run again)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "NUMBA_CACHE_LOCATOR_CLASSES")}
+    listed = sorted((Path(kernel_cache.__file__).with_name("signatures.txt")).read_text().splitlines())
+    assert listed and all(line.startswith("simulator.kernels.") for line in listed)
+    runs = {}
+    for name in ("compile", "cold"):
+        out = subprocess.run([sys.executable, "-c", WARM_DEMO, name], env=env | {"XDG_CACHE_HOME": str(tmp_path / name)},
+                             capture_output=True, text=True, check=True)
+        runs[name] = json.loads(out.stdout.splitlines()[-1])
+    assert runs["compile"] == []
+    assert runs["cold"] == listed
+
+
+def test_shipped_kernels_seed_an_empty_keyed_folder_only(tmp_path):
+    shipped = tmp_path / "shipped"
+    source = shipped / (kernel_cache.PREFIX + "k" * 20) / kernel_cache.SUBFOLDER
+    source.mkdir(parents=True)
+    for name in ("scatter._realization-1.py311.nbi", "scatter._realization-1.py311.1.nbc"):
+        (source / name).write_bytes(name.encode())
+    folder = tmp_path / "cache" / ("k" * 20)
+    folder.mkdir(parents=True)
+    assert kernel_cache.seed(folder, shipped) == 2
+    copied = sorted(p.name for p in (folder / kernel_cache.SUBFOLDER).iterdir())
+    assert copied == sorted(p.name for p in source.iterdir())  # no temporary file left
+    assert (folder / kernel_cache.SUBFOLDER / copied[0]).read_bytes() == copied[0].encode()
+    assert kernel_cache.seed(folder, shipped) == 0  # kernels there already: never overwritten
+    other = tmp_path / "cache" / ("j" * 20)
+    other.mkdir()
+    assert kernel_cache.seed(other, shipped) == 0 and not (other / kernel_cache.SUBFOLDER).exists()  # another key
+    mine = tmp_path / "mine" / (kernel_cache.PREFIX + "k" * 20)  # inside a user's own NUMBA_CACHE_DIR
+    mine.mkdir(parents=True)
+    assert kernel_cache.seed(mine, shipped) == 2

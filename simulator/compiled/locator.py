@@ -1,4 +1,4 @@
-"""Where numba finds a kernel's cache files: in the keyed folder of ``kernel_cache``, under the
+"""Where numba finds a kernel's cache files: in the keyed folder of ``cache``, under the
 kernel's module and function name, valid for any copy of the same sources wherever it is installed.
 
 numba's own locators key a cached function by its source file's path and modification time, so
@@ -19,8 +19,7 @@ from pathlib import Path
 
 from numba.core import caching, config
 
-SUBFOLDER = "kernels"
-"""The keyed folder's subfolder that holds the kernels' cache files."""
+from simulator.compiled.cache import PREFIX, SUBFOLDER
 
 
 @functools.cache
@@ -32,12 +31,12 @@ def kernels_folder() -> Path:
 
 class KeyedLocator(caching._CacheLocator):
     """Cache files of a function of ``simulator.kernels`` in ``<keyed folder>/kernels``, stamped with
-    the folder's name (its key)."""
+    the folder's key (the same whether the folder is ``<key>`` or, in a user's own cache, ``remnant-<key>``)."""
 
     def __init__(self, py_func, cache_dir: str):
         self._lineno = py_func.__code__.co_firstlineno
         self._cache_path = os.path.join(cache_dir, SUBFOLDER)
-        self._stamp = os.path.basename(os.path.normpath(cache_dir))
+        self._stamp = os.path.basename(os.path.normpath(cache_dir)).removeprefix(PREFIX)
 
     def get_cache_path(self) -> str:
         return self._cache_path

@@ -2,7 +2,7 @@
 versions of numba, llvmlite, numpy and Python, so that no reinstall, upgrade or switch to an
 editable install can load a stale kernel or leave cache files that shadow a package (numba
 itself checks only a changed function's own file, not the kernels it calls). Inside it, kernels
-are found by that key, not by their source's path (``kernel_locator``): the same sources
+are found by that key, not by their source's path (``locator``): the same sources
 installed elsewhere load the same compiled kernels.
 
 The folder is ``$XDG_CACHE_HOME/remnant/numba/<key>`` (default ``~/.cache``), or
@@ -30,12 +30,19 @@ VERSION_FILES = ("_version.py", "version.py")
 KEEP_DAYS = 30
 """Keyed folders of other versions unused this long are removed (each run touches its own)."""
 
-LOCATOR = "simulator.kernel_locator.KeyedLocator"
+LOCATOR = "simulator.compiled.locator.KeyedLocator"
 """The locator that finds kernels' cache files by this folder's key, not by their source's path."""
 
 DEFAULT_LOCATORS = ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator",
                     "IPythonCacheLocator", "ZipCacheLocator")
 """numba's own locators, in its order, tried after ``LOCATOR`` for every function that is not a kernel."""
+
+SUBFOLDER = "kernels"
+"""The keyed folder's subfolder that holds the kernels' cache files (``locator``)."""
+
+SHIPPED = Path(__file__).with_name("shipped")
+"""Keyed folders of kernels compiled while the wheel was built (``warmup``), copied into an empty
+keyed folder of the same key on first use; absent from an editable install."""
 
 PREFIX = "remnant-"
 """Name of the keyed folder inside a user's own ``NUMBA_CACHE_DIR``."""
@@ -91,6 +98,7 @@ def configure() -> None:
         os.utime(folder)  # last used now
     except OSError:
         return
+    seed(folder)
     locators = locator_classes(os.environ.get("NUMBA_CACHE_LOCATOR_CLASSES"))
     os.environ["NUMBA_CACHE_DIR"] = str(folder)
     os.environ["NUMBA_CACHE_LOCATOR_CLASSES"] = locators
@@ -101,10 +109,31 @@ def configure() -> None:
 
 
 def locator_classes(own: str | None = None) -> str:
-    """numba's list of cache locators: ``kernel_locator.KeyedLocator`` first, then a user's own list
+    """numba's list of cache locators: ``locator.KeyedLocator`` first, then a user's own list
     (``own``) or numba's defaults."""
     from_user = [name.strip() for name in (own or "").split(",") if name.strip() and name.strip() != LOCATOR]
     return ",".join([LOCATOR, *(from_user or DEFAULT_LOCATORS)])
+
+
+def seed(folder: Path, shipped: Path = SHIPPED) -> int:
+    """Copy into ``folder`` the kernels shipped with the same key, when it has no kernel yet; return
+    how many files were copied. Each file is written under a temporary name and renamed, so a process
+    that reads the folder meanwhile sees a file whole or not at all."""
+    source = shipped / (PREFIX + folder.name.removeprefix(PREFIX)) / SUBFOLDER
+    target = folder / SUBFOLDER
+    if not source.is_dir() or any(target.glob("*.nbi")):
+        return 0
+    copied = 0
+    try:
+        target.mkdir(exist_ok=True)
+        for path in source.iterdir():
+            partial = target / f".{path.name}.{os.getpid()}"
+            shutil.copyfile(path, partial)
+            os.replace(partial, target / path.name)
+            copied += 1
+    except OSError:  # a read-only or full disk: the kernels are compiled on first use instead
+        pass
+    return copied
 
 
 def prune(current: Path, now: float | None = None) -> list[Path]:
