@@ -24,25 +24,17 @@ SHORT_RUN = 20  # realizations of the first-run case: enough to call every kerne
 ROOT = Path(__file__).resolve().parents[1]
 
 COMPILE_TIMER = """
-import sys, time
+import sys
 from numba.core import event
-spent, depth, start = [0.0], [0], [0.0]
-class Timer(event.Listener):
-    def on_start(self, ev):
-        if depth[0] == 0:
-            start[0] = time.process_time()
-        depth[0] += 1
-    def on_end(self, ev):
-        depth[0] -= 1
-        if depth[0] == 0:
-            spent[0] += time.process_time() - start[0]
-event.register("numba:compile", Timer())
+from simulator.compiled.record import TopLevel
+timer = TopLevel()
+event.register("numba:compile", timer)
 from simulator.cli.app import main
 into, sys.argv = sys.argv[1], ["remnant", *sys.argv[2:]]
 try:
     main()
 finally:
-    open(into, "w").write(str(spent[0]))
+    open(into, "w").write(str(timer.cpu_s))
 """
 """``remnant`` (arguments after a file's path) that writes to that file the CPU seconds numba spent compiling."""
 
@@ -97,12 +89,11 @@ def first_run(work: Path) -> Result:
     timer = work / "compile_s"
     timed = (sys.executable, "-c", COMPILE_TIMER, str(timer))
     args = demo_args(work / "first", SHORT_RUN)
+    wheel = os.environ | {"NUMBA_CACHE_DIR": str(work / "cache-wheel"), "PYTHONPATH": str(site)}
     with other_load() as load:
-        cold, cold_wall, peak = cli_cpu(args, os.environ | {"NUMBA_CACHE_DIR": str(work / "cache-wheel"),
-                                                             "PYTHONPATH": str(site)}, timed, cwd=work)
+        cold, cold_wall, peak = cli_cpu(args, wheel, timed, cwd=work)
         compile_s = float(timer.read_text())
-        warm, warm_wall, _ = cli_cpu(args, os.environ | {"NUMBA_CACHE_DIR": str(work / "cache-wheel"),
-                                                          "PYTHONPATH": str(site)}, cwd=work)
+        warm, warm_wall, _ = cli_cpu(args, wheel, cwd=work)
         cli_cpu(args, os.environ | {"NUMBA_CACHE_DIR": str(work / "cache-here")}, timed, cwd=work)
         here_s = float(timer.read_text())
     detail = {"realizations": SHORT_RUN, "cold_cpu_s": cold, "warm_cpu_s": warm, "cold_wall_s": cold_wall,

@@ -48,11 +48,15 @@ PREFIX = "remnant-"
 """Name of the keyed folder inside a user's own ``NUMBA_CACHE_DIR``."""
 
 
-def kernel_sources() -> list[Path]:
-    """The source files of ``simulator.kernels``, found without importing it."""
+def kernels_folder() -> Path:
+    """The folder of ``simulator.kernels``, found without importing it."""
     spec = importlib.util.find_spec("simulator.kernels")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    return sorted(folder.glob("*.py"))
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def kernel_sources() -> list[Path]:
+    """The source files of ``simulator.kernels``."""
+    return sorted(kernels_folder().glob("*.py"))
 
 
 def dependency_versions() -> list[Path]:

@@ -13,20 +13,18 @@ own locators inside the keyed folder).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 from pathlib import Path
 
 from numba.core import caching, config
 
-from simulator.compiled.cache import PREFIX, SUBFOLDER
+from simulator.compiled.cache import PREFIX, SUBFOLDER, kernels_folder
 
 
 @functools.cache
-def kernels_folder() -> Path:
-    """The folder of ``simulator.kernels`` (found without importing it)."""
-    spec = importlib.util.find_spec("simulator.kernels")
-    return Path(next(iter(spec.submodule_search_locations))).resolve()
+def _kernels() -> Path:
+    """``cache.kernels_folder`` resolved, found once per process."""
+    return kernels_folder().resolve()
 
 
 class KeyedLocator(caching._CacheLocator):
@@ -50,7 +48,7 @@ class KeyedLocator(caching._CacheLocator):
     @classmethod
     def from_function(cls, py_func, py_file):
         """A locator for a kernel when numba's cache folder is set, else None (numba's own are tried)."""
-        if not config.CACHE_DIR or Path(py_file).resolve().parent != kernels_folder():
+        if not config.CACHE_DIR or Path(py_file).resolve().parent != _kernels():
             return None
         locator = cls(py_func, config.CACHE_DIR)
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numba
@@ -24,21 +25,27 @@ RECORD_REALIZATIONS = 20
 """Realizations of the recorded run: enough to call every kernel of the demo."""
 
 
-class _TopLevel(event.Listener):
-    """Collects ``module:qualname<TAB>types`` of each compile not nested in another."""
+class TopLevel(event.Listener):
+    """numba's compiles not nested in another: ``calls`` (``module:qualname<TAB>types``) and
+    ``cpu_s``, the process CPU seconds they took."""
 
     def __init__(self):
         self.calls: set[str] = set()
-        self.depth = 0
+        self.cpu_s = 0.0
+        self._depth = 0
+        self._start = 0.0
 
     def on_start(self, ev):
-        if self.depth == 0:
+        if self._depth == 0:
             fn = ev.data["dispatcher"].py_func
             self.calls.add(f"{fn.__module__}:{fn.__qualname__}\t{ev.data['args']}")
-        self.depth += 1
+            self._start = time.process_time()
+        self._depth += 1
 
     def on_end(self, ev):
-        self.depth -= 1
+        self._depth -= 1
+        if self._depth == 0:
+            self.cpu_s += time.process_time() - self._start
 
 
 def demo_compiles() -> list[str]:
@@ -46,7 +53,7 @@ def demo_compiles() -> list[str]:
     lines of ``signatures.txt``, each kernel it compiled (not loaded from the cache) when called from Python."""
     loaded = load_scenario(demo_scenario(), [f"simulation.realizations={RECORD_REALIZATIONS}",
                                              f"simulation.target.max_realizations={RECORD_REALIZATIONS}"])
-    listener = _TopLevel()
+    listener = TopLevel()
     with tempfile.TemporaryDirectory(prefix="remnant-record-") as folder, event.install_listener(
             "numba:compile", listener):
         execute(loaded, Path(folder) / "out")

@@ -23,6 +23,7 @@ from numba.core import types
 SIGNATURES = Path(__file__).with_name("signatures.txt")
 """One line per kernel a run calls from Python: ``module:qualname<TAB>argument types``."""
 
+
 def parse(line: str):
     """The dispatcher and the argument types (a tuple of numba types) of one ``signatures.txt`` line."""
     name, signature = line.rstrip("\n").split("\t")
