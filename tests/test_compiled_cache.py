@@ -195,3 +195,21 @@ def test_shipped_kernels_seed_an_empty_keyed_folder_only(tmp_path):
     mine = tmp_path / "mine" / (kernel_cache.PREFIX + "k" * 20)  # inside a user's own NUMBA_CACHE_DIR
     mine.mkdir(parents=True)
     assert kernel_cache.seed(mine, shipped) == 2
+
+
+def test_recording_refuses_a_filled_cache_in_one_line(tmp_path):
+    """A kernel loaded from a cache is not compiled, so it would be missing from signatures.txt:
+    ``record`` refuses unless the cache is empty (exit 2, one line, the list untouched)."""
+    mine = tmp_path / "mine"
+    kernels = mine / (kernel_cache.PREFIX + kernel_cache.cache_key()) / kernel_cache.SUBFOLDER
+    kernels.mkdir(parents=True)
+    (kernels / "scatter._realization-1.py311.nbi").write_bytes(b"")
+    listed = Path(kernel_cache.__file__).with_name("signatures.txt")
+    before = listed.read_bytes()
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_LOCATOR_CLASSES"} | {"NUMBA_CACHE_DIR": str(mine)}
+    done = subprocess.run([sys.executable, "-m", "simulator.compiled.record"], env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert "empty kernel cache" in done.stderr and "NUMBA_CACHE_DIR=$(mktemp -d)" in done.stderr
+    assert listed.read_bytes() == before
+    done = subprocess.run([sys.executable, "-m", "simulator.compiled.warmup", "--bogus"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.strip() == "usage: python -m simulator.compiled.warmup --compile"
