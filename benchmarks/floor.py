@@ -3,8 +3,8 @@ generator, the binning of remnants into cells and memory can go at best, one thr
 
 - ``floor_generator``: ns per xoshiro256++ output (``kernels.rng.next_u64``), the fewest draws a
   remnant can cost (both coordinates from one 64-bit output);
-- ``floor_point``: ns per pattern point as the kernel draws it now (``kernels.scatter.unit_point``,
-  uniform ellipse by rejection: 4/pi outputs on average and a branch per try);
+- ``floor_point``: ns per pattern point as the kernel draws it now (``kernels.scatter.unit_points``,
+  uniform ellipse by rejection in batches of ``BATCH``: 4/pi outputs on average, no branch per try);
 - ``floor_binning``: ns per remnant counted into a 2000 x 2000 int32 grid, cell indices precomputed
   in the kernel's order (carrier by carrier, strike by strike, clustered as the benchmark scatters);
 - ``floor_carrier``: ns per carrier's draws as the kernel makes them at 10 % duds (aim offset,
@@ -24,7 +24,7 @@ import sys
 import numba
 import numpy as np
 from simulator.kernels.rng import beta, binomial, next_u64, normal_pair, seed_stream
-from simulator.kernels.scatter import unit_point
+from simulator.kernels.scatter import BATCH, unit_points
 
 from benchmarks import synthetic
 from benchmarks.measure import peak_memory, time_call
@@ -51,10 +51,11 @@ def _generator(n):
 def _points(n, kind):
     state = np.empty(4, np.uint64)
     seed_stream(state, np.uint64(1), np.uint64(2), 0, 0)
+    u, v, t = np.empty(BATCH), np.empty(BATCH), np.empty(0)
     acc = 0.0
-    for _ in range(n):
-        u, v = unit_point(state, kind, 0.0, 3.0)
-        acc += u - v
+    for _ in range(n // BATCH):
+        unit_points(state, kind, 0.0, 3.0, BATCH, u, v, False, t)
+        acc += u[0] - v[-1]
     return acc
 
 

@@ -23,9 +23,10 @@ def prefetch(typingctx, array, index):
         return None
 
     def codegen(context, builder, signature, args):
-        array_type, _ = signature.args
+        array_type, index_type = signature.args
         view = context.make_array(array_type)(context, builder, args[0])
-        address = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]], wraparound=False)
+        at = context.cast(builder, args[1], index_type, types.intp)  # strided arrays multiply it by an intp
+        address = cgutils.get_item_pointer(context, builder, array_type, view, [at], wraparound=False)
         bytes_ptr = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         hint = ir.FunctionType(ir.VoidType(), [bytes_ptr, i32, i32, i32])

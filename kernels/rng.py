@@ -58,18 +58,29 @@ def next_u64(state):
 
 
 @jit
+def as_uniform(x):
+    """The uniform float64 in [0, 1) of output ``x``: its top 53 bits."""
+    return np.float64(x >> np.uint64(11)) * _INV_2_53
+
+
+@jit
+def as_signed_pair(x):
+    """The two uniforms on [-1, 1) of output ``x``: its halves, 32 bits each."""
+    a = np.float64(np.int64(x >> np.uint64(32))) * _INV_2_31 - 1.0
+    b = np.float64(np.int64(x & _LOW32)) * _INV_2_31 - 1.0
+    return a, b
+
+
+@jit
 def uniform(state):
     """Uniform float64 in [0, 1) from the top 53 bits."""
-    return np.float64(next_u64(state) >> np.uint64(11)) * _INV_2_53
+    return as_uniform(next_u64(state))
 
 
 @jit
 def signed_pair(state):
     """Two uniforms on [-1, 1), 32 bits each, from the two halves of one output."""
-    x = next_u64(state)
-    a = np.float64(np.int64(x >> np.uint64(32))) * _INV_2_31 - 1.0
-    b = np.float64(np.int64(x & _LOW32)) * _INV_2_31 - 1.0
-    return a, b
+    return as_signed_pair(next_u64(state))
 
 
 @jit

@@ -8,6 +8,9 @@ A land-use multiplier on the dud probability at the impact cell is applied by th
 candidates are drawn at the highest multiplied rate ``q`` and each is kept with probability
 ``min(1, p * m(cell)) / q``, which is exact.
 
+A carrier's points are drawn in batches (``unit_points``), rejection tests as arithmetic rather
+than branches, from the same draws in the same order as one by one (``unit_point``).
+
 Binning counts remnants per cell of the epoch in ``count`` and lists each cell the first time
 it is hit (a branch-free append); the per-cell and per-zone tallies are made once per listed
 cell when the epoch closes, not once per remnant.
@@ -29,7 +32,7 @@ import numpy as np
 from . import strike_table as T
 from .jit import jit
 from .prefetch import prefetch
-from .rng import beta, binomial, normal_pair, seed_stream, signed_pair, uniform
+from .rng import as_signed_pair, as_uniform, beta, binomial, next_u64, normal_pair, seed_stream, signed_pair, uniform
 
 BATCH = 256  # remnant cells computed before they are counted, so the counts' loads overlap
 AHEAD = 32  # listed cells prefetched this many steps ahead when an epoch closes
@@ -59,13 +62,65 @@ def unit_point(state, kind, inner_fraction, truncate_sd):
     return r * np.cos(theta), r * np.sin(theta)
 
 
+@jit(helper=True)
+def unit_points(state, kind, inner_fraction, truncate_sd, n, u, v, thin, t):
+    """``n`` points of ``unit_point`` into ``u[:n]``, ``v[:n]``: the same points from the same draws.
+
+    With ``thin``, the uniform the caller draws after each point (``uniform(state)``) goes into
+    ``t[:n]``, in that order of draws. For the uniform ellipse and the normal pattern a rejection
+    test is arithmetic, not a branch: each try is written at the next free index, which advances
+    only once the try is accepted (and, with ``thin``, its uniform drawn), so no try's outcome is
+    mispredicted.
+    """
+    kept = 0
+    if kind == T.UNIFORM_ELLIPSE and thin:
+        after_accept = False  # whether this output is the uniform after an accepted point
+        a_kept = b_kept = 0.0
+        while kept < n:
+            x = next_u64(state)
+            a, b = as_signed_pair(x)
+            a_kept = a_kept if after_accept else a
+            b_kept = b_kept if after_accept else b
+            u[kept], v[kept], t[kept] = a_kept, b_kept, as_uniform(x)
+            kept += np.int64(after_accept)
+            after_accept = (not after_accept) & (a * a + b * b <= 1.0)
+    elif kind == T.UNIFORM_ELLIPSE:
+        while kept < n:
+            a, b = signed_pair(state)
+            u[kept], v[kept] = a, b
+            kept += np.int64(a * a + b * b <= 1.0)
+    elif kind == T.NORMAL and not thin:
+        # the polar method's test and the truncation's, on the same pair of uniforms
+        limit = truncate_sd * truncate_sd
+        while kept < n:
+            a = 2.0 * uniform(state) - 1.0
+            b = 2.0 * uniform(state) - 1.0
+            s = a * a + b * b
+            g = np.sqrt(-2.0 * np.log(s) / s)
+            x, y = a * g, b * g
+            u[kept], v[kept] = x / truncate_sd, y / truncate_sd
+            kept += np.int64((s > 0.0) & (s < 1.0) & (x * x + y * y <= limit))
+    else:
+        for i in range(n):
+            u[i], v[i] = unit_point(state, kind, inner_fraction, truncate_sd)
+            if thin:
+                t[i] = uniform(state)
+
+
 @jit
 def _cover(epoch, count, cum, touched, n_touched, tnx, tny, disc, stamp, cover, zone, hits, zone_cells):
     """Cover the disc of cells around each remnant cell new in this epoch (``cum`` still 0):
     every cell not yet covered in this realization (``cover != stamp``) is counted in ``hits``
     and in its zone's ``zone_cells`` for ``epoch``."""
     reach = (disc.shape[0] - 1) // 2
+    epoch_hits = hits[epoch]
     for j in range(n_touched):
+        if j + AHEAD < n_touched:
+            ahead = touched[j + AHEAD]
+            prefetch(cum, ahead)
+            prefetch(cover, ahead)
+            prefetch(epoch_hits, ahead)
+            prefetch(zone, ahead)
         idx = touched[j]
         if cum[idx] != 0:
             continue
@@ -147,14 +202,15 @@ def _close_realization(epoch, count, cum, touched, n_touched, cells, n_cells, zo
 @jit
 def _realization(
     f, ti, key0, key1, r_global, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult, mult_hi,
-    uniform_mult, zone, disc, stamp, count, cum, touched, cells, cover, batch, state, sum_count, sum_sq, hits,
+    uniform_mult, zone, disc, stamp, count, cum, touched, cells, cover, batch, points, state, sum_count, sum_sq, hits,
     zone_items, zone_cells, totals,
 ):
     """Scatter all strikes of one realization and fold it into the accumulators.
 
     ``zone_items``, ``zone_cells`` ([n_epochs, n_zones]) and ``totals`` ([3]) are this
-    realization's rows.
+    realization's rows; ``batch`` (int64 [BATCH]) and ``points`` (float64 [3, BATCH]) are scratch.
     """
+    pu, pv, pt = points[0], points[1], points[2]  # a batch's pattern points and thinning uniforms
     # int64, not the literal 0, so the helpers compile for one signature, not one per literal
     n_touched = np.int64(0)  # cells first hit in the current epoch, listed in ``touched``
     n_cells = np.int64(0)  # cells hit in earlier epochs, listed in ``cells``
@@ -200,10 +256,10 @@ def _realization(
                 n_batch = min(BATCH, left)
                 left -= n_batch
                 kept = 0
-                for _ in range(n_batch):
-                    u, v = unit_point(state, kind, inner, truncate)
-                    fx = centre_col + u * col_u + v * col_v
-                    fy = centre_row + u * row_u + v * row_v
+                unit_points(state, kind, inner, truncate, n_batch, pu, pv, not uniform_mult, pt)
+                for i in range(n_batch):
+                    fx = centre_col + pu[i] * col_u + pv[i] * col_v
+                    fy = centre_row + pu[i] * row_u + pv[i] * row_v
                     inside = fx >= 0.0 and fx < nx and fy >= 0.0 and fy < ny
                     in_tile = False
                     idx = 0
@@ -216,7 +272,7 @@ def _realization(
                             idx = row * tnx + col
                             if not uniform_mult:
                                 m = class_mult[cell_class[idx]]
-                    if not uniform_mult and uniform(state) * q >= min(1.0, p * m):
+                    if not uniform_mult and pt[i] * q >= min(1.0, p * m):
                         continue
                     if not inside:
                         remnants += home
@@ -272,24 +328,29 @@ def scatter_ensemble(
 
     Scratch (20 bytes per tile cell per chunk) is allocated here by numpy, which asks the
     kernel for transparent huge pages on large arrays: the per-cell counts are read at random,
-    and huge pages cut their TLB misses (about 10 % faster on a 2000 x 2000 grid).
+    and huge pages cut their TLB misses (about 10 % faster on a 2000 x 2000 grid). A cell's
+    count, cumulative count and cover stamp lie side by side, so a scattered cell costs one cache
+    line for the three.
     """
     n_cells = int(tile[2]) * int(tile[3])
-    scratch = np.zeros((n_chunks, 5, n_cells + 1), np.int32)  # count, cum, touched, cells, cover
+    per_cell = np.zeros((n_chunks, n_cells + 1, 3), np.int32)  # count, cum, cover
+    lists = np.zeros((n_chunks, 2, n_cells + 1), np.int32)  # touched, cells
     mult_hi = max(1.0, float(class_mult.max()))
     uniform_mult = bool(np.all(class_mult == 1.0))
     tc0, tr0, tnx, tny = (int(v) for v in tile)
 
     def chunk(k: int) -> None:
         """Chunk ``k``: its fixed slice of realizations into its own accumulators and scratch."""
-        count, cum, touched, cells, cover = scratch[k]
+        count, cum, cover = per_cell[k, :, 0], per_cell[k, :, 1], per_cell[k, :, 2]
+        touched, cells = lists[k]
         batch = np.empty(BATCH, np.int64)
+        points = np.empty((3, BATCH))
         state = np.empty(4, np.uint64)
         sums = sum_count[k], sum_sq[k], hits[k]
         for r in range(k * n_real // n_chunks, (k + 1) * n_real // n_chunks):
             _realization(
                 f, ti, key0, key1, r_offset + r, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult,
-                mult_hi, uniform_mult, zone, disc, np.int32(r + 1), count, cum, touched, cells, cover, batch, state,
+                mult_hi, uniform_mult, zone, disc, np.int32(r + 1), count, cum, touched, cells, cover, batch, points, state,
                 *sums, zone_items[r], zone_cells[r], totals[r],
             )
 
