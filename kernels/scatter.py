@@ -9,7 +9,8 @@ candidates are drawn at the highest multiplied rate ``q`` and each is kept with 
 ``min(1, p * m(cell)) / q``, which is exact.
 
 A carrier's points are drawn in batches (``unit_points``), rejection tests as arithmetic rather
-than branches, from the same draws in the same order as one by one (``unit_point``).
+than branches, from the same draws in the same order as one by one (``unit_point``). A carrier
+whose whole pattern lies inside the tile places its points without checking each one's bounds.
 
 Binning counts remnants per cell of the epoch in ``count`` and lists each cell the first time
 it is hit (a branch-free append); the per-cell and per-zone tallies are made once per listed
@@ -20,7 +21,7 @@ the centre of a cell holding a remnant: when an epoch closes, the disc of cells 
 remnant cell is covered (``disc``: half-widths of its rows), and each cell is counted once, in
 the epoch it is first covered. A remnant cell whose left neighbour also holds a remnant covers
 only the right end of each disc row (the rest is its neighbour's), so dense clusters cost about
-one cell per disc row.
+one cell per disc row. A disc of one cell (a reference distance under a cell) is its remnant cell.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .rng import as_signed_pair, as_uniform, beta, binomial, next_u64, normal_pa
 
 BATCH = 256  # remnant cells computed before they are counted, so the counts' loads overlap
 AHEAD = 32  # listed cells prefetched this many steps ahead when an epoch closes
+EDGE = 1e-6  # cells: margin for rounding when a whole pattern is tested against a tile's edges
 
 
 @jit
@@ -117,12 +119,15 @@ def _cover(epoch, count, cum, touched, n_touched, tnx, tny, disc, stamp, cover, 
     for j in range(n_touched):
         if j + AHEAD < n_touched:
             ahead = touched[j + AHEAD]
-            prefetch(cum, ahead)
-            prefetch(cover, ahead)
+            prefetch(cum, ahead)  # and count and cover, beside it
             prefetch(epoch_hits, ahead)
             prefetch(zone, ahead)
         idx = touched[j]
         if cum[idx] != 0:
+            continue
+        if reach == 0:  # the disc is the cell (a reference distance under a cell): covered once, now
+            epoch_hits[idx] += 1
+            zone_cells[epoch, zone[idx]] += 1
             continue
         row = idx // tnx
         col = idx - row * tnx
@@ -236,6 +241,8 @@ def _realization(
         along_cells, across_cells = f[s, T.HALF_ALONG] / cell, f[s, T.HALF_ACROSS] / cell
         col_u, col_v = along_cells * sin_az, across_cells * cos_az
         row_u, row_v = -along_cells * cos_az, across_cells * sin_az
+        # every pattern point (u, v) lies in the unit disc, so within these many columns and rows of its centre
+        reach_col, reach_row = np.sqrt(col_u * col_u + col_v * col_v), np.sqrt(row_u * row_u + row_v * row_v)
         dropped += home * n_carriers * n_sub
         ex, ey = normal_pair(state)
         aim_x = f[s, T.AIM_X] + ex * f[s, T.AIM_SD]
@@ -252,12 +259,22 @@ def _realization(
                 p = f[s, T.DUD_MEAN]
             q = min(1.0, p * mult_hi)
             left = binomial(state, n_sub, q)
+            # a pattern wholly inside this tile needs no point's bounds checked
+            whole = (centre_col - reach_col >= tc0 + EDGE and centre_col + reach_col <= tc0 + tnx - EDGE
+                     and centre_row - reach_row >= tr0 + EDGE and centre_row + reach_row <= tr0 + tny - EDGE)
             while left > 0:
                 n_batch = min(BATCH, left)
                 left -= n_batch
                 kept = 0
                 unit_points(state, kind, inner, truncate, n_batch, pu, pv, not uniform_mult, pt)
-                for i in range(n_batch):
+                for i in range(n_batch if whole else 0):
+                    col = np.int64(centre_col + pu[i] * col_u + pv[i] * col_v) - tc0
+                    row = np.int64(centre_row + pu[i] * row_u + pv[i] * row_v) - tr0
+                    idx = row * tnx + col
+                    if uniform_mult or pt[i] * q < min(1.0, p * class_mult[cell_class[idx]]):
+                        batch[kept] = idx
+                        kept += 1
+                for i in range(0 if whole else n_batch):
                     fx = centre_col + pu[i] * col_u + pv[i] * col_v
                     fy = centre_row + pu[i] * row_u + pv[i] * row_v
                     inside = fx >= 0.0 and fx < nx and fy >= 0.0 and fy < ny
