@@ -271,6 +271,7 @@ def _realization(
                     col = np.int64(centre_col + pu[i] * col_u + pv[i] * col_v) - tc0
                     row = np.int64(centre_row + pu[i] * row_u + pv[i] * row_v) - tr0
                     idx = row * tnx + col
+                    prefetch(count, idx)  # its count's line is on its way before the batch is counted
                     if uniform_mult or pt[i] * q < min(1.0, p * class_mult[cell_class[idx]]):
                         batch[kept] = idx
                         kept += 1
