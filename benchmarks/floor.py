@@ -9,7 +9,10 @@ generator, the binning of remnants into cells and memory can go at best, one thr
   in the kernel's order (carrier by carrier, strike by strike, clustered as the benchmark scatters);
 - ``floor_carrier``: ns per carrier's draws as the kernel makes them at 10 % duds (aim offset,
   Beta dud probability, exact binomial dud count), the part of the 10 % case not per remnant;
-- ``floor_bandwidth``: GB/s read and written streaming through an array of the scratch's size.
+- ``floor_bandwidth``: GB/s read and written streaming through an array of the scratch's size;
+- ``floor_fold``: ns per remnant to fold one realization's counts into the ensemble's per-cell sums
+  (count, its square, realizations hit), once per distinct cell in first-hit order: work the
+  kernel does beyond the issue's floor (generator and binning), reported beside it, not in it.
 
 The floors: placed remnants/s <= 1 / (generator + binning); submunitions/s at 10 % <= submunitions
 / (carriers x carrier + remnants x (generator + binning)). ``ratio`` on the kernel's results is
@@ -78,6 +81,16 @@ def _bin(count, cells):
 
 
 @numba.njit(cache=True, nogil=True)
+def _fold(count, distinct, sum_count, sum_sq, hits):
+    for i in range(distinct.shape[0]):
+        idx = distinct[i]
+        c = np.int64(count[idx])
+        sum_count[idx] += c
+        sum_sq[idx] += c * c
+        hits[idx] += 1
+
+
+@numba.njit(cache=True, nogil=True)
 def _stream(a):
     for i in range(a.shape[0]):
         a[i] += 1
@@ -125,6 +138,10 @@ def floor(sizes) -> list[Result]:
         carrier_ns = _ns_per(lambda: _carriers(CARRIERS, spec.submunitions, alpha, beta_b), CARRIERS, repeats)
         scratch = np.zeros(SCRATCH_BYTES // 4, np.int32)
         stream_s = _ns_per(lambda: _stream(scratch), 1, repeats) * 1e-9
+        _, first = np.unique(cells, return_index=True)
+        distinct = cells[np.sort(first)]
+        sums = np.zeros((2, SIDE * SIDE), np.int64)
+        fold_ns = _ns_per(lambda: _fold(count, distinct, *sums, scratch), len(cells), repeats)
     per_remnant_ns = generator_ns + binning_ns
     per_sub_10_ns = (carrier_ns + 0.10 * spec.submunitions * per_remnant_ns) / spec.submunitions
     grid = {"grid": f"{SIDE}x{SIDE}"}
@@ -136,6 +153,8 @@ def floor(sizes) -> list[Result]:
                detail={"carriers": CARRIERS, "submunitions": spec.submunitions, "dud": 0.10}),
         Result("floor_bandwidth", 2 * SCRATCH_BYTES / stream_s / 1e9, "GB/s", peak.mb,
                detail={"bytes": SCRATCH_BYTES, "read_and_write": True}),
+        Result("floor_fold", fold_ns, "ns/remnant", peak.mb,
+               detail=grid | {"cells_per_remnant": len(distinct) / len(cells), "in_floor": False}),
         Result("floor_placed_dud100", 1e9 / per_remnant_ns, "remnants/s", peak.mb,
                detail=grid | {"ns_per_remnant": per_remnant_ns}),
         Result("floor_scatter_dud10", 1e9 / per_sub_10_ns, "submunitions/s", peak.mb,
