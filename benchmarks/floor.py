@@ -3,7 +3,7 @@ generator, the binning of remnants into cells and memory can go at best, one thr
 
 - ``floor_generator``: ns per xoshiro256++ output (``kernels.rng.next_u64``), the fewest draws a
   remnant can cost (both coordinates from one 64-bit output);
-- ``floor_point``: ns per pattern point as the kernel draws it now (``kernels.scatter.unit_points``,
+- ``floor_point``: ns per pattern point as the kernel draws it now (``kernels.pattern.unit_points``,
   uniform ellipse by rejection in batches of ``BATCH``: 4/pi outputs on average, no branch per try);
 - ``floor_binning``: ns per remnant counted into a 2000 x 2000 int32 grid, cell indices precomputed
   in the kernel's order (carrier by carrier, strike by strike, clustered as the benchmark scatters);
@@ -26,8 +26,8 @@ import sys
 
 import numba
 import numpy as np
+from simulator.kernels.pattern import BATCH, unit_points
 from simulator.kernels.rng import beta, binomial, next_u64, normal_pair, seed_stream
-from simulator.kernels.scatter import BATCH, unit_points
 
 from benchmarks import synthetic
 from benchmarks.measure import peak_memory, time_call

@@ -1,6 +1,7 @@
 """Realizations weighed by evidence, and the posterior's realizations with found and cleared items removed.
 
-``draw`` makes the same random draws as ``scatter._realization`` (same streams, same order),
+``draw`` makes the same random draws as ``scatter._realization`` (same streams, same order: both
+place a carrier's remnants with ``pattern.place_carrier``),
 on the whole grid, but keeps the realization: its remnants as (cell, epoch, count) triples in
 epoch order, and each strike's drawn aim point; it draws a particle of the resample-move
 sampler (``kernels.rejuvenate``), whose aim points, carrier delivery errors and dud rates may
@@ -29,8 +30,8 @@ import numpy as np
 
 from . import strike_table as T
 from .jit import jit
-from .rng import beta, binomial, normal_pair, seed_stream, uniform
-from .scatter import BATCH, unit_point
+from .pattern import BATCH, pattern_axes, place_carrier
+from .rng import beta, normal_pair, seed_stream
 
 ALL = 1 << 62
 """Items cleared land takes: all of them."""
@@ -62,9 +63,9 @@ def strike(f, ti, key0, key1, s, src, aim_z, car_z, dud_p, cptr, record, x0, y0,
     kind = ti[s, T.PATTERN]
     sin_az, cos_az = f[s, T.SIN_AZ], f[s, T.COS_AZ]
     inner, truncate = f[s, T.INNER_FRACTION], f[s, T.TRUNCATE_SD]
-    along_cells, across_cells = f[s, T.HALF_ALONG] / cell, f[s, T.HALF_ACROSS] / cell
-    col_u, col_v = along_cells * sin_az, across_cells * cos_az
-    row_u, row_v = -along_cells * cos_az, across_cells * sin_az
+    axes = pattern_axes(f, s, cell)
+    window = (nx, ny, np.int64(0), np.int64(0), nx, ny)  # the whole grid
+    points = np.empty((3, BATCH))
     tally[0] += home * n_carriers * n_sub
     ex, ey = normal_pair(state)
     if record:
@@ -87,38 +88,12 @@ def strike(f, ti, key0, key1, s, src, aim_z, car_z, dud_p, cptr, record, x0, y0,
         across = zc * f[s, T.CARRIER_SD_ACROSS]
         centre_col = (aim_x + along * sin_az + across * cos_az - x0) / cell
         centre_row = (y0 - (aim_y + along * cos_az - across * sin_az)) / cell
-        q = min(1.0, p * mult_hi)
-        left = binomial(state, n_sub, q)
-        while left > 0:
-            n_batch = min(BATCH, left)
-            left -= n_batch
-            kept = 0
-            for _ in range(n_batch):
-                u, v = unit_point(state, kind, inner, truncate)
-                fx = centre_col + u * col_u + v * col_v
-                fy = centre_row + u * row_u + v * row_v
-                inside = fx >= 0.0 and fx < nx and fy >= 0.0 and fy < ny
-                idx = 0
-                m = 1.0
-                if inside:
-                    idx = np.int64(fy) * nx + np.int64(fx)
-                    if not uniform_mult:
-                        m = class_mult[cell_class[idx]]
-                if not uniform_mult and uniform(state) * q >= min(1.0, p * m):
-                    continue
-                if not inside:
-                    tally[1] += home
-                    tally[2] += home
-                else:
-                    batch[kept] = idx
-                    kept += 1
-            tally[1] += kept
-            for j in range(kept):
-                idx = batch[j]
-                c = count[idx]
-                touched[n_touched] = idx
-                n_touched += c == 0
-                count[idx] = c + 1
+        n_touched, kept, off = place_carrier(
+            state, n_sub, p, mult_hi, kind, inner, truncate, centre_col, centre_row, axes, window, cell_class,
+            class_mult, uniform_mult, count, touched, n_touched, batch, points,
+        )
+        tally[1] += kept + home * off
+        tally[2] += home * off
     return n_touched
 
 

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 from simulator.kernels import strike_table as T
+from simulator.kernels.pattern import unit_point
 from simulator.kernels.rng import beta, binomial, normal_pair, seed_stream, uniform
-from simulator.kernels.scatter import unit_point
 
 from simulator.engine.scatter import CellSums, scatter
 from simulator.inputs.kernel_inputs import KernelInputs, disc_half_widths

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from simulator.kernels import strike_table as T
+from simulator.kernels.pattern import BATCH
 from simulator.kernels.prefetch import prefetch
-from simulator.kernels.scatter import BATCH, scatter_ensemble
+from simulator.kernels.scatter import scatter_ensemble
 
 from tests.naive import naive_scatter, run_kernel, strike_tables
 

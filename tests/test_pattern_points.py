@@ -1,4 +1,4 @@
-"""The batched pattern draw (``kernels.scatter.unit_points``) gives the points ``unit_point`` gives
+"""The batched pattern draw (``kernels.pattern.unit_points``) gives the points ``unit_point`` gives
 one by one, from the same draws in the same order, leaving the stream in the same state."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import numba
 import numpy as np
 import pytest
 from simulator.kernels import strike_table as T
+from simulator.kernels.pattern import unit_point, unit_points
 from simulator.kernels.rng import seed_stream, uniform
-from simulator.kernels.scatter import unit_point, unit_points
 
 
 @numba.njit
