@@ -1,5 +1,3 @@
-"""Numba kernels of remnant: arrays and scalars in and out, no I/O. Only ``simulator`` imports them."""
-
-from .scatter import scatter_ensemble, unit_point
-
-__all__ = ["scatter_ensemble", "unit_point"]
+"""Numba kernels of remnant: arrays and scalars in and out, no I/O. Only ``simulator`` imports them,
+each module by name (``simulator.kernels.scatter``), so that reading a column layout
+(``strike_table``) imports no numba."""

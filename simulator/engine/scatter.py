@@ -9,7 +9,7 @@ import numba
 import numpy as np
 
 from simulator.inputs.kernel_inputs import KernelInputs
-from simulator.kernels import scatter_ensemble
+from simulator.kernels.scatter import scatter_ensemble
 
 
 @dataclass

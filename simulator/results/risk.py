@@ -18,7 +18,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from simulator.engine.ensemble import TILE_CELLS, Ensemble
+from simulator.engine.ensemble import Ensemble
+from simulator.engine.layout import TILE_CELLS
 from simulator.engine.prepare import Setup
 from simulator.engine.scatter import scatter
 from simulator.kernels import release as K

@@ -21,7 +21,7 @@ import shapely
 from rasterio import features
 
 from simulator.config.clearance import METHODS
-from simulator.engine.ensemble import TILE_CELLS
+from simulator.engine.layout import TILE_CELLS
 from simulator.engine.prepare import Setup
 from simulator.engine.scatter import scatter
 from simulator.engine.tiles import strike_reach_m
