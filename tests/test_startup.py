@@ -65,6 +65,12 @@ def test_validate_loads_neither_the_run_nor_figures(tiny):
     assert present(modules, RUN_ONLY + NEVER_IN_A_RUN + NOT_IN_VALIDATE) == []
 
 
+def test_catalog_and_schema_read_no_geodata():
+    """They describe what a scenario may hold, reading no input file."""
+    for command in ("catalog", "schema"):
+        assert present(loaded(command), SLOW) == [], command
+
+
 CLEARANCE = """
 [clearance]
 start = 2024-07-01

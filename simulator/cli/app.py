@@ -34,8 +34,8 @@ from simulator.outputs.staging import release_all
 COMMANDS = {
     "run": "simulator.cli.run",
     "validate": "simulator.cli.info",
-    "catalog": "simulator.cli.info",
-    "schema": "simulator.cli.info",
+    "catalog": "simulator.cli.describe",
+    "schema": "simulator.cli.describe",
     "inspect": "simulator.cli.inspect",
     "init": "simulator.cli.init",
     "sweep": "simulator.cli.studies",

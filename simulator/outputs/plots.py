@@ -36,7 +36,6 @@ PNG_COMPRESSION = 3
 """zlib level of the PNG files: PIL's default (6) makes these figures' files no smaller (1 % larger
 at 3, over the demo's seven) and takes half as long again."""
 
-
 MAP_PIXELS = 900
 """Rasters larger than this many cells a side are drawn reduced (block maxima), to keep memory small."""
 
