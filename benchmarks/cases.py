@@ -173,7 +173,8 @@ def ensemble(sizes: Sizes) -> list[Result]:
     """``run_ensemble`` at 10 % dud on the realistic grid, one thread: the kernel as the pipeline
     calls it, in batches and, on grids larger than a tile, tile by tile (each tile re-runs the
     strikes that can reach it)."""
-    from simulator.engine.ensemble import TILE_CELLS, run_ensemble
+    from simulator.engine.ensemble import run_ensemble
+    from simulator.engine.layout import TILE_CELLS
     from simulator.engine.tiles import tile_kernels
 
     inputs = synthetic.kernel_inputs(synthetic.StrikeSpec(dud=0.10), BIG)

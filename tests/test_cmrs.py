@@ -16,7 +16,7 @@ from simulator.kernels import cmrs as K
 
 from simulator.config.cmrs import Cmrs
 from simulator.config.variants import load_scenario
-from simulator.engine.ensemble import SCORED, root_key
+from simulator.engine.layout import SCORED, root_key
 from simulator.engine.prepare import prepare
 from simulator.engine.scatter import CellSums, scatter
 from simulator.outputs.writer import CMRS_FILES

@@ -12,8 +12,9 @@ from shapely.geometry import box
 from simulator.kernels import posterior as K
 
 from simulator.config.variants import load_scenario
-from simulator.engine.ensemble import root_key, run_ensemble
+from simulator.engine.ensemble import run_ensemble
 from simulator.engine.evidence_tables import evidence_tables
+from simulator.engine.layout import root_key
 from simulator.engine.posterior import Posterior, log_likelihoods, realization
 from simulator.engine.prepare import prepare
 from simulator.engine.resample_move import carrier_rows, empty_particles, triple_capacity, weights

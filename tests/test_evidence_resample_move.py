@@ -13,8 +13,8 @@ from simulator.kernels import rejuvenate as R
 from simulator.kernels import strike_table as T
 
 from simulator.config.variants import load_scenario
-from simulator.engine.ensemble import root_key
 from simulator.engine.evidence_tables import evidence_tables
+from simulator.engine.layout import root_key
 from simulator.engine.posterior import Posterior
 from simulator.engine.resample_move import (
     carrier_rows,

@@ -12,9 +12,10 @@ import pytest
 from simulator.kernels import release as K
 
 from simulator.config.clearance import METHODS
-from simulator.engine.ensemble import SCORED, root_key, run_ensemble
+from simulator.engine.ensemble import run_ensemble
+from simulator.engine.layout import SCORED, root_key
 from simulator.release.land_release import NO_DISC, run_land_release
-from simulator.results.work_unit_table import step_quantiles, unit_schedule
+from simulator.results.schedule import step_quantiles, unit_schedule
 
 
 @pytest.fixture(scope="module")

@@ -290,3 +290,19 @@ def test_sweeps_read_casualties_from_the_pass_by_class_and_they_equal_the_full_p
     assert lazy.sums.n == 10 and "_passed" in vars(lazy.source)
     for which, values in by_class.items():
         assert np.array_equal(values, lazy.horizon_casualties(which)) and values.sum() > 0
+
+
+def test_the_schedule_from_the_per_unit_pass_is_the_schedules_own_pass(tmp_path):
+    """The work-unit table reads each unit's schedule from the risk's pass by unit (no pass of its
+    own): the same numbers, bit for bit, as the schedule's own pass in other batches."""
+    from dataclasses import fields
+
+    from simulator.results.schedule import unit_schedule
+
+    result = run(tmp_path, "simulation.batch_size=3", realizations=70)  # across a 64-realization chunk
+    release = result.land_release
+    own = unit_schedule(result.setup, release.plan, release.realizations, threads=1)
+    shared = result.risk.schedule
+    assert shared.realizations == own.realizations == 70 and len(release.plan.units) > 1 and own.worked.any()
+    for field in fields(own):
+        np.testing.assert_array_equal(getattr(shared, field.name), getattr(own, field.name), err_msg=field.name)

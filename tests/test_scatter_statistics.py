@@ -18,7 +18,8 @@ import pytest
 from scipy import stats
 from simulator.kernels import strike_table as T
 
-from simulator.engine.ensemble import root_key, run_ensemble
+from simulator.engine.ensemble import run_ensemble
+from simulator.engine.layout import root_key
 from simulator.inputs.kernel_inputs import KernelInputs, disc_half_widths
 from tests.naive import (
     binned_moments,

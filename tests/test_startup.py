@@ -46,10 +46,29 @@ def present(modules: set[str], names) -> list[str]:
     return [n for n in names if n in modules]
 
 
+SLOW = ("pyogrio", "geopandas", "pandas", "matplotlib", "numba", "rasterio", "scipy", "xarray", "typer.rich_utils")
+"""Libraries that take tens of milliseconds or more to import."""
+NOT_IN_VALIDATE = ("numba", "scipy", "typer.rich_utils")
+"""``remnant validate`` reads the land use (pyogrio, which imports geopandas and pandas) and rasterises
+it (rasterio), but loads no kernel, needs no scipy and shows no help."""
+
+
+def test_the_command_line_itself_loads_no_slow_library():
+    program = "import json, sys, simulator.cli.app; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert present(set(json.loads(done.stdout)), SLOW) == []
+
+
 def test_validate_loads_neither_the_run_nor_figures(tiny):
     modules = loaded("validate", tiny)
     assert "simulator.engine.prepare" in modules  # it did check the inputs
-    assert present(modules, RUN_ONLY + NEVER_IN_A_RUN) == []
+    assert present(modules, RUN_ONLY + NEVER_IN_A_RUN + NOT_IN_VALIDATE) == []
+
+
+def test_catalog_and_schema_read_no_geodata():
+    """They describe what a scenario may hold, reading no input file."""
+    for command in ("catalog", "schema"):
+        assert present(loaded(command), SLOW) == [], command
 
 
 CLEARANCE = """

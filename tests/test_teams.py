@@ -12,7 +12,8 @@ from simulator.kernels import release as K
 
 from simulator.config.clearance import Clearance, Teams
 from simulator.config.variants import load_scenario
-from simulator.engine.ensemble import SCORED, root_key, run_ensemble
+from simulator.engine.ensemble import run_ensemble
+from simulator.engine.layout import SCORED, root_key
 from simulator.errors import InputError
 from simulator.inputs.timeaxis import TimeSteps
 from simulator.pipeline import simulate

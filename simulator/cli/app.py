@@ -23,7 +23,6 @@ import typer
 import typer.core
 import typer.main
 import typer.models
-import typer.rich_utils
 from rich.text import Text
 from typer import _click as click  # typer ships its own click; its usage errors are these
 
@@ -35,8 +34,8 @@ from simulator.outputs.staging import release_all
 COMMANDS = {
     "run": "simulator.cli.run",
     "validate": "simulator.cli.info",
-    "catalog": "simulator.cli.info",
-    "schema": "simulator.cli.info",
+    "catalog": "simulator.cli.describe",
+    "schema": "simulator.cli.describe",
     "inspect": "simulator.cli.inspect",
     "init": "simulator.cli.init",
     "sweep": "simulator.cli.studies",
@@ -193,9 +192,14 @@ def _files_only_figures() -> None:
 
 
 def _help_width() -> None:
-    """Let typer's rich help use the terminal's width (it keeps to 80 columns otherwise)."""
-    columns = shutil.get_terminal_size(fallback=(100, 24)).columns
-    typer.rich_utils.MAX_WIDTH = max(40, min(columns, MAX_HELP_WIDTH))
+    """Let typer's rich help use the terminal's width (it keeps to 80 columns otherwise), told to
+    typer through its environment variable when its help module is not imported yet (it costs 0.05 s,
+    and only help and usage errors need it)."""
+    width = max(40, min(shutil.get_terminal_size(fallback=(100, 24)).columns, MAX_HELP_WIDTH))
+    if "typer.rich_utils" in sys.modules:
+        sys.modules["typer.rich_utils"].MAX_WIDTH = width
+    else:
+        os.environ["TERMINAL_WIDTH"] = str(width)
 
 
 def _terminated(signum, frame) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from simulator.engine.ensemble import GROUPS, TILE_CELLS, group_epochs
+from simulator.engine.layout import GROUPS, TILE_CELLS, group_epochs
 from simulator.inputs.grid import Grid
 
 BASE_BYTES = 400 * 2**20

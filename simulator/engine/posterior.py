@@ -20,8 +20,8 @@ import numba
 import numpy as np
 
 from simulator.config.evidence import Evidence
-from simulator.engine.ensemble import SCORED, root_key
 from simulator.engine.evidence_tables import EvidenceTables, evidence_tables
+from simulator.engine.layout import SCORED, root_key
 from simulator.engine.prepare import Setup
 from simulator.engine.resample_move import (
     BlockRun,

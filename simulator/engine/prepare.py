@@ -8,7 +8,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 from simulator.config.loading import LoadedScenario
-from simulator.engine.ensemble import root_key
+from simulator.engine.layout import root_key
 from simulator.engine.memory import estimate_peak_bytes, gib, machine_bytes
 from simulator.errors import InputError
 from simulator.inputs.delivery import strike_table

@@ -6,14 +6,21 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from matplotlib.figure import Figure
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from simulator.config.clearance import METHODS
+from simulator.outputs.plots import figure_px, save
 from simulator.outputs.safe import write_csv
 
 PLAN_FILES = ("work_units.gpkg", "work_units.csv", "plan.png")
+
+PLAN_DPI = 120
+"""``plan.png`` is drawn at this many pixels per inch, ``PLAN_WIDTH_PX`` wide."""
+PLAN_WIDTH_PX = 1200
+FIT_PAD_PX = 5
+"""Pixels kept free at the edges of ``plan.png`` (constrained layout's default pad at ``PLAN_DPI``)."""
 
 GANTT_ROWS = 40
 """Units drawn in ``plan.png`` at most: with more, every k-th in work order, so the chart spans the
@@ -27,7 +34,7 @@ def write_plan(units: gpd.GeoDataFrame, folder: Path, title: str, deadline) -> N
     """``work_units.gpkg`` (layer ``work_units``), ``work_units.csv`` (no geometry) and ``plan.png``."""
     units.to_file(folder / "work_units.gpkg", layer="work_units", driver="GPKG")
     write_csv(pd.DataFrame(units.drop(columns="geometry")), folder / "work_units.csv")
-    gantt(units, title, deadline).savefig(folder / "plan.png", dpi=120)
+    save(gantt(units, title, deadline), folder / "plan.png")
 
 
 def plain(text: str) -> str:
@@ -40,8 +47,8 @@ def gantt(units: pd.DataFrame, title: str, deadline):
     median start to the median finish of each method, a whisker to the P90 finish, and the deadline."""
     step = max(1, -(-len(units) // GANTT_ROWS))
     shown = units.iloc[::step]
-    fig = Figure(figsize=(10, 1.6 + 0.22 * max(len(shown), 1)), layout="constrained")  # outside pyplot
-    ax = fig.subplots()
+    fig = figure_px(PLAN_WIDTH_PX, round(PLAN_DPI * (1.6 + 0.22 * max(len(shown), 1))), dpi=PLAN_DPI)
+    ax = fig.add_axes((0.3, 0.1, 0.5, 0.8))  # placed by _fit once its labels and legend are known
     offsets = {"nts": -0.27, "ts": 0.0, "bac": 0.27}
     for row, (_, unit) in enumerate(shown.iterrows()):
         for method in METHODS:
@@ -72,4 +79,23 @@ def gantt(units: pd.DataFrame, title: str, deadline):
     more = f", one unit in {step} of {len(units):,} in work order" if step > 1 else ""
     ax.set_title(f"{title}{more}")
     ax.grid(axis="x", alpha=0.3)
+    _fit(fig, ax)
     return fig
+
+
+def _fit(fig, ax) -> None:
+    """Place ``ax`` to leave room, measured from their text, for its work-unit labels and y label
+    (left), legend (right), dates and x label (below) and title (above): one draw, no layout engine."""
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    size = {name: text.get_window_extent(renderer) for name, text in (
+        ("x", ax.xaxis.label), ("y", ax.yaxis.label), ("title", ax.title), ("legend", ax.get_legend()))}
+    ticks = 7.0 * PLAN_DPI / 72  # a tick and its pad (3.5 points each), in pixels
+    units = max((t.get_window_extent(renderer).width for t in ax.get_yticklabels()), default=0.0)
+    box = ax.get_window_extent(renderer)
+    gap = size["legend"].x0 - box.x1 - 0.01 * box.width  # the legend's pad beyond its anchor, 1 % of the width out
+    width, height = fig.bbox.width, fig.bbox.height
+    left = FIT_PAD_PX + size["y"].width + ticks + units + ticks / 2
+    right = (width - FIT_PAD_PX - size["legend"].width - gap + 0.01 * left) / 1.01
+    bottom = FIT_PAD_PX + 2 * size["x"].height + ticks + ticks / 2
+    top = height - FIT_PAD_PX - size["title"].height - ticks / 2
+    ax.set_position((left / width, bottom / height, (right - left) / width, (top - bottom) / height))

@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from simulator.engine.ensemble import GROUPS, Ensemble, _run_window, assemble
+from simulator.engine.ensemble import Ensemble, _run_window, assemble
+from simulator.engine.layout import GROUPS
 from simulator.engine.prepare import Setup
 from simulator.engine.tiles import tile_kernels
 from simulator.errors import InputError

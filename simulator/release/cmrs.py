@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 from simulator.config.cmrs import Cmrs
-from simulator.engine.ensemble import SCORED, root_key
+from simulator.engine.layout import SCORED, root_key
 from simulator.engine.prepare import Setup
 from simulator.engine.scatter import CellSums, scatter
 from simulator.kernels import cmrs as K

@@ -18,7 +18,8 @@ import numpy as np
 import shapely
 
 from simulator.config.clearance import METHODS, Clearance
-from simulator.engine.ensemble import SCORED, TILE_CELLS, HazardMap, root_key
+from simulator.engine.ensemble import HazardMap
+from simulator.engine.layout import SCORED, TILE_CELLS, root_key
 from simulator.engine.prepare import Setup
 from simulator.engine.scatter import CellSums, scatter
 from simulator.engine.tiles import tile_kernels

@@ -15,7 +15,8 @@ from functools import cached_property
 
 import numpy as np
 
-from simulator.engine.ensemble import GROUP_BLOCK, GROUPS, SCORED, Ensemble, group_of
+from simulator.engine.ensemble import Ensemble
+from simulator.engine.layout import GROUP_BLOCK, GROUPS, SCORED, group_of
 from simulator.engine.posterior import Posterior
 from simulator.engine.prepare import Setup
 from simulator.kernels import release as RK

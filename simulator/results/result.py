@@ -9,7 +9,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from simulator.engine.ensemble import SCORED, TILE_CELLS, Ensemble, root_key
+from simulator.engine.ensemble import Ensemble
+from simulator.engine.layout import SCORED, TILE_CELLS, root_key
 from simulator.engine.prepare import Setup
 from simulator.engine.scatter import scatter
 from simulator.engine.tiles import strike_reach_m

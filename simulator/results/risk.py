@@ -18,7 +18,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from simulator.engine.ensemble import TILE_CELLS, Ensemble
+from simulator.engine.ensemble import Ensemble
+from simulator.engine.layout import TILE_CELLS
 from simulator.engine.prepare import Setup
 from simulator.engine.scatter import scatter
 from simulator.kernels import release as K
@@ -37,6 +38,7 @@ from simulator.results.risk_model import (
     with_all,
 )
 from simulator.results.risk_units import UnitSums, qa_table, risk_map
+from simulator.results.schedule import ScheduleSums, UnitSchedule
 from simulator.results.tables import M2_PER_HA, band, per_step
 
 __all__ = ["ReleaseFigures", "RiskOverTime", "RiskRates", "RiskSums", "UnitStates", "release_figures", "class_area_m2", "detonation_probabilities",
@@ -118,8 +120,9 @@ def release_figures(setup: Setup, plan: Plan, rates: RiskRates, realizations: in
 
 class UnitStates:
     """The scored realizations of ``land_release`` released again (the same draws), each work unit
-    its own lot, when first needed: kept as ``units`` (``UnitSums``) and, summed to classes, as the
-    risk over time (``sums``). What needs only the casualties over the time axis per realization
+    its own lot, when first needed: kept as ``units`` (``UnitSums``), as each unit's ``schedule``
+    (the work-unit table's, which then needs no pass of its own) and, summed to classes, as the risk
+    over time (``sums``). What needs only the casualties over the time axis per realization
     (``horizon``: sweeps) gets them from a cheaper pass by class, unless the full one has run."""
 
     def __init__(self, setup: Setup, land_release: LandRelease, threads: int | None = None,
@@ -142,6 +145,10 @@ class UnitStates:
     def units(self) -> UnitSums:
         return self._passed[1]
 
+    @property
+    def schedule(self) -> UnitSchedule:
+        return self._passed[2]
+
     def horizon(self, which: str) -> np.ndarray:
         if "_passed" in self.__dict__:
             return self.sums.horizon[which]
@@ -154,27 +161,29 @@ class UnitStates:
                                self.tile_cells)
 
     @cached_property
-    def _passed(self) -> tuple[RiskSums, UnitSums]:
+    def _passed(self) -> tuple[RiskSums, UnitSums, UnitSchedule]:
         setup, release, rates = self.setup, self.land_release, self.rates
         plan, n = release.plan, release.realizations
         n_units, n_classes = len(plan.units), len(setup.class_keys)
         sums = RiskSums(setup, rates, n)
         k = map_step(setup)
         units = UnitSums(setup, plan, rates, k, n)
+        schedule = ScheduleSums(n_units, len(setup.steps))
         per_realization = len(setup.steps) * (n_units + n_classes) * K.N_METRICS * 8
         batch = int(max(1, min(setup.scenario.simulation.batch_size, UNIT_STATE_BYTES // per_realization)))
         of_class = np.zeros((n_classes, n_units))
         of_class[units.unit_class, np.arange(n_units)] = 1.0
         items = slice(K.FOUND, K.UNSUSPECTED + 1)
-        for first, part, *_ in release_batches(setup, plan, n, 0, self.threads, batch, None, self.tile_cells,
-                                              by_unit=slice(None), draw=release.draw):
+        for first, part, unit_rows, _ in release_batches(setup, plan, n, 0, self.threads, batch, None, self.tile_cells,
+                                                         by_unit=slice(None), draw=release.draw, schedule=True):
+            schedule.add(unit_rows)
             per_unit, background = part[:, :, :n_units], part[:, :, n_units:, K.UNSUSPECTED]
             classes = np.zeros((len(part), len(setup.steps), n_classes, K.N_METRICS))
             classes[..., items] = of_class @ per_unit[..., items]  # whole numbers of items: exact in any order
             classes[..., K.UNSUSPECTED] += background
             intact = sums.add(first, exposure(classes))
             units.add(first, per_unit[:, k], per_unit[:, -1], background[:, k], intact[:, k], intact[:, -1])
-        return sums, units
+        return sums, units, schedule.schedule()
 
 
 @dataclass(frozen=True)
@@ -183,6 +192,7 @@ class _Summed:
 
     sums: RiskSums
     units: None = None
+    schedule: None = None
 
     def horizon(self, which: str) -> np.ndarray:
         return self.sums.horizon[which]
@@ -225,6 +235,11 @@ class RiskOverTime:
     @property
     def units(self) -> UnitSums | None:
         return self.source.units
+
+    @property
+    def schedule(self) -> UnitSchedule | None:
+        """Each work unit's schedule over the scored realizations (with land release), from the pass by unit."""
+        return self.source.schedule
 
     def horizon_casualties(self, which: str = "after") -> np.ndarray:
         """Expected casualties over the whole time axis, per realization (all classes)."""

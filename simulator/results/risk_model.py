@@ -108,21 +108,19 @@ def deplete(marked: np.ndarray, free: np.ndarray, found: np.ndarray, hazard_mark
     """
     ground = marked + free
     total = ground + found
-    rate = np.zeros_like(ground)
-    over_step = np.zeros_like(ground)
+    h_marked, h_free, dt = hazard_marked[:, None], hazard_free[:, None], years[None, :, None]
+    hit = marked * -np.expm1(-h_marked * dt) + free * -np.expm1(-h_free * dt)  # detonations over the step if intact
+    arrived = total[:, 1:] - total[:, :-1]
+    kept = np.divide(ground[:, 1:] - arrived, ground[:, :-1], out=np.zeros_like(arrived), where=ground[:, :-1] > 0)
     intact_share = np.ones_like(ground)
+    over_step = np.zeros_like(ground)
     intact = ground[:, 0].copy()
-    for k in range(ground.shape[1]):
-        share = np.divide(intact, ground[:, k], out=np.ones_like(intact), where=ground[:, k] > 0)
-        intact_share[:, k] = share
-        rate[:, k] = share * (marked[:, k] * hazard_marked + free[:, k] * hazard_free)
-        over_step[:, k] = share * (marked[:, k] * -np.expm1(-hazard_marked * years[k])
-                                   + free[:, k] * -np.expm1(-hazard_free * years[k]))
+    for k in range(ground.shape[1]):  # only the intact items carry over from step to step
+        share = np.divide(intact, ground[:, k], out=intact_share[:, k], where=ground[:, k] > 0)
+        np.multiply(share, hit[:, k], out=over_step[:, k])
         if k + 1 < ground.shape[1]:
-            arrived = total[:, k + 1] - total[:, k]
-            kept = np.divide(ground[:, k + 1] - arrived, ground[:, k], out=np.zeros_like(intact),
-                             where=ground[:, k] > 0)
-            intact = np.maximum(intact - over_step[:, k], 0.0) * kept + arrived
+            intact = np.maximum(intact - over_step[:, k], 0.0) * kept[:, k] + arrived[:, k]
+    rate = intact_share * (marked * h_marked + free * h_free)
     return rate, over_step, intact_share
 
 
