@@ -341,19 +341,34 @@ def zone_item_batches(
     """(first realization, items [realization, epoch, zone]) of each batch of realizations
     ``first .. first + realizations - 1`` of ``k``, counted tile by tile on grids wider or taller
     than ``tile_cells`` into one reused set of accumulators (no whole-grid array is made), in
-    batches whose tables stay under ``RELEASE_BATCH_BYTES``. Use a disc of one cell (``NO_DISC``). ``draw``
-    runs a batch (``scatter``'s signature)."""
+    batches whose table stays under ``RELEASE_BATCH_BYTES`` (and, above one realization per thread,
+    a whole number of realizations per thread). Each window counts only the zones it holds
+    (``local_zones``), so its tallies scale with the tile, not with every work unit's. Use a disc of
+    one cell (``NO_DISC``). ``draw`` runs a batch (``scatter``'s signature)."""
     threads = threads or numba.config.NUMBA_NUM_THREADS
-    windows = tile_kernels(k, tile_cells) if max(k.nx, k.ny) > tile_cells else [k]
-    buffer = CellSums.zeros(replace(k, tile=(0, 0, 1, max(w.n_cells for w in windows))), threads)
-    per_realization = 3 * k.n_epochs * (k.n_zones + 1) * 8  # items and cells per window, and the sum (int64)
-    batch_size = max(1, min(batch_size, RELEASE_BATCH_BYTES // per_realization))
+    windows = [local_zones(w, k.n_zones)
+               for w in (tile_kernels(k, tile_cells) if max(k.nx, k.ny) > tile_cells else [k])]
+    buffer = CellSums.zeros(replace(k, tile=(0, 0, 1, max(w.n_cells for w, _ in windows))), threads)
+    per_realization = k.n_epochs * k.n_zones * 8  # the batch's items (int64)
+    fit = max(1, RELEASE_BATCH_BYTES // per_realization)
+    batch_size = max(1, min(batch_size, fit if fit < threads else fit // threads * threads))
     for start in range(0, realizations, batch_size):
         n = min(batch_size, realizations - start)
         items = np.zeros((n, k.n_epochs, k.n_zones), np.int64)
-        for window in windows:
-            items += draw(window, first + start, n, _view(buffer, window)).zone_items[:, :, :k.n_zones]
+        for window, ids in windows:
+            items[:, :, ids] += draw(window, first + start, n, _view(buffer, window)).zone_items[:, :, :len(ids)]
         yield first + start, items
+
+
+def local_zones(window: KernelInputs, n_zones: int) -> tuple[KernelInputs, np.ndarray]:
+    """``window`` counting its own zones only: (the window with zones renumbered ``0 .. m - 1`` in the
+    order of the zones of ``0 .. n_zones - 1`` it holds, and zone ``m`` for the rest, a tile's halo;
+    those ``m`` zones' numbers, int64). Its counts per local zone are the counts of those zones."""
+    held = np.bincount(window.zone, minlength=n_zones + 1)[:n_zones] > 0
+    ids = np.flatnonzero(held)
+    local = np.full(max(window.n_zones, n_zones) + 1, len(ids), np.int32)
+    local[ids] = np.arange(len(ids), dtype=np.int32)
+    return replace(window, zone=local[window.zone], n_zones=len(ids) + 1), ids
 
 
 def items_per_zone(k: KernelInputs, realizations: int, threads: int | None = None, batch_size: int = 64,
