@@ -221,8 +221,9 @@ def assemble(
         sum_count[window] = ensemble.sum_count.reshape(wny, wnx)[core]
         sum_sq[window] = ensemble.sum_sq.reshape(wny, wnx)[core]
         hits[(slice(None), *window)] = ensemble.hits.reshape(-1, wny, wnx)[(slice(None), *core)]
-        group_hits[(slice(None), slice(None), *window)] = (
-            ensemble.group_hits.reshape(GROUPS, -1, wny, wnx)[(slice(None), slice(None), *core)])
+        for g in np.flatnonzero(ensemble.group_hits.reshape(GROUPS, -1).any(axis=1)):
+            # groups without realizations stay untouched zeros, which take no memory
+            group_hits[(g, slice(None), *window)] = ensemble.group_hits[g].reshape(-1, wny, wnx)[(slice(None), *core)]
         zone_items += ensemble.zone_items[:, :, :-1]  # the last zone is the tile's halo
         zone_cells += ensemble.zone_cells[:, :, :-1]
         totals += ensemble.totals

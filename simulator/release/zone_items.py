@@ -10,6 +10,7 @@ added up both ways, exactly, so that the polygons need no scatter of their own.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numba
@@ -20,7 +21,7 @@ from simulator.engine.scatter import CellSums, scatter
 from simulator.engine.tiles import tile_kernels
 from simulator.inputs.kernel_inputs import KernelInputs
 
-RELEASE_BATCH_BYTES = 64 * 2**20
+RELEASE_BATCH_BYTES = 192 * 2**20
 """Largest table of items per realization, epoch and zone a land-release batch holds (bytes):
 batches of many work units shrink to fit (results do not depend on batches)."""
 
@@ -64,7 +65,7 @@ class ZoneCounts:
 @dataclass(frozen=True)
 class JointZones:
     """Zones of pairs of two maps: a cell in the extra map's last zone keeps its zone ``a`` (``< n_a``);
-    any other is in zone ``n_a + j`` of its pair ``j``: (``pair_a[j]``, ``pair_b[j]``), sorted by ``a``."""
+    any other is in zone ``n_a + j`` of its pair ``j``: (``pair_a[j]``, ``pair_b[j]``)."""
 
     zone: np.ndarray
     n_a: int
@@ -85,22 +86,30 @@ class JointZones:
     def n_zones(self) -> int:
         return self.n_a + len(self.pair_a)
 
-    def split(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """From ``items`` [realization, epoch, joint zone]: items [realization, epoch, zone ``a``] and over
-        all epochs [realization, zone ``b``] (integer sums: exact)."""
-        by_a = items[:, :, :self.n_a].copy()
-        paired = items[:, :, self.n_a:]
-        if len(self.pair_a):
-            a, start = np.unique(self.pair_a, return_index=True)  # pairs are sorted by a
-            by_a[:, :, a] += np.add.reduceat(paired, start, axis=2)
-        per_pair = paired.sum(axis=1)
-        by_b = np.zeros((len(items), self.n_b), np.int64)
-        if len(self.pair_b):
-            order = np.argsort(self.pair_b, kind="stable")
-            b, start = np.unique(self.pair_b[order], return_index=True)
-            by_b[:, b] = np.add.reduceat(per_pair[:, order], start, axis=1)
-        by_b[:, -1] = items.sum(axis=(1, 2)) - by_b[:, :-1].sum(axis=1)
-        return by_a, by_b
+    def adder(self, ids: np.ndarray) -> Callable[[np.ndarray, np.ndarray, np.ndarray], None]:
+        """``add(local, by_a, by_b)``: add the counts ``local`` [realization, epoch, i] of joint zones ``ids[i]``
+        to ``by_a`` [realization, epoch, zone a] and, over epochs, to ``by_b`` [realization, zone b] (but its
+        last zone, the rest: ``finish``); integer sums, exact."""
+        paired = ids >= self.n_a
+        a_of = np.where(paired, self.pair_a[np.where(paired, ids - self.n_a, 0)], ids)
+        order_a = np.argsort(a_of, kind="stable")
+        a, start_a = np.unique(a_of[order_a], return_index=True)
+        pairs = np.flatnonzero(paired)
+        b_of = self.pair_b[ids[pairs] - self.n_a]
+        order_b = pairs[np.argsort(b_of, kind="stable")]
+        b, start_b = np.unique(np.sort(b_of, kind="stable"), return_index=True)
+
+        def add(local: np.ndarray, by_a: np.ndarray, by_b: np.ndarray) -> None:
+            if len(a):
+                by_a[:, :, a] += np.add.reduceat(local[:, :, order_a], start_a, axis=2)
+            if len(b):
+                by_b[:, b] += np.add.reduceat(local[:, :, order_b].sum(axis=1), start_b, axis=1)
+        return add
+
+    @staticmethod
+    def finish(by_a: np.ndarray, by_b: np.ndarray) -> None:
+        """Set the rest's count: every remnant on the grid is in one zone ``a``."""
+        by_b[:, -1] = by_a.sum(axis=(1, 2)) - by_b[:, :-1].sum(axis=1)
 
 
 def zone_item_batches(
@@ -113,26 +122,33 @@ def zone_item_batches(
     than ``tile_cells`` into one reused set of accumulators (no whole-grid array is made), in
     batches whose table stays under ``RELEASE_BATCH_BYTES`` (and, above one realization per thread,
     a whole number of realizations per thread). Each window counts only the zones it holds
-    (``local_zones``), so its tallies scale with the tile, not with every work unit's. Use a disc of
-    one cell (``NO_DISC``). ``draw`` runs a batch (``scatter``'s signature)."""
+    (``local_zones``), so its tallies scale with the tile, not with every work unit's; with ``extra``,
+    the zones of the pairs it holds (``JointZones``), added into both maps' tables window by window.
+    Use a disc of one cell (``NO_DISC``). ``draw`` runs a batch (``scatter``'s signature)."""
     threads = threads or numba.config.NUMBA_NUM_THREADS
     joint = None if extra is None else JointZones.of(k.zone, k.n_zones, extra)
     counted = k if joint is None else replace(k, zone=joint.zone, n_zones=joint.n_zones)
     windows = [local_zones(w, counted.n_zones) for w in
                (tile_kernels(counted, tile_cells) if max(k.nx, k.ny) > tile_cells else [counted])]
+    del counted
+    adders = None if joint is None else [joint.adder(ids) for _, ids in windows]
     buffer = CellSums.zeros(replace(k, tile=(0, 0, 1, max(w.n_cells for w, _ in windows))), threads)
-    per_realization = k.n_epochs * (counted.n_zones + (0 if joint is None else k.n_zones)) * 8  # items (int64)
+    per_realization = k.n_epochs * k.n_zones * 8  # items (int64)
     fit = max(1, RELEASE_BATCH_BYTES // per_realization)
     batch_size = max(1, min(batch_size, fit if fit < threads else fit // threads * threads))
     for start in range(0, realizations, batch_size):
         n = min(batch_size, realizations - start)
-        items = np.zeros((n, k.n_epochs, counted.n_zones), np.int64)
-        for window, ids in windows:
-            items[:, :, ids] += draw(window, first + start, n, _view(buffer, window)).zone_items[:, :, :len(ids)]
-        if joint is None:
-            yield first + start, items, None
-        else:
-            yield first + start, *joint.split(items)
+        items = np.zeros((n, k.n_epochs, k.n_zones), np.int64)
+        by_b = None if joint is None else np.zeros((n, joint.n_b), np.int64)
+        for j, (window, ids) in enumerate(windows):
+            local = draw(window, first + start, n, _view(buffer, window)).zone_items[:, :, :len(ids)]
+            if joint is None:
+                items[:, :, ids] += local
+            else:
+                adders[j](local, items, by_b)
+        if joint is not None:
+            joint.finish(items, by_b)
+        yield first + start, items, by_b
 
 
 def local_zones(window: KernelInputs, n_zones: int) -> tuple[KernelInputs, np.ndarray]:
