@@ -76,3 +76,17 @@ def test_the_polygons_read_the_release_pass_and_equal_a_scatter_of_their_own(rel
     assert len(fused) and fused["items_p95"].notna().all()
     for column in ("items_p5", "items_p95"):
         assert np.array_equal(fused[column].to_numpy(), alone[column].to_numpy()), column
+
+
+@pytest.mark.parametrize("disc", ["reference", "one cell"])
+def test_counting_items_only_gives_the_same_counts_and_touches_no_sums(released, disc):
+    from simulator.engine.scatter import CellSums, scatter
+    from simulator.release.land_release import NO_DISC
+
+    k = released.setup.kernel if disc == "reference" else replace(released.setup.kernel, disc=NO_DISC)
+    for window in tile_kernels(k, 8)[:6] + [k]:
+        full = scatter(window, 3, 5, CellSums.zeros(window, 2))
+        rows = CellSums.rows(2, window.n_epochs)
+        counted = scatter(window, 3, 5, rows, counts_only=True)
+        assert np.array_equal(counted.zone_items, full.zone_items) and np.array_equal(counted.totals, full.totals)
+        assert not counted.zone_cells.any() and rows.sum_count.size == rows.hits.size == 0

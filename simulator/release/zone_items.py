@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numba
 import numpy as np
@@ -124,7 +125,8 @@ def zone_item_batches(
     a whole number of realizations per thread). Each window counts only the zones it holds
     (``local_zones``), so its tallies scale with the tile, not with every work unit's; with ``extra``,
     the zones of the pairs it holds (``JointZones``), added into both maps' tables window by window.
-    Use a disc of one cell (``NO_DISC``). ``draw`` runs a batch (``scatter``'s signature)."""
+    Use a disc of one cell (``NO_DISC``). ``draw`` runs a batch (``scatter``'s signature); ``scatter`` itself
+    runs counting items only (``counts_only``: the same counts, no per-cell accumulators)."""
     threads = threads or numba.config.NUMBA_NUM_THREADS
     joint = None if extra is None else JointZones.of(k.zone, k.n_zones, extra)
     counted = k if joint is None else replace(k, zone=joint.zone, n_zones=joint.n_zones)
@@ -132,7 +134,10 @@ def zone_item_batches(
                (tile_kernels(counted, tile_cells) if max(k.nx, k.ny) > tile_cells else [counted])]
     del counted
     adders = None if joint is None else [joint.adder(ids) for _, ids in windows]
-    buffer = CellSums.zeros(replace(k, tile=(0, 0, 1, max(w.n_cells for w, _ in windows))), threads)
+    if draw is scatter:  # the prior's draws: counted without per-cell sums
+        buffer, draw = CellSums.rows(threads, k.n_epochs), partial(scatter, counts_only=True)
+    else:  # the posterior's draw adds to per-cell sums: one buffer serves every window (``_view``)
+        buffer = CellSums.zeros(replace(k, tile=(0, 0, 1, max(w.n_cells for w, _ in windows))), threads)
     per_realization = k.n_epochs * k.n_zones * 8  # items (int64)
     fit = max(1, RELEASE_BATCH_BYTES // per_realization)
     batch_size = max(1, min(batch_size, fit if fit < threads else fit // threads * threads))
@@ -174,8 +179,10 @@ def items_per_zone(k: KernelInputs, realizations: int, threads: int | None = Non
 
 def _view(buffer: CellSums, window: KernelInputs) -> CellSums:
     """Accumulators for ``window`` in ``buffer``'s memory: zone counts never read them, so one
-    buffer serves every tile and batch."""
+    buffer serves every tile and batch (a buffer of no cells stays one)."""
     threads, n, e = buffer.sum_count.shape[0], window.n_cells, window.n_epochs
+    if buffer.sum_count.shape[1] == 0:
+        return buffer
     return CellSums(buffer.sum_count.ravel()[:threads * n].reshape(threads, n),
                     buffer.sum_sq.ravel()[:threads * n].reshape(threads, n),
                     buffer.hits.ravel()[:threads * e * n].reshape(threads, e, n))
