@@ -9,8 +9,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from simulator.engine.ensemble import least_hits, reaches_hits
+from simulator.engine.scatter import CellSums, scatter
 from simulator.engine.tiles import tile_kernels
-from simulator.release.land_release import release_inputs
+from simulator.release.land_release import NO_DISC, release_inputs
 from simulator.release.zone_items import Extra, JointZones, items_per_zone, local_zones, zone_item_batches
 from simulator.results.result import Result, polygon_extra
 from tests.test_land_release import run
@@ -80,9 +82,6 @@ def test_the_polygons_read_the_release_pass_and_equal_a_scatter_of_their_own(rel
 
 @pytest.mark.parametrize("disc", ["reference", "one cell"])
 def test_counting_items_only_gives_the_same_counts_and_touches_no_sums(released, disc):
-    from simulator.engine.scatter import CellSums, scatter
-    from simulator.release.land_release import NO_DISC
-
     k = released.setup.kernel if disc == "reference" else replace(released.setup.kernel, disc=NO_DISC)
     for window in tile_kernels(k, 8)[:6] + [k]:
         full = scatter(window, 3, 5, CellSums.zeros(window, 2))
@@ -90,3 +89,13 @@ def test_counting_items_only_gives_the_same_counts_and_touches_no_sums(released,
         counted = scatter(window, 3, 5, rows, counts_only=True)
         assert np.array_equal(counted.zone_items, full.zone_items) and np.array_equal(counted.totals, full.totals)
         assert not counted.zone_cells.any() and rows.sum_count.size == rows.hits.size == 0
+
+
+def test_whole_hits_reach_a_threshold_exactly_when_their_float_probability_does():
+    rng = np.random.default_rng(7)
+    thresholds = [0.0, -0.5, 1.0, 1.5, 0.1, 0.05, 1 / 3, 0.7, *rng.random(40), *(k / 97 for k in range(98))]
+    for n in (1, 2, 3, 7, 10, 97, 100, 841, 1000, 12_345):
+        hits = np.arange(n + 1, dtype=np.int32)
+        for t in thresholds:
+            assert np.array_equal(reaches_hits(hits, n, t), hits / n >= t), (n, t)
+    assert least_hits(0, 0.1) is None and not reaches_hits(np.zeros(3, np.int32), 0, 0.1).any()
