@@ -131,15 +131,30 @@ def _close_realization(epoch, count, cum, touched, n_touched, cells, n_cells, zo
 
 
 @jit
+def _count_epoch(epoch, count, touched, n_touched, zone, zone_items):
+    """Close an epoch counting its remnants per zone only (``count`` left zero): no cover, no sums."""
+    for j in range(n_touched):
+        if j + AHEAD < n_touched:
+            ahead = touched[j + AHEAD]
+            prefetch(zone, ahead)
+            prefetch(count, ahead)
+        idx = touched[j]
+        zone_items[epoch, zone[idx]] += count[idx]
+        count[idx] = 0
+
+
+@jit
 def _realization(
     f, ti, key0, key1, r_global, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult, mult_hi,
     uniform_mult, zone, disc, stamp, count, cum, touched, cells, cover, batch, points, state, sum_count, sum_sq, hits,
-    zone_items, zone_cells, totals,
+    zone_items, zone_cells, totals, counts_only,
 ):
     """Scatter all strikes of one realization and fold it into the accumulators.
 
     ``zone_items``, ``zone_cells`` ([n_epochs, n_zones]) and ``totals`` ([3]) are this
     realization's rows; ``batch`` (int64 [BATCH]) and ``points`` (float64 [3, BATCH]) are scratch.
+    ``counts_only``: count ``zone_items`` and ``totals`` only (``cum``, ``cells``, ``cover``, the sums,
+    ``hits`` and ``zone_cells`` are neither read nor written, and may be empty).
     """
     window = (nx, ny, tc0, tr0, tnx, tny)
     # int64, not the literal 0, so the helpers compile for one signature, not one per literal
@@ -151,8 +166,11 @@ def _realization(
     epoch = ti[0, T.EPOCH] if f.shape[0] > 0 else 0
     for s in range(f.shape[0]):
         if ti[s, T.EPOCH] != epoch:
-            _cover(epoch, count, cum, touched, n_touched, tnx, tny, disc, stamp, cover, zone, hits, zone_cells)
-            n_cells = _close_epoch(epoch, count, cum, touched, n_touched, cells, n_cells, zone, zone_items)
+            if counts_only:
+                _count_epoch(epoch, count, touched, n_touched, zone, zone_items)
+            else:
+                _cover(epoch, count, cum, touched, n_touched, tnx, tny, disc, stamp, cover, zone, hits, zone_cells)
+                n_cells = _close_epoch(epoch, count, cum, touched, n_touched, cells, n_cells, zone, zone_items)
             n_touched = 0
             epoch = ti[s, T.EPOCH]
         seed_stream(state, key0, key1, r_global, ti[s, T.STREAM])
@@ -184,8 +202,11 @@ def _realization(
             )
             remnants += kept + home * off
             outside += home * off
-    _cover(epoch, count, cum, touched, n_touched, tnx, tny, disc, stamp, cover, zone, hits, zone_cells)
-    _close_realization(epoch, count, cum, touched, n_touched, cells, n_cells, zone, sum_count, sum_sq, zone_items)
+    if counts_only:
+        _count_epoch(epoch, count, touched, n_touched, zone, zone_items)
+    else:
+        _cover(epoch, count, cum, touched, n_touched, tnx, tny, disc, stamp, cover, zone, hits, zone_cells)
+        _close_realization(epoch, count, cum, touched, n_touched, cells, n_cells, zone, sum_count, sum_sq, zone_items)
     totals[0] += dropped
     totals[1] += remnants
     totals[2] += outside
@@ -193,7 +214,7 @@ def _realization(
 
 def scatter_ensemble(
     f, ti, key0, key1, r_offset, n_real, n_chunks, x0, y0, cell, nx, ny, tile, cell_class, class_mult, zone, disc,
-    sum_count, sum_sq, hits, zone_items, zone_cells, totals,
+    sum_count, sum_sq, hits, zone_items, zone_cells, totals, counts_only=False,
 ):
     """Run realizations ``r_offset .. r_offset + n_real - 1`` and add them to the accumulators.
 
@@ -223,6 +244,10 @@ def scatter_ensemble(
     and no compiled loop around ``_realization``, each of which would re-optimise the whole call
     tree on a first run (a call costs about 4 us against 0.1-10 ms per realization).
 
+    ``counts_only``: count only ``zone_items`` and ``totals`` (the same values); the per-cell
+    accumulators and ``zone_cells`` are left untouched and may have no cells (``sum_count`` and
+    ``sum_sq`` [n_chunks, 0], ``hits`` [n_chunks, n_epochs, 0]).
+
     Scratch (20 bytes per tile cell per chunk) is allocated here by numpy, which asks the
     kernel for transparent huge pages on large arrays: the per-cell counts are read at random,
     and huge pages cut their TLB misses (about 10 % faster on a 2000 x 2000 grid). A cell's
@@ -248,7 +273,7 @@ def scatter_ensemble(
             _realization(
                 f, ti, key0, key1, r_offset + r, x0, y0, cell, nx, ny, tc0, tr0, tnx, tny, cell_class, class_mult,
                 mult_hi, uniform_mult, zone, disc, np.int32(r + 1), count, cum, touched, cells, cover, batch, points, state,
-                *sums, zone_items[r], zone_cells[r], totals[r],
+                *sums, zone_items[r], zone_cells[r], totals[r], np.bool_(counts_only),
             )
 
     if n_chunks == 1:

@@ -119,7 +119,7 @@ class HazardMap:
         for e, running in enumerate(cumulative_rows(self.hits)):
             for start in range(0, len(running), REACH_BLOCK):
                 block = slice(start, start + REACH_BLOCK)
-                out[e, block] = _reaches(running[block], self.realizations, threshold)
+                out[e, block] = reaches_hits(running[block], self.realizations, threshold)
         return out
 
     def reaches_at(self, epoch: np.ndarray, cells: np.ndarray, threshold: float) -> np.ndarray:
@@ -128,13 +128,32 @@ class HazardMap:
         for e in range(len(self.hits)):
             take = epoch >= e
             total[take] += self.hits[e, cells[take]]
-        return _reaches(total, self.realizations, threshold)
+        return reaches_hits(total, self.realizations, threshold)
 
 
-def _reaches(hits: np.ndarray, n: int, threshold: float) -> np.ndarray:
-    """``hits / n >= threshold`` in float64 (no realizations: nothing reaches it)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return hits / n >= threshold
+def reaches_hits(hits: np.ndarray, n: int, threshold: float) -> np.ndarray:
+    """``hits / n >= threshold`` in float64 (no realizations: nothing reaches it), as ``hits >= least_hits``."""
+    least = least_hits(n, threshold)
+    return np.zeros(np.shape(hits), bool) if least is None else np.asarray(hits) >= least
+
+
+def least_hits(n: int, threshold: float) -> int | None:
+    """The fewest hits ``h >= 0`` of ``n`` realizations whose float64 ``h / n`` reaches ``threshold``
+    (None: none do, or ``n`` is 0). Division rounds monotonically, so ``hits / n >= threshold``
+    exactly when ``hits >= least_hits(n, threshold)``, for hits of any integer type, without a float array."""
+    n = int(n)
+    if n <= 0 or not threshold <= np.inf:  # nan: nothing reaches it
+        return None
+    if threshold == np.inf:
+        return None
+    if threshold <= 0.0:
+        return 0
+    h = max(0, int(np.ceil(threshold * n)))
+    while h > 0 and (h - 1) / n >= threshold:
+        h -= 1
+    while h / n < threshold:
+        h += 1
+    return h
 
 
 def cumulative_rows(hits: np.ndarray):
@@ -198,8 +217,9 @@ def assemble(
         sum_count[window] = ensemble.sum_count.reshape(wny, wnx)[core]
         sum_sq[window] = ensemble.sum_sq.reshape(wny, wnx)[core]
         hits[(slice(None), *window)] = ensemble.hits.reshape(-1, wny, wnx)[(slice(None), *core)]
-        group_hits[(slice(None), slice(None), *window)] = (
-            ensemble.group_hits.reshape(GROUPS, -1, wny, wnx)[(slice(None), slice(None), *core)])
+        for g in np.flatnonzero(ensemble.group_hits.reshape(GROUPS, -1).any(axis=1)):
+            # groups without realizations stay untouched zeros, which take no memory
+            group_hits[(g, slice(None), *window)] = ensemble.group_hits[g].reshape(-1, wny, wnx)[(slice(None), *core)]
         zone_items += ensemble.zone_items[:, :, :-1]  # the last zone is the tile's halo
         zone_cells += ensemble.zone_cells[:, :, :-1]
         totals += ensemble.totals
@@ -216,8 +236,10 @@ def assemble(
 
 def _run_window(inputs, realizations, first, threads, batch_size, progress, draw=scatter) -> Ensemble:
     """Realizations ``first .. first + realizations - 1`` of one window (the grid or a tile), in
-    batches of at most ``batch_size`` that never cross a ``GROUP_BLOCK`` boundary."""
-    sums = CellSums.zeros(inputs, threads or numba.config.NUMBA_NUM_THREADS)
+    batches of at most ``batch_size`` that never cross a ``GROUP_BLOCK`` boundary, each a whole number
+    of realizations per thread where it holds more than one per thread (so no thread waits on another)."""
+    threads = threads or numba.config.NUMBA_NUM_THREADS
+    sums = CellSums.zeros(inputs, threads)
     epochs = group_epochs(inputs.n_epochs, inputs.nx * inputs.ny)
     group_hits = np.zeros((GROUPS, epochs, inputs.n_cells), np.int32)
     before = np.zeros((epochs, inputs.n_cells), np.int32)
@@ -226,6 +248,8 @@ def _run_window(inputs, realizations, first, threads, batch_size, progress, draw
     while start < end:
         block_end = (start // GROUP_BLOCK + 1) * GROUP_BLOCK
         n = min(batch_size, end - start, block_end - start)
+        if n > threads:
+            n -= n % threads
         parts.append(draw(inputs, start, n, sums))
         now = sums.hits.sum(axis=0, dtype=np.int32)
         now = now if epochs == inputs.n_epochs else now.sum(axis=0, keepdims=True, dtype=np.int32)

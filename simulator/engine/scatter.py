@@ -27,6 +27,12 @@ class CellSums:
         return cls(np.zeros((threads, n), np.int64), np.zeros((threads, n), np.int64),
                    np.zeros((threads, inputs.n_epochs, n), np.int32))
 
+    @classmethod
+    def rows(cls, threads: int, n_epochs: int) -> CellSums:
+        """Sums of no cells, one row per thread: for a ``scatter(..., counts_only=True)`` that reads none."""
+        return cls(np.zeros((threads, 0), np.int64), np.zeros((threads, 0), np.int64),
+                   np.zeros((threads, n_epochs, 0), np.int32))
+
 
 @dataclass
 class Tallies:
@@ -38,9 +44,11 @@ class Tallies:
     totals: np.ndarray
 
 
-def scatter(inputs: KernelInputs, first: int, n: int, sums: CellSums) -> Tallies:
+def scatter(inputs: KernelInputs, first: int, n: int, sums: CellSums, counts_only: bool = False) -> Tallies:
     """Run realizations ``first .. first + n - 1`` on as many threads as ``sums`` has rows,
-    adding to ``sums``; return the batch's per-realization tallies."""
+    adding to ``sums``; return the batch's per-realization tallies. ``counts_only``: their remnants
+    per epoch and zone and their totals only (``zone_cells`` zero, ``sums`` untouched: see
+    ``CellSums.rows``), the same draws and counts."""
     threads = sums.sum_count.shape[0]  # chunks, each on its own Python thread
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # for the parallel kernels that follow
     shape = (n, inputs.n_epochs, inputs.n_zones)
@@ -49,6 +57,6 @@ def scatter(inputs: KernelInputs, first: int, n: int, sums: CellSums) -> Tallies
     scatter_ensemble(
         inputs.f, inputs.ti, key0, key1, first, n, threads, inputs.x0, inputs.y0, inputs.cell_size_m, inputs.nx,
         inputs.ny, inputs.window, inputs.cell_class, inputs.class_mult, inputs.zone, inputs.disc, sums.sum_count,
-        sums.sum_sq, sums.hits, tallies.zone_items, tallies.zone_cells, tallies.totals,
+        sums.sum_sq, sums.hits, tallies.zone_items, tallies.zone_cells, tallies.totals, counts_only,
     )
     return tallies

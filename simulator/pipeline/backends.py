@@ -17,6 +17,7 @@ from simulator.engine.ensemble import Ensemble, run_ensemble
 from simulator.engine.prepare import Setup
 from simulator.errors import InputError
 from simulator.release.land_release import Plan, ReleaseSums, score_plan
+from simulator.release.zone_items import Extra
 
 Progress = Callable[[int], None] | None
 
@@ -32,9 +33,11 @@ class LocalBackend:
         return run_ensemble(setup.kernel, n, first=first, threads=self.threads,
                             batch_size=setup.scenario.simulation.batch_size, progress=progress)
 
-    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress) -> ReleaseSums:
-        """Land release in realizations ``first .. first + n - 1`` (see ``score_plan``)."""
-        return score_plan(setup, plan, n, first, self.threads, setup.scenario.simulation.batch_size, progress)
+    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress,
+                extra: Extra | None = None) -> ReleaseSums:
+        """Land release in realizations ``first .. first + n - 1``, counting ``extra``'s zones too (see ``score_plan``)."""
+        return score_plan(setup, plan, n, first, self.threads, setup.scenario.simulation.batch_size, progress,
+                          extra=extra)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -33,6 +33,7 @@ from simulator.errors import InputError
 from simulator.kernels import strike_table as T
 from simulator.pipeline.backends import LocalBackend, Progress
 from simulator.release.land_release import Plan, ReleaseSums, score_plan
+from simulator.release.zone_items import Extra
 
 DASK_TILE_CELLS = 512
 """Side of the tiles (cells) a Dask task runs in the contamination pass (the national campaign: 96 tiles)."""
@@ -267,9 +268,11 @@ class DaskBackend:
             merged = merged.merge(part)
         return merged
 
-    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress) -> ReleaseSums:
+    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress,
+                extra: Extra | None = None) -> ReleaseSums:
         """Land release in realizations ``first .. first + n - 1``, as Dask tasks of realization
-        chunks, each tiled on its worker as a local run is; merged in realization order."""
+        chunks, each tiled on its worker as a local run is; merged in realization order. ``extra`` is not
+        counted (it would travel to every worker): its zones are scattered on their own when needed."""
         client = self.client
         shared = client.scatter([(replace(setup, land_use=None), plan)], broadcast=True, hash=False)[0]
         chunks = self._chunks(n, first)

@@ -9,6 +9,7 @@ from simulator.engine.ensemble import Ensemble, run_ensemble
 from simulator.engine.posterior import Posterior
 from simulator.engine.prepare import Setup
 from simulator.release.land_release import Plan, ReleaseSums, score_plan
+from simulator.release.zone_items import Extra
 
 
 @dataclass
@@ -26,10 +27,11 @@ class PosteriorBackend:
                             batch_size=setup.scenario.simulation.batch_size, progress=progress,
                             tile_cells=max(setup.grid.nx, setup.grid.ny), draw=self.posterior.draw)
 
-    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress) -> ReleaseSums:
-        """Land release in posterior scored positions ``first .. first + n - 1`` (see ``score_plan``)."""
+    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress, extra: Extra | None = None) -> ReleaseSums:
+        """Land release in posterior scored positions ``first .. first + n - 1``, counting ``extra``'s zones too
+        (see ``score_plan``)."""
         return score_plan(setup, plan, n, first, self.threads, setup.scenario.simulation.batch_size, progress,
-                          tile_cells=max(setup.grid.nx, setup.grid.ny), draw=self.posterior.draw)
+                          tile_cells=max(setup.grid.nx, setup.grid.ny), draw=self.posterior.draw, extra=extra)
 
     def close(self) -> None:
         close = getattr(self.inner, "close", None)

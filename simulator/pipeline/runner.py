@@ -15,9 +15,10 @@ from simulator.engine.prepare import Setup
 from simulator.pipeline.backends import LocalBackend
 from simulator.pipeline.checkpoint import Checkpoint
 from simulator.release.land_release import LandRelease, Plan, ReleaseSums, make_plan
+from simulator.release.zone_items import Extra
 from simulator.results.precision import deadline_error, map_settled
 from simulator.results.release_tables import deadline_chances
-from simulator.results.result import Result
+from simulator.results.result import Result, polygon_extra
 from simulator.results.uncertainty import jackknife_se
 
 Progress = Callable[[int], None] | None
@@ -96,7 +97,7 @@ def _release_with_map_error(setup, ensemble, backend, progress, grow, checkpoint
     target = setup.scenario.simulation.target
     for round_ in range(MAP_ROUNDS + 1):
         release = land_release(setup, make_plan(setup, ensemble.hazard_map()), backend, progress, grow, checkpoint,
-                               every)
+                               every, polygon_extra(setup, ensemble))
         release = replace(release, map_replicates=map_replicates(setup, ensemble, backend))
         if target is None or target.p_deadline_se is None or not len(release.map_replicates):
             return release, ensemble
@@ -134,11 +135,12 @@ def map_replicates(setup: Setup, ensemble: Ensemble, backend) -> np.ndarray:
 
 def land_release(
     setup: Setup, plan: Plan, backend, progress: Progress, grow: Progress, checkpoint: Checkpoint | None,
-    every: int,
+    every: int, extra: Extra | None = None,
 ) -> LandRelease:
     """Release land by ``plan`` in the scored realizations (resuming a checkpoint), until
     P(deadline)'s error over them meets its share of the precision target. Each part of
-    ``every`` realizations is checkpointed on its own, once."""
+    ``every`` realizations is checkpointed on its own, once. ``extra``: a zone map to count remnants
+    in during the same pass (the CHA polygons', see ``Result._items_per_zone``)."""
     sim = setup.scenario.simulation
     clearance = setup.scenario.clearance
     parts = checkpoint.load_release() if checkpoint is not None else []
@@ -149,7 +151,7 @@ def land_release(
     target = sim.target
     while True:
         for first in range(have, total, every):
-            part = backend.release(setup, plan, min(every, total - first), first, progress)
+            part = backend.release(setup, plan, min(every, total - first), first, progress, extra=extra)
             parts.append(part)
             have = first + len(part)
             if checkpoint is not None and have < total:

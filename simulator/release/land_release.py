@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-import numba
 import numpy as np
 import shapely
 
@@ -21,8 +20,7 @@ from simulator.config.clearance import METHODS, Clearance
 from simulator.engine.ensemble import HazardMap
 from simulator.engine.layout import SCORED, TILE_CELLS, root_key
 from simulator.engine.prepare import Setup
-from simulator.engine.scatter import CellSums, scatter
-from simulator.engine.tiles import tile_kernels
+from simulator.engine.scatter import scatter
 from simulator.inputs.kernel_inputs import KernelInputs
 from simulator.inputs.timeaxis import DAYS_PER_YEAR, TimeSteps
 from simulator.kernels import release as K
@@ -30,12 +28,10 @@ from simulator.kernels.deadline import deadline_probabilities
 from simulator.release.bands import ExactBands
 from simulator.release.policies import POLICIES, PlannerView, averted_per_item
 from simulator.release.work_units import WorkUnits, cut_work_units
+from simulator.release.zone_items import Extra, ZoneCounts, zone_item_batches
 
 NO_DISC = np.zeros(1, np.int64)
 """Land release counts items per work unit only: no contamination disc is drawn."""
-RELEASE_BATCH_BYTES = 64 * 2**20
-"""Largest table of items and cells per realization, epoch and zone a land-release batch holds
-(bytes): batches of many work units shrink to fit (results do not depend on batches)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +60,8 @@ class LandRelease:
     ``deadline`` (per realization, None without a deadline): the chance of releasing all SHA by the
     deadline over the productivity factor (``kernels.deadline``);
     ``draw``: how its realizations were drawn (``scatter``'s signature: the prior's, or the
-    posterior's), so that what needs them again (risk per work unit) repeats them.
+    posterior's), so that what needs them again (risk per work unit) repeats them;
+    ``zone_counts``: remnants per realization in the zones of a map counted in the same pass (None: none).
     Built from a ``state`` alone, the other fields are derived from it.
     """
 
@@ -77,6 +74,7 @@ class LandRelease:
     bands: ExactBands | None = None
     deadline: np.ndarray | None = None
     draw: Callable = scatter
+    zone_counts: ZoneCounts | None = None
 
     def __post_init__(self) -> None:
         if self.final is None:
@@ -87,7 +85,8 @@ class LandRelease:
     @classmethod
     def of(cls, plan: Plan, sums: ReleaseSums, clearance: Clearance) -> LandRelease:
         return cls(plan, sums.state, final_cost(sums.final, clearance), final=sums.final,
-                   completion=sums.completion, bands=sums.bands, deadline=sums.deadline, draw=sums.draw)
+                   completion=sums.completion, bands=sums.bands, deadline=sums.deadline, draw=sums.draw,
+                   zone_counts=sums.zone_counts)
 
     @property
     def realizations(self) -> int:
@@ -108,6 +107,7 @@ class ReleaseSums:
     state: np.ndarray | None
     deadline: np.ndarray | None = None
     draw: Callable = scatter
+    zone_counts: ZoneCounts | None = None
 
     def __len__(self) -> int:
         return len(self.completion)
@@ -126,7 +126,8 @@ class ReleaseSums:
                            np.concatenate([p.completion for p in parts]),
                            np.concatenate([p.state for p in parts]) if keep else None,
                            deadline=np.concatenate([p.deadline for p in parts]) if deadline else None,
-                           draw=parts[-1].draw)  # the last part is never one read back from a checkpoint
+                           draw=parts[-1].draw,  # the last part is never one read back from a checkpoint
+                           zone_counts=ZoneCounts.concat([p.zone_counts for p in parts]))
 
 
 def deadline_step(setup: Setup) -> int | None:
@@ -234,7 +235,7 @@ def run_land_release(
     state = np.zeros((realizations, n_steps, n_lots, K.N_METRICS))
     batches = release_batches(setup, plan, realizations, first, threads, batch_size, progress, tile_cells, by_unit, draw,
                               schedule is not None)
-    for start, part, unit_rows, _ in batches:
+    for start, part, unit_rows, *_ in batches:
         state[start - first:start - first + len(part)] = part
         if schedule is not None:
             schedule[start - first:start - first + len(part)] = unit_rows
@@ -244,20 +245,25 @@ def run_land_release(
 def score_plan(
     setup: Setup, plan: Plan, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
     progress: Callable[[int], None] | None = None, tile_cells: int = TILE_CELLS, keep_state: bool = False,
-    draw=scatter,
+    draw=scatter, extra: Extra | None = None,
 ) -> ReleaseSums:
     """``run_land_release``'s realizations, kept as exact bands and per-realization finals (and the
     whole state if ``keep_state``): memory that does not grow with the realizations' steps. With a
-    deadline, also each realization's chance of meeting it over its productivity factor."""
+    deadline, also each realization's chance of meeting it over its productivity factor; with ``extra``,
+    their remnants per zone of that map, counted in the same pass (``zone_counts``)."""
     n_steps, n_classes = len(setup.steps), len(setup.class_keys)
     step = deadline_step(setup)
     sums = ReleaseSums(ExactBands((n_steps, n_classes + 1, K.N_METRICS), band_units(setup)),
                        np.zeros((realizations, n_classes, K.N_METRICS)), np.zeros(realizations, np.int64),
                        np.zeros((realizations, n_steps, n_classes, K.N_METRICS)) if keep_state else None,
-                       deadline=None if step is None else np.zeros(realizations), draw=draw)
-    for start, part, _, chance in release_batches(setup, plan, realizations, first, threads, batch_size, progress,
-                                                  tile_cells, draw=draw, deadline=step):
+                       deadline=None if step is None else np.zeros(realizations), draw=draw,
+                       zone_counts=None if extra is None else ZoneCounts(
+                           extra.digest, np.zeros((realizations, extra.n_zones), np.int64)))
+    for start, part, _, chance, counts in release_batches(setup, plan, realizations, first, threads, batch_size,
+                                                          progress, tile_cells, draw=draw, deadline=step, extra=extra):
         done = slice(start - first, start - first + len(part))
+        if counts is not None:
+            sums.zone_counts.items[done] = counts
         sums.bands.add(with_total(part))
         sums.final[done] = part[:, -1]
         sums.completion[done] = completion_steps(part)
@@ -272,14 +278,15 @@ def score_plan(
 def release_batches(
     setup: Setup, plan: Plan, realizations: int, first: int, threads: int | None, batch_size: int,
     progress: Callable[[int], None] | None, tile_cells: int = TILE_CELLS, by_unit: np.ndarray | None = None,
-    draw=scatter, schedule: bool = False, deadline: int | None = None,
+    draw=scatter, schedule: bool = False, deadline: int | None = None, extra: Extra | None = None,
 ):
     """(first realization, state [realization, step, class, metric], with ``schedule`` each unit's
-    schedule [realization, unit, ``K.N_UNIT_METRICS``], and with a ``deadline`` step each realization's
-    chance of releasing all land by it over the productivity factor, else None) of each batch of realizations
+    schedule [realization, unit, ``K.N_UNIT_METRICS``], with a ``deadline`` step each realization's
+    chance of releasing all land by it over the productivity factor, else None, and with ``extra`` the
+    remnants per realization in each of its zones, else None) of each batch of realizations
     ``first .. first + realizations - 1``, scattered tile by tile on grids wider or taller than
     ``tile_cells`` (tiles partition the grid: every remnant is counted in the one tile it lands in),
-    in batches whose table of items per zone stays under ``RELEASE_BATCH_BYTES``; with ``by_unit`` (steps,
+    in batches whose table of items per zone stays under ``zone_items.RELEASE_BATCH_BYTES``; with ``by_unit`` (steps,
     or a slice of them: ``slice(None)`` for all, without a copy), per work unit and class's never-suspected
     land at those steps (see ``run_land_release``)."""
     units = plan.units
@@ -287,7 +294,8 @@ def release_batches(
     n_classes = len(setup.class_keys)
     n_lots = n_classes + (0 if by_unit is None else len(units))
     key0, key1 = (np.uint64(v) for v in k.key)
-    for index, items in zone_item_batches(k, realizations, first, threads, batch_size, tile_cells, draw):
+    for index, items, counts in zone_item_batches(k, realizations, first, threads, batch_size, tile_cells, draw,
+                                                  extra):
         n = len(items)
         if by_unit is not None:  # lots n + c: the land of class c never suspected (no land of a unit is)
             never = items[:, :, 2 * len(units):2 * len(units) + n_classes]
@@ -310,7 +318,7 @@ def release_batches(
             state = state[:, by_unit]
         if progress is not None:
             progress(n)
-        yield index, state, unit_rows, chance
+        yield index, state, unit_rows, chance, counts
 
 
 def release_inputs(setup: Setup, plan: Plan, by_unit: bool = False) -> tuple[KernelInputs, tuple]:
@@ -333,47 +341,6 @@ def release_inputs(setup: Setup, plan: Plan, by_unit: bool = False) -> tuple[Ker
         clearance.detection_probability, clearance.nts_evidence_probability,
     )
     return k, args
-
-
-def zone_item_batches(
-    k: KernelInputs, realizations: int, first: int = 0, threads: int | None = None, batch_size: int = 64,
-    tile_cells: int = TILE_CELLS, draw=scatter,
-):
-    """(first realization, items [realization, epoch, zone]) of each batch of realizations
-    ``first .. first + realizations - 1`` of ``k``, counted tile by tile on grids wider or taller
-    than ``tile_cells`` into one reused set of accumulators (no whole-grid array is made), in
-    batches whose tables stay under ``RELEASE_BATCH_BYTES``. Use a disc of one cell (``NO_DISC``). ``draw``
-    runs a batch (``scatter``'s signature)."""
-    threads = threads or numba.config.NUMBA_NUM_THREADS
-    windows = tile_kernels(k, tile_cells) if max(k.nx, k.ny) > tile_cells else [k]
-    buffer = CellSums.zeros(replace(k, tile=(0, 0, 1, max(w.n_cells for w in windows))), threads)
-    per_realization = 3 * k.n_epochs * (k.n_zones + 1) * 8  # items and cells per window, and the sum (int64)
-    batch_size = max(1, min(batch_size, RELEASE_BATCH_BYTES // per_realization))
-    for start in range(0, realizations, batch_size):
-        n = min(batch_size, realizations - start)
-        items = np.zeros((n, k.n_epochs, k.n_zones), np.int64)
-        for window in windows:
-            items += draw(window, first + start, n, _view(buffer, window)).zone_items[:, :, :k.n_zones]
-        yield first + start, items
-
-
-def items_per_zone(k: KernelInputs, realizations: int, threads: int | None = None, batch_size: int = 64,
-                   tile_cells: int = TILE_CELLS, draw=scatter) -> np.ndarray:
-    """Remnants per realization and zone of ``k`` over all epochs (int64 [realization, zone]); ``draw`` runs a
-    batch (``scatter``'s signature; the posterior's draws its realizations)."""
-    out = np.zeros((realizations, k.n_zones), np.int64)
-    for index, items in zone_item_batches(k, realizations, 0, threads, batch_size, tile_cells, draw):
-        out[index:index + len(items)] = items.sum(axis=1)
-    return out
-
-
-def _view(buffer: CellSums, window: KernelInputs) -> CellSums:
-    """Accumulators for ``window`` in ``buffer``'s memory: zone counts never read them, so one
-    buffer serves every tile and batch."""
-    threads, n, e = buffer.sum_count.shape[0], window.n_cells, window.n_epochs
-    return CellSums(buffer.sum_count.ravel()[:threads * n].reshape(threads, n),
-                    buffer.sum_sq.ravel()[:threads * n].reshape(threads, n),
-                    buffer.hits.ravel()[:threads * e * n].reshape(threads, e, n))
 
 
 def release_cost(state: np.ndarray, clearance: Clearance) -> np.ndarray:

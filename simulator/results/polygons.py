@@ -46,16 +46,8 @@ def hazard_polygons(
     ``reference_m`` of the polygon; ``strikes`` = (ids, x, y, reach in m)) and ``area_m2_<class>``.
     Cells whose ``landuse`` code is not a class (``len(class_keys)``: outside the study area) are in no polygon.
     """
-    mask = (p >= threshold) & (landuse < len(class_keys))
-    labels = group_labels(mask, grid.cell_size_m, reference_m)
+    ids, n = polygon_ids(grid, p, landuse, len(class_keys), threshold, reference_m, min_area_m2)
     cell_area = grid.cell_area_m2
-    n_groups = int(labels.max())
-    area = np.bincount(labels.ravel(), minlength=n_groups + 1)[1:] * cell_area
-    kept = np.flatnonzero(area >= min_area_m2) + 1
-    renumber = np.zeros(n_groups + 1, np.int32)
-    renumber[kept] = np.arange(1, len(kept) + 1)
-    ids = renumber[labels]
-    n = len(kept)
     columns = [*COLUMNS, *(f"area_m2_{key}" for key in class_keys)]
     if n == 0:
         return gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry", crs=grid.crs)
@@ -80,12 +72,31 @@ def hazard_polygons(
         "strikes": [""] * n,
     }
     if items is not None:
-        per_realization = items(np.where(inside, ids - 1, n).astype(np.int32).ravel(), n + 1)[:, :n]
+        per_realization = items(item_zones(ids, n), n + 1)[:, :n]
         data["items_p5"], data["items_p95"] = np.percentile(per_realization, (5, 95), axis=0)
     if strikes is not None:
         data["strikes"] = contributing_strikes(geoms, *strikes, reference_m)
     data |= {f"area_m2_{key}": per_class[:, j] for j, key in enumerate(class_keys)}
     return gpd.GeoDataFrame(data, geometry=geoms, crs=grid.crs)
+
+
+def polygon_ids(grid: Grid, p: np.ndarray, landuse: np.ndarray, n_classes: int, threshold: float,
+                reference_m: float = 0.0, min_area_m2: float = 0.0) -> tuple[np.ndarray, int]:
+    """(id per cell, int32 of ``grid.shape``: 1 .. n for the ``n`` polygons of ``hazard_polygons``, 0 for none; n)."""
+    mask = (p >= threshold) & (landuse < n_classes)
+    labels = group_labels(mask, grid.cell_size_m, reference_m)
+    n_groups = int(labels.max())
+    area = np.bincount(labels.ravel(), minlength=n_groups + 1)[1:] * grid.cell_area_m2
+    kept = np.flatnonzero(area >= min_area_m2) + 1
+    renumber = np.zeros(n_groups + 1, np.int32)
+    renumber[kept] = np.arange(1, len(kept) + 1)
+    return renumber[labels], len(kept)
+
+
+def item_zones(ids: np.ndarray, n: int) -> np.ndarray:
+    """The zone map (int32 per cell, flat) whose items per realization the polygons' bands read: polygon
+    ``i`` (id ``i + 1``) is zone ``i``, the rest of the grid zone ``n``."""
+    return np.where(ids > 0, ids - 1, n).astype(np.int32).ravel()
 
 
 def contributing_strikes(geoms: list, ids: np.ndarray, x: np.ndarray, y: np.ndarray, reach_m: np.ndarray,

@@ -16,10 +16,11 @@ from simulator.engine.scatter import scatter
 from simulator.engine.tiles import strike_reach_m
 from simulator.kernels import strike_table as T
 from simulator.release.cmrs import CmrsSurvey
-from simulator.release.land_release import NO_DISC, LandRelease, items_per_zone
+from simulator.release.land_release import NO_DISC, LandRelease
+from simulator.release.zone_items import Extra, items_per_zone, zone_digest
 from simulator.results.cmrs_tables import cmrs_summary
 from simulator.results.evidence import EvidenceOutcome
-from simulator.results.polygons import hazard_polygons
+from simulator.results.polygons import hazard_polygons, item_zones, polygon_ids
 from simulator.results.precision import precision_note
 from simulator.results.release_tables import completion_table, land_release_table, release_summary
 from simulator.results.risk import RiskOverTime, UnitStates, risk_summary
@@ -86,10 +87,16 @@ class Result:
 
     def _items_per_zone(self, zone: np.ndarray, n_zones: int) -> np.ndarray:
         """Remnants per realization in each zone of ``zone`` (per cell), over realizations drawn
-        independently of the hazard map's (the scored ones, the posterior's with evidence), as many as the map has."""
+        independently of the hazard map's (the scored ones, the posterior's with evidence), as many as the map has:
+        those the land-release pass counted for this map in the same draws (``polygon_extra``), else scattered again."""
+        n = self.ensemble.realizations
+        counts = None if self.land_release is None else self.land_release.zone_counts
+        if (counts is not None and len(counts.items) >= n and self.land_release.draw == self.draw
+                and counts.digest == zone_digest(zone, n_zones)):
+            return counts.items[:n]
         seed = self.setup.scenario.simulation.seed
         inputs = replace(self.setup.kernel, zone=zone, n_zones=n_zones, disc=NO_DISC, key=root_key(seed, SCORED))
-        return items_per_zone(inputs, self.ensemble.realizations, batch_size=self.setup.scenario.simulation.batch_size,
+        return items_per_zone(inputs, n, batch_size=self.setup.scenario.simulation.batch_size,
                               tile_cells=self.tile_cells, draw=self.draw)
 
     @cached_property
@@ -155,3 +162,13 @@ class Result:
         if target is not None:
             figures["precision"] = {"target": target.model_dump(exclude_none=True)} | precision_note(target, figures)
         return figures
+
+
+def polygon_extra(setup: Setup, ensemble: Ensemble) -> Extra:
+    """The zone map whose remnants per realization ``Result.hazard_areas`` reads (its CHA polygons, from
+    ``ensemble``), for the land-release pass to count in the same draws."""
+    hazard = setup.scenario.hazard
+    p = ensemble.p_after(-1).reshape(setup.grid.shape)  # as Result.p_contaminated
+    ids, n = polygon_ids(setup.grid, p, setup.landuse_codes, len(setup.class_keys), hazard.threshold,
+                         hazard.reference_distance_m, hazard.min_area_m2)
+    return Extra(item_zones(ids, n), n + 1)

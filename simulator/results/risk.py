@@ -174,7 +174,7 @@ class UnitStates:
         of_class = np.zeros((n_classes, n_units))
         of_class[units.unit_class, np.arange(n_units)] = 1.0
         items = slice(K.FOUND, K.UNSUSPECTED + 1)
-        for first, part, unit_rows, _ in release_batches(setup, plan, n, 0, self.threads, batch, None, self.tile_cells,
+        for first, part, unit_rows, *_ in release_batches(setup, plan, n, 0, self.threads, batch, None, self.tile_cells,
                                                          by_unit=slice(None), draw=release.draw, schedule=True):
             schedule.add(unit_rows)
             per_unit, background = part[:, :, :n_units], part[:, :, n_units:, K.UNSUSPECTED]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import bdtr, ndtri
 
+from simulator.engine.ensemble import reaches_hits
+
 LEVEL = 0.95
 """Coverage of every reported interval."""
 Z = float(ndtri(0.5 + LEVEL / 2))
@@ -92,5 +94,6 @@ def area_at_threshold(hits: np.ndarray, group_hits: np.ndarray, sizes: np.ndarra
 
 
 def reaches(hits: np.ndarray, n: int, threshold: float) -> np.ndarray:
-    """Cells whose probability ``hits / n`` (float64, as written to ``p_contaminated.tif``) reaches ``threshold``."""
-    return hits / n >= threshold
+    """Cells whose probability ``hits / n`` (float64, as written to ``p_contaminated.tif``) reaches ``threshold``
+    (compared as whole hits: ``engine.ensemble.least_hits``)."""
+    return reaches_hits(hits, n, threshold)
