@@ -306,3 +306,24 @@ def test_the_schedule_from_the_per_unit_pass_is_the_schedules_own_pass(tmp_path)
     assert shared.realizations == own.realizations == 70 and len(release.plan.units) > 1 and own.worked.any()
     for field in fields(own):
         np.testing.assert_array_equal(getattr(shared, field.name), getattr(own, field.name), err_msg=field.name)
+
+
+def test_policies_scattered_once_equal_each_policy_scattered_alone(tmp_path):
+    """The policy comparison scatters each batch once for every plan with the same work units (their
+    items reordered): the same figures, bit for bit, as a scatter for each plan."""
+    from dataclasses import fields
+
+    from simulator.release.policies import POLICIES
+    from simulator.results.policy_comparison import make_plan, reordered_releases, with_policy
+    from simulator.results.risk import release_figures
+
+    result = run(tmp_path, "simulation.batch_size=5", realizations=12)
+    setup, release = result.setup, result.land_release
+    plans = [make_plan(with_policy(setup, name), result.ensemble.hazard_map()) for name in POLICIES]
+    assert len({tuple(p.order) for p in plans}) > 1  # orders differ
+    rates = result.risk.rates
+    shared = reordered_releases(setup, plans, rates, release.realizations, 1, release.draw)
+    for plan, figures in zip(plans, shared):
+        alone = release_figures(setup, plan, rates, release.realizations, 1, release.draw)
+        for field in fields(alone):
+            np.testing.assert_array_equal(getattr(figures, field.name), getattr(alone, field.name), err_msg=field.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from pyproj import CRS, Transformer
@@ -54,10 +55,12 @@ class Setup:
         """Cells (bool, grid shape) in the study area: all but those ``land_use.outside`` excludes."""
         return self.landuse_codes < len(self.class_keys)
 
-    @property
+    @cached_property
     def class_cells(self) -> np.ndarray:
-        """Cells of each land-use class (int64 [class]); cells outside the study area in none."""
-        return np.bincount(self.landuse_codes.ravel(), minlength=len(self.class_keys) + 1)[:len(self.class_keys)]
+        """Cells of each land-use class (int64 [class], counted once: read-only); none outside the study area."""
+        cells = np.bincount(self.landuse_codes.ravel(), minlength=len(self.class_keys) + 1)[:len(self.class_keys)]
+        cells.setflags(write=False)
+        return cells
 
     @property
     def class_people(self) -> np.ndarray | None:

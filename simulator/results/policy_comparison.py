@@ -15,10 +15,11 @@ import pandas as pd
 
 from simulator.config.clearance import METHODS, Clearance
 from simulator.engine.ensemble import Ensemble
+from simulator.engine.layout import TILE_CELLS
 from simulator.engine.prepare import Setup
 from simulator.inputs.timeaxis import DAYS_PER_YEAR
 from simulator.kernels import release as K
-from simulator.release.land_release import LandRelease, Plan, make_plan
+from simulator.release.land_release import LandRelease, Plan, make_plan, release_inputs, zone_item_batches
 from simulator.release.policies import POLICIES, PlannerView, averted_per_item
 from simulator.results.release_tables import completion_years
 from simulator.results.risk import ReleaseFigures, RiskOverTime, release_figures
@@ -93,20 +94,63 @@ def policy_runs(setup: Setup, ensemble: Ensemble, release: LandRelease, threads:
     threads = threads or numba.get_num_threads()
     n = release.realizations
     rates = risk.rates if risk is not None else RiskRates.of(setup, n)
+    plans = {}
     for name in POLICIES:
-        if name == own and name != RISK_POLICY and risk is not None:
-            final = release.final
-            released = final[..., K.CANCELLED_M2:K.CLEARED_M2 + 1].sum(axis=(1, 2)) / M2_PER_HA
-            yield name, ReleaseFigures(risk.horizon_casualties("after"), risk.horizon_casualties("before"), released,
-                                  release.cost, completion_years(setup, release))
-            continue
         if name == RISK_POLICY:
-            plan = risk_plan(setup, ensemble, release.plan)
-        elif name == own:
-            plan = release.plan
-        else:
-            plan = make_plan(with_policy(setup, name), ensemble.hazard_map())
-        yield name, release_figures(setup, plan, rates, n, threads, release.draw)
+            plans[name] = risk_plan(setup, ensemble, release.plan)
+        elif name == own and risk is None:
+            plans[name] = release.plan
+        elif name != own:
+            plans[name] = make_plan(with_policy(setup, name), ensemble.hazard_map())
+    figures = dict(zip(plans, reordered_releases(setup, list(plans.values()), rates, n, threads, release.draw)))
+    for name in POLICIES:
+        if name in figures:
+            yield name, figures[name]
+            continue
+        final = release.final
+        released = final[..., K.CANCELLED_M2:K.CLEARED_M2 + 1].sum(axis=(1, 2)) / M2_PER_HA
+        yield name, ReleaseFigures(risk.horizon_casualties("after"), risk.horizon_casualties("before"), released,
+                                   release.cost, completion_years(setup, release))
+
+
+def reordered_releases(setup: Setup, plans: list[Plan], rates: RiskRates, realizations: int, threads: int | None,
+                       draw) -> list[ReleaseFigures]:
+    """``release_figures`` of each plan, scattering each batch of realizations once for all the plans
+    with the first's work units (make_plan cuts the same units whatever the policy): a unit's items do
+    not depend on its place in the work order, so another order's items per zone are the first's,
+    reordered (the same integers, so the same figures as a scatter of its own)."""
+    base = plans[0]
+    k, _ = release_inputs(setup, base)
+    key0, key1 = (np.uint64(v) for v in k.key)
+    epochs = setup.epoch_steps.astype(np.int64)
+    base_rank, reorder = _rank(base.order), []
+    for plan in plans:
+        if not (plan.units is base.units or np.array_equal(plan.units.zone, base.units.zone)):
+            reorder.append(None)  # other units: a scatter of its own
+            continue
+        take = np.arange(k.n_zones)  # the zone of the first plan's items that lands in each zone of this one
+        for part in (0, 1):  # a unit's suspected-only and its confirmed part
+            take[2 * _rank(plan.order) + part] = 2 * base_rank + part
+        reorder.append((take, release_inputs(setup, plan)[1]))
+    out = [ReleaseFigures.zeros(realizations) if r is not None else
+           release_figures(setup, plan, rates, realizations, threads, draw) for plan, r in zip(plans, reorder)]
+    shape = (len(setup.steps), len(setup.class_keys), K.N_METRICS)
+    for first, items, _ in zone_item_batches(k, realizations, 0, threads, setup.scenario.simulation.batch_size,
+                                             TILE_CELLS, draw):
+        for figures, plan_items in zip(out, reorder):
+            if plan_items is not None:
+                take, args = plan_items
+                state = np.zeros((len(items), *shape))
+                K.release_ensemble(np.ascontiguousarray(items[:, :, take]), *args, key0, key1, first, epochs, state)
+                figures.add(setup, rates, first, state)
+    return out
+
+
+def _rank(order: np.ndarray) -> np.ndarray:
+    """Each unit's place in the work ``order``."""
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
 
 
 def compare_policies(

@@ -98,23 +98,30 @@ class ReleaseFigures:
     cost: np.ndarray
     years: np.ndarray
 
+    @classmethod
+    def zeros(cls, realizations: int) -> ReleaseFigures:
+        return cls(*(np.zeros(realizations) for _ in range(5)))
+
+    def add(self, setup: Setup, rates: RiskRates, first: int, part: np.ndarray) -> None:
+        """Fill in realizations ``first ..`` from their land-release state ``part`` [realization, step, class, metric]."""
+        rows = slice(first, first + len(part))
+        risk = batch_risk(rates, step_years(setup), first, exposure(part))
+        self.after[rows], self.before[rows] = (cumulative(risk[which][1], rates.casualties_per_detonation)[:, -1]
+                                               .sum(axis=1) for which in ("after", "before"))
+        final = part[:, -1]
+        self.released_ha[rows] = final[..., K.CANCELLED_M2:K.CLEARED_M2 + 1].sum(axis=(1, 2)) / M2_PER_HA
+        self.cost[rows] = final_cost(final, setup.scenario.clearance)
+        self.years[rows] = years_to(setup, completion_steps(part))
+
 
 def release_figures(setup: Setup, plan: Plan, rates: RiskRates, realizations: int, threads: int | None = None,
                     draw=scatter, tile_cells: int = TILE_CELLS) -> ReleaseFigures:
     """``plan``'s land release of scored realizations ``0 .. realizations - 1`` (drawn by ``draw``),
     batch by batch: only its figures per realization are kept."""
-    clearance, years_of_step = setup.scenario.clearance, step_years(setup)
-    out = ReleaseFigures(*(np.zeros(realizations) for _ in range(5)))
+    out = ReleaseFigures.zeros(realizations)
     for first, part, *_ in release_batches(setup, plan, realizations, 0, threads, setup.scenario.simulation.batch_size,
                                           None, tile_cells, draw=draw):
-        rows = slice(first, first + len(part))
-        risk = batch_risk(rates, years_of_step, first, exposure(part))
-        out.after[rows], out.before[rows] = (cumulative(risk[which][1], rates.casualties_per_detonation)[:, -1].sum(axis=1)
-                                             for which in ("after", "before"))
-        final = part[:, -1]
-        out.released_ha[rows] = final[..., K.CANCELLED_M2:K.CLEARED_M2 + 1].sum(axis=(1, 2)) / M2_PER_HA
-        out.cost[rows] = final_cost(final, clearance)
-        out.years[rows] = years_to(setup, completion_steps(part))
+        out.add(setup, rates, first, part)
     return out
 
 
