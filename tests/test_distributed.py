@@ -71,15 +71,21 @@ def outputs(result, folder):
 
 
 def test_dask_run_is_byte_identical_to_local(cluster, scenario, tmp_path):
-    local = outputs(run(scenario, backend=LocalBackend(threads=2)), tmp_path / "local")
+    local_result = run(scenario, backend=LocalBackend(threads=2))
+    local = outputs(local_result, tmp_path / "local")
     backend = DaskBackend(scheduler=cluster.scheduler_address, chunks_per_worker=3)
     try:
         seen = []
-        dask = outputs(run(scenario, backend=backend, progress=seen.append), tmp_path / "dask")
+        dask_result = run(scenario, backend=backend, progress=seen.append)
+        dask = outputs(dask_result, tmp_path / "dask")
     finally:
         backend.close()
     assert dask == local
     assert sum(seen) == 2 * 120
+    # the polygons' items were counted in the land-release pass on the workers, as locally
+    counts = dask_result.land_release.zone_counts, local_result.land_release.zone_counts
+    assert counts[0] is not None and counts[0].digest == counts[1].digest
+    assert np.array_equal(counts[0].items, counts[1].items)
 
 
 def test_tiled_dask_run_matches_local(cluster, scenario):

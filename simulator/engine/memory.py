@@ -29,8 +29,8 @@ def estimate_peak_bytes(
     (4 B each), the jackknife groups' hits (4 B per group and kept epoch), land-use codes and
     zones (5 B), the result rasters and their temporaries (about 40 B); with land release, the
     plan's zones and what it is cut from (4 B, and 2 B per epoch). Per thread, the accumulators
-    of one tile and the kernel's scratch (20 B per cell): the land-release pass is tiled too and
-    reuses one set. Per realization, the tables by epoch and zone, and land release's final
+    of one tile and the kernel's scratch (20 B per cell); the land-release pass is tiled too and
+    counts items per zone only (8 B of scratch per tile cell and thread). Per realization, the tables by epoch and zone, and land release's final
     state by class and its completion step; its bands are histograms of 16 B per value seen,
     taken as at most ``BAND_VALUES`` values per step, class and metric.
     """
@@ -41,7 +41,7 @@ def estimate_peak_bytes(
     total = BASE_BYTES + cells * per_cell + threads * tile * scratch
     total += realizations * (epochs * zones * 16 + 24)
     if clearance:
-        total += cells * (4 + 2 * epochs) + threads * tile * scratch + realizations * (zones * 64 + 8)
+        total += cells * (4 + 2 * epochs) + threads * tile * 8 + realizations * (zones * 64 + 8)
         total += steps * (zones + 1) * 8 * min(realizations, BAND_VALUES) * 16
     return int(total)
 

@@ -35,7 +35,8 @@ class LocalBackend:
 
     def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress,
                 extra: Extra | None = None) -> ReleaseSums:
-        """Land release in realizations ``first .. first + n - 1``, counting ``extra``'s zones too (see ``score_plan``)."""
+        """Land release in realizations ``first .. first + n - 1``, counting ``extra``'s zones too
+        (see ``score_plan``)."""
         return score_plan(setup, plan, n, first, self.threads, setup.scenario.simulation.batch_size, progress,
                           extra=extra)
 

@@ -162,9 +162,9 @@ def _dense(tile, n: int, sparse: tuple) -> Ensemble:
     return dense
 
 
-def _release_chunk(setup: Setup, plan: Plan, n: int, first: int) -> ReleaseSums:
-    """A chunk of the land-release pass on one worker thread (tiled there as locally)."""
-    return score_plan(setup, plan, n, first, 1, setup.scenario.simulation.batch_size, None)
+def _release_chunk(setup: Setup, plan: Plan, n: int, first: int, extra: Extra | None = None) -> ReleaseSums:
+    """A chunk of the land-release pass on one worker thread (tiled there as locally), counting ``extra`` too."""
+    return score_plan(setup, plan, n, first, 1, setup.scenario.simulation.batch_size, None, extra=extra)
 
 
 @dataclass
@@ -271,13 +271,13 @@ class DaskBackend:
     def release(self, setup: Setup, plan: Plan, n: int, first: int, progress: Progress,
                 extra: Extra | None = None) -> ReleaseSums:
         """Land release in realizations ``first .. first + n - 1``, as Dask tasks of realization
-        chunks, each tiled on its worker as a local run is; merged in realization order. ``extra`` is not
-        counted (it would travel to every worker): its zones are scattered on their own when needed."""
+        chunks, each tiled on its worker as a local run is, counting ``extra``'s zones too (it travels to
+        every worker once, with the plan); merged in realization order."""
         client = self.client
-        shared = client.scatter([(replace(setup, land_use=None), plan)], broadcast=True, hash=False)[0]
+        shared = client.scatter([(replace(setup, land_use=None), plan, extra)], broadcast=True, hash=False)[0]
         chunks = self._chunks(n, first)
-        futures = [client.submit(lambda both, size, start: _release_chunk(*both, size, start), shared,
-                                 size, start, pure=False) for start, size in chunks]
+        futures = [client.submit(lambda inputs, size, start: _release_chunk(*inputs[:2], size, start, inputs[2]),
+                                 shared, size, start, pure=False) for start, size in chunks]
         return ReleaseSums.concat(self._gather(futures, progress, [size for _, size in chunks]))
 
     def close(self) -> None:

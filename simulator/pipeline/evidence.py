@@ -27,7 +27,8 @@ class PosteriorBackend:
                             batch_size=setup.scenario.simulation.batch_size, progress=progress,
                             tile_cells=max(setup.grid.nx, setup.grid.ny), draw=self.posterior.draw)
 
-    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress, extra: Extra | None = None) -> ReleaseSums:
+    def release(self, setup: Setup, plan: Plan, n: int, first: int, progress,
+                extra: Extra | None = None) -> ReleaseSums:
         """Land release in posterior scored positions ``first .. first + n - 1``, counting ``extra``'s zones too
         (see ``score_plan``)."""
         return score_plan(setup, plan, n, first, self.threads, setup.scenario.simulation.batch_size, progress,

@@ -294,8 +294,9 @@ def release_batches(
     n_classes = len(setup.class_keys)
     n_lots = n_classes + (0 if by_unit is None else len(units))
     key0, key1 = (np.uint64(v) for v in k.key)
-    for index, items, counts in zone_item_batches(k, realizations, first, threads, batch_size, tile_cells, draw,
-                                                  extra):
+    batches = zone_item_batches(k, realizations, first, threads, batch_size, tile_cells, draw, extra)
+    del k  # the batches keep only what their windows count
+    for index, items, counts in batches:
         n = len(items)
         if by_unit is not None:  # lots n + c: the land of class c never suspected (no land of a unit is)
             never = items[:, :, 2 * len(units):2 * len(units) + n_classes]

@@ -132,18 +132,20 @@ def zone_item_batches(
     counted = k if joint is None else replace(k, zone=joint.zone, n_zones=joint.n_zones)
     windows = [local_zones(w, counted.n_zones) for w in
                (tile_kernels(counted, tile_cells) if max(k.nx, k.ny) > tile_cells else [counted])]
-    del counted
     adders = None if joint is None else [joint.adder(ids) for _, ids in windows]
     if draw is scatter:  # the prior's draws: counted without per-cell sums
         buffer, draw = CellSums.rows(threads, k.n_epochs), partial(scatter, counts_only=True)
     else:  # the posterior's draw adds to per-cell sums: one buffer serves every window (``_view``)
         buffer = CellSums.zeros(replace(k, tile=(0, 0, 1, max(w.n_cells for w, _ in windows))), threads)
-    per_realization = k.n_epochs * k.n_zones * 8  # items (int64)
+    n_epochs, n_zones = k.n_epochs, k.n_zones
+    del k, counted, extra  # the windows hold the zones they count: the whole grid's maps are not kept here
+    joint = None if joint is None else replace(joint, zone=None)
+    per_realization = n_epochs * n_zones * 8  # items (int64)
     fit = max(1, RELEASE_BATCH_BYTES // per_realization)
     batch_size = max(1, min(batch_size, fit if fit < threads else fit // threads * threads))
     for start in range(0, realizations, batch_size):
         n = min(batch_size, realizations - start)
-        items = np.zeros((n, k.n_epochs, k.n_zones), np.int64)
+        items = np.zeros((n, n_epochs, n_zones), np.int64)
         by_b = None if joint is None else np.zeros((n, joint.n_b), np.int64)
         for j, (window, ids) in enumerate(windows):
             local = draw(window, first + start, n, _view(buffer, window)).zone_items[:, :, :len(ids)]
