@@ -48,11 +48,11 @@ def unit_point(state, kind, inner_fraction, truncate_sd):
 def unit_points(state, kind, inner_fraction, truncate_sd, n, u, v, thin, t):
     """``n`` points of ``unit_point`` into ``u[:n]``, ``v[:n]``: the same points from the same draws.
 
-    With ``thin``, the uniform the caller draws after each point (``uniform(state)``) goes into
-    ``t[:n]``, in that order of draws. For the uniform ellipse and the normal pattern a rejection
+    With ``thin``, the uniform of the land-use thinning, drawn after each point, goes into ``t[:n]``.
+    For the uniform ellipse (with or without ``thin``) and the normal pattern (without) a rejection
     test is arithmetic, not a branch: each try is written at the next free index, which advances
     only once the try is accepted (and, with ``thin``, its uniform drawn), so no try's outcome is
-    mispredicted.
+    mispredicted; the other cases draw point by point.
     """
     kept = 0
     if kind == T.UNIFORM_ELLIPSE and thin:
