@@ -34,12 +34,16 @@ def _efficiency(name: str):
     return value
 
 
-def _growth(series: str):
-    """Peak RSS at the most realizations / at the fewest, of a memory series."""
+def _growth(series: str, base: float | None = None):
+    """Peak RSS at the most realizations / at ``base`` realizations (where the series has them below
+    its most; else at the fewest), of a memory series."""
 
     def value(results: dict, scaling: dict) -> float | None:
         fit = scaling.get(series)
-        return fit["points"][-1][1] / fit["points"][0][1] if fit else None
+        if not fit:
+            return None
+        (_, peak), below = fit["points"][-1], dict(fit["points"][:-1])
+        return peak / below.get(base, fit["points"][0][1])
 
     return value
 
@@ -71,7 +75,8 @@ TARGETS = (
            "< 1.2 CPU s", "demo_warm_200_cpu"),
     Target("#18.2 demo warm as shipped (precision targets): CPU s", 1.2, "<=", _get("demo_warm_cpu"), "< 1.2 CPU s",
            "demo_warm_cpu"),
-    Target("#18.3 demo peak RSS, most / fewest realizations", 1.1, "<=", _growth("memory_demo_vs_realizations"),
+    Target("#18.3 demo peak RSS, 10,000 / 1,000 realizations", 1.1, "<=",
+           _growth("memory_demo_vs_realizations", 1000.0),
            "<= 1.1 (flat)"),
     Target("#18.4 national campaign, 100 realizations: s", 300.0, "<=", _get("national_100", "seconds"), "< 5 min"),
     Target("#18.4 national campaign peak RSS: MB", 4096.0, "<=", _get("national_100", "peak_rss_mb"), "< 4 GB"),
