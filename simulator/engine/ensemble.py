@@ -142,9 +142,7 @@ def least_hits(n: int, threshold: float) -> int | None:
     (None: none do, or ``n`` is 0). Division rounds monotonically, so ``hits / n >= threshold``
     exactly when ``hits >= least_hits(n, threshold)``, for hits of any integer type, without a float array."""
     n = int(n)
-    if n <= 0 or not threshold <= np.inf:  # nan: nothing reaches it
-        return None
-    if threshold == np.inf:
+    if n <= 0 or not threshold < np.inf:  # nan or inf: nothing reaches it
         return None
     if threshold <= 0.0:
         return 0

@@ -17,7 +17,7 @@ from functools import partial
 import numba
 import numpy as np
 
-from simulator.engine.ensemble import TILE_CELLS
+from simulator.engine.layout import TILE_CELLS
 from simulator.engine.scatter import CellSums, scatter
 from simulator.engine.tiles import tile_kernels
 from simulator.inputs.kernel_inputs import KernelInputs
